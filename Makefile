@@ -1,0 +1,62 @@
+# Two commands set up and run everything, on a machine with only Python 3.11 (and npm for the book):
+#
+#   make test    create .venv if missing, install scmaskgan with the tested versions, run the tests
+#   make book    the same install, execute notebooks/*.ipynb with papermill into book/_executed/,
+#                then build the HTML book into _build/html/ (fails if any notebook or page fails)
+#
+# Variables:
+#   SCMASKGAN_DATA=DIR   folder with the data files (default ../shared/data)
+#   SMOKE=1              `make book SMOKE=1`: a quick smoke build with tiny parameters (CI)
+#   BOOK_PARAMS="-p NAME VALUE ..."   papermill parameters for the notebooks that declare them
+#   PYTHON=python3.11    the interpreter that creates .venv
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.scmaskgan-installed
+MATHJAX := book/_mathjax/node_modules/mathjax/es5/tex-mml-chtml.js
+SMOKE ?=
+BOOK_PARAMS ?=
+
+.PHONY: all test book notebooks html install clean distclean
+
+all: test
+
+install: $(STAMP)
+
+# (Re)install when the dependency files change. torch is pinned in constraints.txt to the CPU
+# build that pip finds on local disk; an unpinned torch would pull a CUDA build of several GB.
+$(STAMP): pyproject.toml constraints.txt
+	@if [ ! -x $(VPY) ]; then \
+	  if [ -z "$(PYTHON)" ]; then echo "error: no python3.11 or python3 found" >&2; exit 1; fi; \
+	  echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); \
+	fi
+	$(VPY) -m pip install -c constraints.txt -e ".[test,book]"
+	$(VPY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (scmaskgan)"
+	@touch $@
+
+test: $(STAMP)
+	SCMASKGAN_DATA=$${SCMASKGAN_DATA:-../shared/data} $(VPY) -m pytest -q tests
+
+# MathJax 3 from the npm registry, served by the book itself so that equations render offline.
+$(MATHJAX): book/_mathjax/package.json book/_mathjax/package-lock.json
+	cd book/_mathjax && npm ci --no-audit --no-fund
+	@touch $@
+
+notebooks: $(STAMP)
+	SCMASKGAN_DATA=$${SCMASKGAN_DATA:-../shared/data} $(VPY) book/build.py $(if $(SMOKE),--smoke) $(BOOK_PARAMS)
+
+html: $(STAMP) $(MATHJAX)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+book: $(STAMP) $(MATHJAX)
+	$(MAKE) notebooks
+	$(MAKE) html
+	@echo "The book is in _build/html/ (open _build/html/index.html); executed notebooks and their outputs are in book/_executed/."
+
+clean:
+	rm -rf _build book/_executed .pytest_cache
+
+distclean: clean
+	rm -rf $(VENV) book/_mathjax/node_modules
