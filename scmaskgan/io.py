@@ -1,0 +1,503 @@
+"""Reading count matrices and writing imputation results for the command line.
+
+Supported inputs (:func:`read_input`):
+
+- ``.h5ad`` files (read with :func:`anndata.read_h5ad`; sparse stays sparse);
+- delimited text: ``.csv``, ``.tsv``, ``.tab``, ``.txt``, each optionally ``.gz``. The first
+  column holds row names and the first line column names (a header one field shorter than
+  the rows, as R's ``write.csv`` writes it, is accepted). Cells are rows unless
+  ``genes_as_rows=True``. The delimiter comes from the extension (``.csv`` comma,
+  ``.tsv``/``.tab`` tab) or, for ``.txt``, from the first line;
+- 10x Genomics ``mtx`` folders: ``matrix.mtx(.gz)``, ``features.tsv(.gz)`` or ``genes.tsv(.gz)``,
+  ``barcodes.tsv(.gz)`` (a path to the ``matrix.mtx`` file itself also works).
+
+Supported outputs (:func:`write_output`): ``.h5ad`` (input counts in ``X``, imputed values in
+``layers[key]``, run details in ``uns[key]``) or ``.csv``/``.tsv`` (optionally ``.gz``) holding
+the imputed matrix, cells x genes, with cell and gene names. Files are written to a temporary
+file in the destination folder and renamed into place, so a failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scipy.io
+import scipy.sparse as sp
+
+__all__ = [
+    "InputFormatError",
+    "OutputExistsError",
+    "check_output_path",
+    "read_input",
+    "read_labels",
+    "write_output",
+]
+
+logger = logging.getLogger("scmaskgan")
+
+_TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
+_OUTPUT_TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+
+
+class InputFormatError(ValueError):
+    """An input file cannot be read as a count matrix or label list."""
+
+
+class OutputExistsError(FileExistsError):
+    """The output path exists and overwriting was not requested."""
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+
+
+def _suffixes(path: Path) -> tuple[str, bool]:
+    """Format suffix (lower case) and whether the file is gzip-compressed."""
+    name = path.name.lower()
+    gz = name.endswith(".gz")
+    if gz:
+        name = name[:-3]
+    return Path(name).suffix, gz
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", newline="")
+    return open(path, newline="")
+
+
+def _sniff_delimiter(path: Path) -> str:
+    with _open_text(path) as fh:
+        first = fh.readline()
+    counts = {d: first.count(d) for d in ("\t", ",", ";")}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0:
+        if len(first.split()) > 1:
+            return r"\s+"
+        raise InputFormatError(
+            f"cannot tell the delimiter of {path}: its first line has no tab, comma or semicolon"
+        )
+    return best
+
+
+def _first_non_numeric(frame: pd.DataFrame) -> tuple[Any, Any, Any] | None:
+    """(row name, column name, value) of the first cell that is not a number."""
+    for col in frame.columns:
+        series = frame[col]
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            continue
+        coerced = pd.to_numeric(series, errors="coerce")
+        bad = coerced.isna() & series.notna()
+        if bad.any():
+            row = bad.to_numpy().nonzero()[0][0]
+            return frame.index[row], col, series.iloc[row]
+    return None
+
+
+def _make_unique(adata: ad.AnnData, source: Path) -> None:
+    if not adata.obs_names.is_unique:
+        logger.warning("%s: duplicate cell names were made unique", source)
+        adata.obs_names_make_unique()
+    if not adata.var_names.is_unique:
+        logger.warning("%s: duplicate gene names were made unique", source)
+        adata.var_names_make_unique()
+
+
+# ---------------------------------------------------------------------------------------
+# readers
+
+
+def _read_table(path: Path, genes_as_rows: bool) -> ad.AnnData:
+    suffix, _ = _suffixes(path)
+    sep = _TABLE_SUFFIXES[suffix] or _sniff_delimiter(path)
+    engine = "python" if sep == r"\s+" else "c"
+    try:
+        frame = pd.read_csv(path, sep=sep, index_col=0, engine=engine)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputFormatError(f"cannot read {path} as a delimited table: {exc}") from exc
+    if frame.shape[1] == 0 or frame.shape[0] == 0:
+        raise InputFormatError(
+            f"{path} has no values: found {frame.shape[0]} rows and {frame.shape[1]} value "
+            f"columns (is the delimiter {sep!r} right?)"
+        )
+    bad = _first_non_numeric(frame)
+    if bad is not None:
+        row, col, value = bad
+        raise InputFormatError(
+            f"{path} has a non-numeric value {value!r} at row {row!r}, column {col!r}; "
+            "the first column must hold row names, the first line column names, and all "
+            "other cells numbers"
+        )
+    values = frame.to_numpy(dtype=np.float32)
+    rows = frame.index.astype(str)
+    cols = frame.columns.astype(str)
+    if genes_as_rows:
+        values, rows, cols = values.T, cols, rows
+    adata = ad.AnnData(
+        X=np.ascontiguousarray(values),
+        obs=pd.DataFrame(index=pd.Index(rows, name=None)),
+        var=pd.DataFrame(index=pd.Index(cols, name=None)),
+    )
+    return adata
+
+
+def _find(folder: Path, *names: str) -> Path | None:
+    for name in names:
+        for candidate in (folder / name, folder / f"{name}.gz"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _read_10x_mtx(folder: Path) -> ad.AnnData:
+    matrix = _find(folder, "matrix.mtx")
+    features = _find(folder, "features.tsv", "genes.tsv")
+    barcodes = _find(folder, "barcodes.tsv")
+    missing = [
+        name
+        for name, found in (
+            ("matrix.mtx(.gz)", matrix),
+            ("features.tsv(.gz) or genes.tsv(.gz)", features),
+            ("barcodes.tsv(.gz)", barcodes),
+        )
+        if found is None
+    ]
+    if missing:
+        raise InputFormatError(
+            f"{folder} is not a 10x mtx folder: missing {', '.join(missing)}"
+        )
+    opener = gzip.open if matrix.name.endswith(".gz") else open
+    with opener(matrix, "rb") as fh:
+        try:
+            genes_by_cells = scipy.io.mmread(fh)
+        except ValueError as exc:
+            raise InputFormatError(f"cannot read {matrix} as Matrix Market: {exc}") from exc
+    x = sp.csr_matrix(genes_by_cells.T, dtype=np.float32)
+    feat = pd.read_csv(features, sep="\t", header=None, dtype=str)
+    codes = pd.read_csv(barcodes, sep="\t", header=None, dtype=str)
+    if x.shape != (len(codes), len(feat)):
+        raise InputFormatError(
+            f"{folder}: matrix is {x.shape[1]} genes x {x.shape[0]} cells but there are "
+            f"{len(feat)} features and {len(codes)} barcodes"
+        )
+    var = pd.DataFrame(index=pd.Index(feat.iloc[:, 0].to_numpy(), dtype=str))
+    var["gene_ids"] = feat.iloc[:, 0].to_numpy()
+    if feat.shape[1] > 1:
+        # As scanpy.read_10x_mtx does: gene symbols as names, ids in var["gene_ids"].
+        var.index = pd.Index(feat.iloc[:, 1].to_numpy(), dtype=str)
+    if feat.shape[1] > 2:
+        var["feature_types"] = feat.iloc[:, 2].to_numpy()
+    var.index.name = None
+    obs = pd.DataFrame(index=pd.Index(codes.iloc[:, 0].to_numpy(), dtype=str))
+    return ad.AnnData(X=x, obs=obs, var=var)
+
+
+def read_labels(path: str | os.PathLike, obs_names: pd.Index, *, key: str | None = None) -> pd.Series:
+    """Read one label per cell from a text or CSV file.
+
+    Accepted layouts (blank lines at the end are ignored):
+
+    - one label per line, ``n_cells`` lines, or ``n_cells + 1`` lines of which the first
+      is a header;
+    - a delimited (comma or tab) table, with or without a header line. With one column it is
+      the labels in cell order; with two or more the first column must hold the cell names
+      (any order) and the labels are the column named ``key`` or, failing that, the second.
+
+    Parameters
+    ----------
+    path
+        The labels file.
+    obs_names
+        Cell names of the matrix the labels belong to.
+    key
+        Column to take the labels from in a table with a header.
+
+    Returns
+    -------
+    pandas.Series
+        Categorical labels indexed by ``obs_names``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"labels file {path} does not exist")
+    with _open_text(path) as fh:
+        lines = fh.read().splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    first = lines[0] if lines else ""
+    sep = "\t" if "\t" in first else ("," if "," in first else None)
+    rows = [next(csv.reader([line], delimiter=sep)) if sep else [line] for line in lines]
+    rows = [[field.strip() for field in row] for row in rows]
+    n_cells = len(obs_names)
+    header: list[str] | None = None
+    if len(rows) == n_cells + 1:
+        header, rows = rows[0], rows[1:]
+        logger.info("%s: treating the first line %r as a header", path, lines[0])
+    elif len(rows) != n_cells:
+        raise InputFormatError(
+            f"labels file {path} has {len(rows)} labels (lines) but the input has "
+            f"{n_cells} cells"
+        )
+    widths = {len(row) for row in rows}
+    if len(widths) != 1:
+        raise InputFormatError(f"labels file {path} has rows of different lengths {sorted(widths)}")
+    width = widths.pop()
+    if width == 1:
+        labels = pd.Series([row[0] for row in rows], index=obs_names)
+    else:
+        names = [row[0] for row in rows]
+        if set(names) != set(obs_names.astype(str)) or len(set(names)) != len(names):
+            raise InputFormatError(
+                f"labels file {path} has {width} columns, so its first column must hold the "
+                f"cell names of the input, but it does not (first entries: {names[:3]})"
+            )
+        column = 1
+        if header is not None and key is not None and key in header:
+            column = header.index(key)
+        labels = pd.Series([row[column] for row in rows], index=names).reindex(obs_names.astype(str))
+        labels.index = obs_names
+    if (labels == "").any():
+        first_empty = labels.index[(labels == "").to_numpy()][0]
+        raise InputFormatError(f"labels file {path} has an empty label for cell {first_empty!r}")
+    return labels.astype("category")
+
+
+def read_input(
+    path: str | os.PathLike,
+    *,
+    genes_as_rows: bool | None = None,
+    labels_file: str | os.PathLike | None = None,
+    labels_key: str | None = None,
+) -> ad.AnnData:
+    """Read a count matrix (and optional labels) as an AnnData, cells x genes.
+
+    Parameters
+    ----------
+    path
+        An ``.h5ad`` file, a delimited text file (``.csv``, ``.tsv``, ``.tab``, ``.txt``,
+        optionally gzipped), or a 10x ``mtx`` folder (or its ``matrix.mtx(.gz)`` file).
+    genes_as_rows
+        Orientation of a text table. Default (``None`` or ``False``): cells are rows and genes
+        columns. ``True``: genes are rows (as in most published count tables). Only
+        meaningful for text input; ``True`` with another format is an error.
+    labels_file
+        Optional file of cell labels (see :func:`read_labels`), stored as
+        ``obs[labels_key]``.
+    labels_key
+        The ``obs`` column for ``labels_file``; default ``"label"``.
+
+    Returns
+    -------
+    anndata.AnnData
+        Values in ``X`` as float32 (text input) or as stored (h5ad), sparse input stays sparse.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` or ``labels_file`` does not exist.
+    InputFormatError
+        Unsupported format, non-numeric values, or labels of the wrong length.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"input {path} does not exist")
+    suffix, _ = _suffixes(path)
+    is_table = path.is_file() and suffix in _TABLE_SUFFIXES
+    if genes_as_rows and not is_table:
+        raise InputFormatError(
+            f"genes_as_rows applies to CSV/TSV text input only, not to {path}"
+        )
+    if path.is_dir():
+        adata = _read_10x_mtx(path)
+    elif path.name.lower() in ("matrix.mtx", "matrix.mtx.gz"):
+        adata = _read_10x_mtx(path.parent)
+    elif suffix == ".h5ad":
+        try:
+            adata = ad.read_h5ad(path)
+        except OSError as exc:
+            raise InputFormatError(f"cannot read {path} as h5ad: {exc}") from exc
+    elif is_table:
+        adata = _read_table(path, bool(genes_as_rows))
+    else:
+        raise InputFormatError(
+            f"unsupported input {path}: expected .h5ad, .csv, .tsv, .tab, .txt (optionally .gz) "
+            "or a 10x mtx folder"
+        )
+    _make_unique(adata, path)
+    if labels_file is not None:
+        key = labels_key or "label"
+        adata.obs[key] = read_labels(labels_file, adata.obs_names, key=key).to_numpy()
+        adata.obs[key] = adata.obs[key].astype("category")
+    logger.info("Read %s: %d cells x %d genes", path, adata.n_obs, adata.n_vars)
+    return adata
+
+
+# ---------------------------------------------------------------------------------------
+# writers
+
+
+def check_output_path(path: str | os.PathLike, *, force: bool = False) -> Path:
+    """Check, before any work, that an output can be written to ``path``.
+
+    Parameters
+    ----------
+    path
+        Output file: ``.h5ad``, ``.csv``, ``.tsv`` (optionally ``.gz``).
+    force
+        Allow overwriting an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        The path.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``force`` is False.
+    InputFormatError
+        Unsupported extension, or ``path`` is a folder.
+    FileNotFoundError
+        The destination folder does not exist.
+    """
+    path = Path(path)
+    suffix, gz = _suffixes(path)
+    if not (suffix == ".h5ad" and not gz) and suffix not in _OUTPUT_TABLE_SUFFIXES:
+        raise InputFormatError(
+            f"unsupported output {path}: use .h5ad, .csv, .tsv, .csv.gz or .tsv.gz"
+        )
+    if path.is_dir():
+        raise InputFormatError(f"output {path} is a folder")
+    if path.exists() and not force:
+        raise OutputExistsError(f"output {path} exists; pass force=True (--force) to overwrite it")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"output folder {path.parent} does not exist")
+    return path
+
+
+def _h5ad_safe(value: Any) -> Any:
+    """Convert a value so that h5ad can store it (lists -> arrays or dicts, None kept)."""
+    if isinstance(value, Mapping):
+        return {str(k): _h5ad_safe(v) for k, v in value.items()}
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+        if not items:
+            return np.array([], dtype=float)
+        if all(isinstance(v, str) for v in items):
+            return np.array(items, dtype=object)
+        if all(isinstance(v, (bool, np.bool_)) for v in items):
+            return np.array(items, dtype=bool)
+        if all(v is None or isinstance(v, (int, float, np.number)) for v in items) and not any(
+            isinstance(v, (bool, np.bool_)) for v in items
+        ):
+            return np.array([np.nan if v is None else v for v in items])
+        try:
+            arr = np.array(items)
+        except ValueError:
+            arr = None
+        if arr is not None and arr.dtype.kind in "biuf":
+            return arr
+        return {str(i): _h5ad_safe(v) for i, v in enumerate(items)}
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return _h5ad_safe(value.tolist())
+    if value is None or isinstance(value, (str, bool, int, float, np.generic, np.ndarray)):
+        return value
+    if isinstance(value, (pd.DataFrame, sp.spmatrix, sp.sparray)):
+        return value
+    return str(value)
+
+
+def _temp_path(path: Path) -> Path:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    return Path(name)
+
+
+def _write_table(matrix: Any, adata: ad.AnnData, handle: IO[str], sep: str) -> None:
+    step = 1024
+    for start in range(0, adata.n_obs, step):
+        block = matrix[start : start + step]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block)
+        frame = pd.DataFrame(
+            block, index=adata.obs_names[start : start + step], columns=adata.var_names
+        )
+        frame.to_csv(handle, sep=sep, header=start == 0, index_label="" if start == 0 else None)
+
+
+def write_output(
+    adata: ad.AnnData,
+    path: str | os.PathLike,
+    *,
+    force: bool = False,
+    key: str = "scmaskgan",
+) -> Path:
+    """Write an imputed AnnData.
+
+    Parameters
+    ----------
+    adata
+        Data with the input in ``X``, the imputation in ``layers[key]`` and run details in
+        ``uns[key]``.
+    path
+        ``.h5ad``: the whole AnnData (``uns`` converted to what h5ad can store).
+        ``.csv``/``.tsv`` (optionally ``.gz``): the imputed matrix, cells as rows, genes as
+        columns, with names.
+    force
+        Overwrite an existing file.
+    key
+        Layer (and ``uns`` entry) holding the imputation.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``force`` is False (checked before anything is done).
+    KeyError
+        A table is requested but ``adata.layers`` has no ``key``.
+    """
+    path = check_output_path(path, force=force)
+    suffix, gz = _suffixes(path)
+    if suffix != ".h5ad" and key not in adata.layers:
+        raise KeyError(f"adata.layers has no {key!r} imputation to write to {path}")
+    tmp = _temp_path(path)
+    try:
+        if suffix == ".h5ad":
+            original = adata.uns
+            adata.uns = _h5ad_safe(dict(original))
+            try:
+                adata.write_h5ad(tmp)
+            finally:
+                adata.uns = original
+        else:
+            sep = _OUTPUT_TABLE_SUFFIXES[suffix]
+            if gz:
+                with gzip.open(tmp, "wt", newline="") as handle:
+                    _write_table(adata.layers[key], adata, handle, sep)
+            else:
+                with open(tmp, "w", newline="") as handle:
+                    _write_table(adata.layers[key], adata, handle, sep)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    logger.info("Wrote %s", path)
+    return path
