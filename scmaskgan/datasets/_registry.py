@@ -81,7 +81,9 @@ class RemoteFile:
 
     @property
     def url(self) -> str:
-        """Raw download URL of the pinned file."""
+        """Raw download URL of the pinned file (empty for derived files, which have none)."""
+        if not self.repo:
+            return ""
         return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{self.path}"
 
 
