@@ -1,0 +1,155 @@
+"""The built book renders in a real browser: pages, figures, no errors, and math.
+
+It checks the book that ``make book`` (or ``make book SMOKE=1``, as ``.ci/run`` does before the
+tests) built into ``_build/html``, with headless Chromium. When the book or Chromium is missing the
+tests are skipped, except under CI (``CI`` set), where that is a failure. Screenshots are kept in
+``_build/screenshots/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+EXECUTED = ROOT / "book" / "_executed"
+ON_CI = bool(os.environ.get("CI"))
+
+PAGES = {
+    "intro": ("book/intro.html", "scmaskgan"),
+    "method": ("book/method.html", "The method"),
+    "quickstart": ("book/_executed/quickstart.html", "Quickstart"),
+    "usage": ("book/usage.html", "Use it on your data"),
+}
+
+
+def _missing(reason: str):
+    if ON_CI:
+        pytest.fail(f"{reason} (CI is set: .ci/run builds the smoke book and installs chromium first)")
+    pytest.skip(reason)
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    _missing("no Chromium found (Debian: apt-get install chromium)")
+
+
+def _page(key: str) -> Path:
+    rel, _ = PAGES[key]
+    path = HTML / rel
+    if not path.exists():
+        _missing(f"the book is not built ({path.relative_to(ROOT)} is missing): run `make book SMOKE=1`")
+    return path
+
+
+def _run_chromium(page: Path, *extra: str) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [
+            _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-quic", "--no-first-run", f"--user-data-dir={profile}",
+            "--virtual-time-budget=3000", "--window-size=1200,2000", *extra, page.as_uri(),
+        ]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+def _dump_dom(page: Path) -> str:
+    proc = _run_chromium(page, "--dump-dom")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "<html" in proc.stdout.lower(), proc.stderr[-2000:]
+    return proc.stdout
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.srcs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.srcs.append(dict(attrs).get("src") or "")
+
+
+def _content_images(html: str) -> list[str]:
+    parser = _Images()
+    parser.feed(html)
+    # the theme's own images (logo) are not the notebook's figures
+    return [s for s in parser.srcs if "_static" not in s]
+
+
+@pytest.fixture(scope="module")
+def doms() -> dict[str, str]:
+    return {key: _dump_dom(_page(key)) for key in PAGES}
+
+
+@pytest.mark.parametrize("key", list(PAGES))
+def test_page_renders_with_its_title(doms, key):
+    _, title = PAGES[key]
+    dom = doms[key]
+    assert f"<title>" in dom
+    head_title = dom.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.lower() in head_title.lower(), head_title
+    assert "<h1" in dom
+
+
+def test_method_page_math_is_rendered_by_local_mathjax(doms):
+    dom = doms["method"]
+    assert "mjx-container" in dom, "MathJax did not typeset the equations"
+    assert dom.count("<mjx-container") >= 5
+    # MathJax is served by the book itself, not by a CDN
+    assert "mathjax/es5/tex-mml-chtml.js" in dom
+    assert "cdn.jsdelivr.net/npm/mathjax" not in dom
+    assert (HTML / "mathjax" / "es5" / "tex-mml-chtml.js").is_file()
+
+
+def test_quickstart_has_its_figures(doms):
+    page = _page("quickstart")
+    srcs = _content_images(doms["quickstart"])
+    assert len(srcs) >= 2, f"expected the UMAP and training-curve figures, found images {srcs}"
+    for src in srcs:
+        assert src and not src.startswith(("http://", "https://")), src
+        target = (page.parent / unquote(urlsplit(src).path)).resolve()
+        assert target.is_file(), f"figure {src} -> {target} is missing"
+        assert target.stat().st_size > 1000, f"figure {target} is nearly empty"
+
+
+@pytest.mark.parametrize("key", list(PAGES))
+def test_no_error_output(doms, key):
+    dom = doms[key]
+    assert "Traceback" not in dom
+    assert "output stderr" not in dom and "output traceback" not in dom
+    assert "An Exception was encountered" not in dom  # papermill's error cell
+
+
+def test_executed_quickstart_outputs_exist():
+    if not (EXECUTED / "quickstart.ipynb").exists():
+        _missing("book/_executed/quickstart.ipynb is missing: run `make book SMOKE=1`")
+    outputs = EXECUTED / "quickstart_outputs"
+    for name in ("metrics.json", "umap_before_after.png", "training_curves.png"):
+        assert (outputs / name).is_file(), f"{outputs / name} is missing"
+
+
+@pytest.mark.parametrize("key", ["method", "quickstart"])
+def test_screenshot(key):
+    page = _page(key)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / f"{key}.png"
+    if shot.exists():
+        shot.unlink()
+    proc = _run_chromium(page, f"--screenshot={shot}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert shot.is_file() and shot.stat().st_size > 20_000, "the screenshot is missing or blank"
+    with shot.open("rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
