@@ -1,0 +1,8 @@
+"""``python -m scmaskgan``: the command line (see :mod:`scmaskgan.cli`)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Command line interface: ``scmaskgan impute INPUT -o OUTPUT``.
+
+Exit status: 0 on success, 2 for bad input or usage (one line ``scmaskgan: error: ...`` on
+standard error; the traceback only with ``-v``), 1 for unexpected failures, 130 when
+interrupted. No output file is left behind when a run fails.
+
+Adding a subcommand: write a function ``_add_<name>(subparsers, parents)`` that creates its
+parser with ``subparsers.add_parser(name, parents=parents, ...)`` and sets
+``func=<handler>`` with ``set_defaults``; the handler takes the parsed namespace and returns
+an exit status. Then append the function to :data:`SUBCOMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
+
+logger = logging.getLogger("scmaskgan")
+
+#: Errors that mean "the input or the request is wrong": exit status 2, no traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, OSError)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options every subcommand shares (verbosity)."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_mutually_exclusive_group()
+    group.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="log details (DEBUG) and print tracebacks on errors",
+    )
+    group.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    return common
+
+
+# ---------------------------------------------------------------------------------------
+# impute
+
+
+def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "impute",
+        parents=parents,
+        help="impute dropouts in a count matrix",
+        description=(
+            "Impute dropouts in a cells x genes count matrix with scMASKGAN. INPUT may be "
+            ".h5ad, .csv/.tsv/.txt (optionally .gz; first column = row names, first line = "
+            "column names, cells as rows unless --genes-as-rows) or a 10x mtx folder. "
+            "OUTPUT .h5ad keeps the input counts in X and the imputation in "
+            "layers['scmaskgan']; OUTPUT .csv/.tsv(.gz) holds the imputed matrix, cells x genes."
+        ),
+    )
+    parser.add_argument("input", metavar="INPUT", help="count matrix: .h5ad, .csv/.tsv(.gz), 10x folder")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUTPUT",
+        help="result file: .h5ad, .csv, .tsv (optionally .gz)",
+    )
+    parser.add_argument(
+        "--labels-key", metavar="KEY",
+        help="obs column with cell labels (h5ad input), or the name given to --labels-file's "
+        "labels; without labels, cells are clustered first",
+    )
+    parser.add_argument(
+        "--labels-file", metavar="FILE",
+        help="cell labels: one per line (optional header line), or a CSV/TSV whose first "
+        "column holds the cell names",
+    )
+    parser.add_argument(
+        "--genes-as-rows", action="store_true",
+        help="a CSV/TSV input has genes as rows and cells as columns (default: cells as rows)",
+    )
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--epochs", type=_positive_int, default=None, metavar="N",
+        help="training epochs (default: the model's default)",
+    )
+    parser.add_argument(
+        "--normalized", action="store_true",
+        help="the input is already normalised (non-integer values allowed)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    parser.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto",
+        help="where to train (default: auto = cuda when available)",
+    )
+    parser.set_defaults(func=_run_impute)
+
+
+def _run_impute(args: argparse.Namespace) -> int:
+    from .io import check_output_path, read_input, write_output
+
+    # Refuse an existing output before reading or training anything.
+    output = check_output_path(args.output, force=args.force)
+    labels_key = args.labels_key
+    if args.labels_file is not None and labels_key is None:
+        labels_key = "label"
+    adata = read_input(
+        args.input,
+        genes_as_rows=args.genes_as_rows,
+        labels_file=args.labels_file,
+        labels_key=labels_key,
+    )
+
+    from . import pp
+
+    key = "scmaskgan"
+    pp.impute(
+        adata,
+        labels_key=labels_key,
+        key_added=key,
+        seed=args.seed,
+        max_epochs=args.epochs,
+        normalized=args.normalized,
+        device=args.device,
+    )
+    details = adata.uns.get(key)
+    if isinstance(details, dict):
+        details["cli"] = {
+            "input": str(args.input),
+            "labels_file": "" if args.labels_file is None else str(args.labels_file),
+            "argv": list(args.argv),
+        }
+    write_output(adata, output, force=args.force, key=key)
+    logger.info("Imputed %d cells x %d genes -> %s", adata.n_obs, adata.n_vars, output)
+    return 0
+
+
+#: Functions that add one subcommand each to the parser.
+SUBCOMMANDS: list[Callable[[Any, list[argparse.ArgumentParser]], None]] = [_add_impute]
+
+
+# ---------------------------------------------------------------------------------------
+# entry point
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("scmaskgan")
+    except Exception:  # not installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``scmaskgan`` argument parser with all subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parser whose namespace has ``func`` (the subcommand's handler).
+    """
+    parser = argparse.ArgumentParser(
+        prog="scmaskgan",
+        description="scMASKGAN: impute dropouts in single-cell RNA-seq counts with a conditional GAN.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parents = [_common_options()]
+    for add in SUBCOMMANDS:
+        add(subparsers, parents)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    text = " ".join(str(text).split())
+    return text or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name; ``None`` uses ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit status: 0 success, 1 unexpected failure, 2 bad input or usage, 130 interrupted.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    args.argv = argv
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    previous_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("scmaskgan: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as exc:
+        if args.verbose:
+            logger.exception("%s failed", args.command)
+        print(f"scmaskgan: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if args.verbose:
+            logger.exception("%s failed", args.command)
+        print(
+            f"scmaskgan: error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+            "(run with -v for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
