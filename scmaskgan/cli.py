@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -214,11 +215,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     args.argv = argv
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    # The package configures a handler on import; add one only if it is missing.
+    handler: logging.Handler | None = None
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     previous_level = logger.level
-    logger.addHandler(handler)
     logger.setLevel(level)
     try:
         return int(args.func(args))
@@ -227,12 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except USER_ERRORS as exc:
         if args.verbose:
-            logger.exception("%s failed", args.command)
+            traceback.print_exc(file=sys.stderr)
         print(f"scmaskgan: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except Exception as exc:
         if args.verbose:
-            logger.exception("%s failed", args.command)
+            traceback.print_exc(file=sys.stderr)
         print(
             f"scmaskgan: error: unexpected {type(exc).__name__}: {_one_line(exc)} "
             "(run with -v for the traceback)",
@@ -240,5 +244,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     finally:
-        logger.removeHandler(handler)
+        if handler is not None:
+            logger.removeHandler(handler)
         logger.setLevel(previous_level)
