@@ -138,6 +138,15 @@ def _read_table(path: Path, genes_as_rows: bool) -> ad.AnnData:
             "the first column must hold row names, the first line column names, and all "
             "other cells numbers"
         )
+    index = frame.index
+    if pd.api.types.is_integer_dtype(index.dtype) and len(index) > 1 and (
+        index.equals(pd.RangeIndex(len(index))) or index.equals(pd.RangeIndex(1, len(index) + 1))
+    ):
+        logger.warning(
+            "%s: the first column (taken as row names) holds the numbers %d..%d; if it is data, "
+            "add a column of row names",
+            path, index[0], index[-1],
+        )
     values = frame.to_numpy(dtype=np.float32)
     rows = frame.index.astype(str)
     cols = frame.columns.astype(str)
