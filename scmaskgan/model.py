@@ -1,0 +1,434 @@
+"""The user-facing model: set up on AnnData, train, impute, save and load (scvi-tools style).
+
+Every parameter is checked when the model is built (MAGIC style), so a bad
+value fails in milliseconds rather than after minutes of training.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+
+from ._validation import InputError, check_counts, check_labels, check_param
+from .imputation import (distance_threshold, filter_outliers, generate_candidates, neighbour_weights,
+                         rms_distances)
+from .labels import cluster_labels
+from .layout import ImageLayout
+from .modules import Discriminator, Generator
+from .scaling import Scaler, library_sizes
+from .training import CellData, TrainingConfig, train_gan
+from .tuning import tune_knn
+
+logger = logging.getLogger("scmaskgan")
+
+__all__ = ["SCMaskGAN"]
+
+_FORMAT = "scmaskgan-model"
+_FORMAT_VERSION = 1
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InputError("device='cuda' was asked for but torch sees no CUDA device; use device='auto' or 'cpu'.")
+    return torch.device(device)
+
+
+class SCMaskGAN:
+    """scMASKGAN imputation model for one AnnData.
+
+    Parameters
+    ----------
+    adata
+        Cells x genes. Raw counts in ``X`` or in ``layers[layer]`` (dense or sparse).
+    labels_key
+        ``obs`` column with cell types that condition the generator. ``None``
+        clusters the cells (Leiden on log-normalised PCA) and uses the clusters.
+    layer
+        Layer holding the counts; ``None`` uses ``X``.
+    normalized
+        ``True`` accepts non-integer, already-normalised non-negative values.
+    latent_dim
+        Size of the generator's noise vector ``z``.
+    base_channels
+        Channels of the generator's first feature map (halved at each upsampling).
+    gene_channels
+        Size of the generator's per-gene embedding.
+    batch_size
+        Cells per training batch; ``None`` uses ``min(64, n_cells)``. Must not exceed the number of cells.
+    lr
+        Adam learning rate of both networks.
+    max_epochs
+        Default epoch limit of :meth:`train`; ``None`` picks one from the data size.
+    patience
+        Epochs without improvement of the convergence measure before training stops.
+    n_candidates
+        Generated profiles per label.
+    k, k_sigma
+        Neighbours averaged and the distance threshold ``theta = mu + k_sigma * sigma``
+        (starting values when ``tune`` is true).
+    tau
+        Isolation-Forest anomaly-score threshold; ``None`` uses mean + 2 sd of the scores.
+    tune
+        Search ``k`` and ``k_sigma`` with Optuna on hidden observed entries before imputing.
+    n_trials
+        Optuna trials.
+    tune_candidates
+        Also search the number of candidates.
+    leiden_resolution
+        Resolution of the automatic clustering when ``labels_key`` is ``None``.
+    chunk_size
+        Cells imputed at a time (bounds memory).
+    seed
+        One seed for training, candidates, tuning and clustering; CPU runs repeat exactly.
+    device
+        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+    progress
+        Show a progress bar (terminal) or periodic log lines (otherwise).
+    """
+
+    def __init__(self, adata, *, labels_key: str | None = None, layer: str | None = None, normalized: bool = False,
+                 latent_dim: int = 64, base_channels: int = 64, gene_channels: int = 8,
+                 batch_size: int | None = None, lr: float = 2e-4, max_epochs: int | None = None,
+                 patience: int = 20, n_candidates: int = 512, k: int = 10, k_sigma: float = 1.0,
+                 tau: float | None = None, tune: bool = True, n_trials: int = 40, tune_candidates: bool = False,
+                 leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
+                 progress: bool = True):
+        self.params = dict(
+            labels_key=check_param("labels_key", labels_key, str, allow_none=True),
+            layer=check_param("layer", layer, str, allow_none=True),
+            normalized=check_param("normalized", normalized, bool),
+            latent_dim=check_param("latent_dim", latent_dim, int, low=1, high=4096),
+            base_channels=check_param("base_channels", base_channels, int, low=4, high=1024),
+            gene_channels=check_param("gene_channels", gene_channels, int, low=1, high=256),
+            batch_size=check_param("batch_size", batch_size, int, low=2, allow_none=True),
+            lr=check_param("lr", lr, float, low=0, high=1, low_inclusive=False),
+            max_epochs=check_param("max_epochs", max_epochs, int, low=1, allow_none=True),
+            patience=check_param("patience", patience, int, low=1),
+            n_candidates=check_param("n_candidates", n_candidates, int, low=2),
+            k=check_param("k", k, int, low=1),
+            k_sigma=check_param("k_sigma", k_sigma, float),
+            tau=check_param("tau", tau, float, low=0, high=1, allow_none=True),
+            tune=check_param("tune", tune, bool),
+            n_trials=check_param("n_trials", n_trials, int, low=1),
+            tune_candidates=check_param("tune_candidates", tune_candidates, bool),
+            leiden_resolution=check_param("leiden_resolution", leiden_resolution, float, low=0, low_inclusive=False),
+            chunk_size=check_param("chunk_size", chunk_size, int, low=1),
+            seed=check_param("seed", seed, int, low=0),
+            device=check_param("device", device, str, choices=("auto", "cpu", "cuda")),
+            progress=check_param("progress", progress, bool),
+        )
+        if k > n_candidates:
+            raise InputError(f"k ({k}) must not exceed n_candidates ({n_candidates}).")
+        self.device = resolve_device(device)
+        self._setup(adata)
+        self.history_: pd.DataFrame = pd.DataFrame(columns=["epoch", "loss_d", "loss_g", "convergence", "seconds", "best"])
+        self.tuning_: dict | None = None
+        self.is_trained_ = False
+        self.timings_: dict[str, float] = {}
+        self._build_networks()
+
+    # ------------------------------------------------------------------ setup
+    def _counts(self, adata) -> Any:
+        layer = self.params["layer"]
+        if layer is not None and layer not in adata.layers:
+            raise InputError(f"layer {layer!r} is not in adata.layers (available: {list(adata.layers)}).")
+        return adata.X if layer is None else adata.layers[layer]
+
+    def _setup(self, adata) -> None:
+        p = self.params
+        self._input = self._counts(adata)  # a reference: observed values are copied from it unchanged
+        X = check_counts(self._input, normalized=p["normalized"],
+                         what=f"adata.{'X' if p['layer'] is None else 'layers[' + repr(p['layer']) + ']'}")
+        n_cells, n_genes = X.shape
+        batch_size = p["batch_size"] if p["batch_size"] is not None else min(64, n_cells)
+        if batch_size > n_cells:
+            raise InputError(f"batch_size ({batch_size}) is larger than the number of cells ({n_cells}); "
+                             "lower batch_size or leave it unset.")
+        if n_cells < 2:
+            raise InputError("at least two cells are needed.")
+        self.batch_size = batch_size
+        nonzero_per_gene = np.asarray((X != 0).sum(axis=0)).ravel()
+        self.genes_used_ = np.flatnonzero(nonzero_per_gene > 0)
+        if self.genes_used_.size == 0:
+            raise InputError("every value of the input is zero; there is nothing to learn from.")
+        lib = library_sizes(X)
+        self.empty_cells_ = np.flatnonzero(lib == 0)
+        if self.empty_cells_.size:
+            logger.warning("%d cell(s) have no counts at all; they are left as zeros.", self.empty_cells_.size)
+        if self.genes_used_.size < n_genes:
+            logger.info("%d gene(s) are zero in every cell; they are left as zeros and not modelled.",
+                        n_genes - self.genes_used_.size)
+        if p["labels_key"] is not None:
+            if p["labels_key"] not in adata.obs:
+                raise InputError(f"labels_key {p['labels_key']!r} is not a column of adata.obs "
+                                 f"(columns: {list(adata.obs.columns)}).")
+            codes, categories = check_labels(adata.obs[p["labels_key"]].to_numpy(), n_cells,
+                                             what=f"adata.obs[{p['labels_key']!r}]")
+            self.labels_info_ = {"method": "obs", "key": p["labels_key"]}
+        else:
+            codes, categories, self.labels_info_ = cluster_labels(
+                X, normalized=p["normalized"], seed=p["seed"], resolution=p["leiden_resolution"])
+        Xu = X[:, self.genes_used_]
+        self.scaler = Scaler.fit(Xu, normalized=p["normalized"])
+        self.layout = ImageLayout(self.genes_used_.size)
+        self.categories_ = categories
+        self.var_names_ = np.asarray(adata.var_names, dtype=str)
+        self.obs_names_ = np.asarray(adata.obs_names, dtype=str)
+        self.data = CellData(Xu, lib, codes, len(categories), self.scaler, self.layout)
+        self.n_cells, self.n_genes = n_cells, n_genes
+        # float32 holds every integer count up to 2**24 exactly; wider input keeps float64.
+        wide = np.dtype(self._input.dtype) == np.float64 or (
+            not p["normalized"] and (X.data if sp.issparse(X) else X).max(initial=0) > 2**24)
+        self.output_dtype_ = np.dtype(np.float64 if wide else np.float32)
+
+    def _build_networks(self) -> None:
+        p = self.params
+        torch.manual_seed(p["seed"])
+        n_labels = len(self.categories_)
+        self.generator = Generator(n_labels, self.layout.side, latent_dim=p["latent_dim"],
+                                   base_channels=p["base_channels"], gene_channels=p["gene_channels"])
+        self.discriminator = Discriminator(n_labels, self.layout.side)
+        self.generator.init_output_bias(self._label_means())
+
+    def _label_means(self, max_cells: int = 4096) -> torch.Tensor:
+        """Mean scaled value of each gene pixel per label (n_labels x N*N), from up to max_cells cells per label."""
+        rng = np.random.default_rng(self.params["seed"])
+        means = torch.zeros(len(self.categories_), self.layout.n_pixels)
+        for label in range(len(self.categories_)):
+            rows = np.flatnonzero(self.data.codes == label)
+            if rows.size > max_cells:
+                rows = np.sort(rng.choice(rows, max_cells, replace=False))
+            means[label, : self.layout.n_genes] = torch.from_numpy(self.data.values(rows).mean(0))
+        return means
+
+    @property
+    def labels_(self) -> pd.Categorical:
+        """Label of each cell used to condition the generator."""
+        return pd.Categorical.from_codes(self.data.codes, categories=self.categories_)
+
+    def n_parameters(self) -> dict[str, int]:
+        """Trainable parameter counts of the generator and the discriminator."""
+        return {name: sum(t.numel() for t in net.parameters())
+                for name, net in (("generator", self.generator), ("discriminator", self.discriminator))}
+
+    def default_max_epochs(self) -> int:
+        """Epoch limit from the data size: about 60,000 cell passes, between 30 and 300 epochs."""
+        return int(np.clip(round(60_000 / self.n_cells), 30, 300))
+
+    # ----------------------------------------------------------------- train
+    def train(self, max_epochs: int | None = None, *, accelerator: str | None = None,
+              checkpoint_dir: str | Path | None = None) -> "SCMaskGAN":
+        """Train the generator and discriminator adversarially.
+
+        Parameters
+        ----------
+        max_epochs
+            Epoch limit; training may stop earlier when the convergence measure stalls.
+        accelerator
+            ``"auto"``, ``"cpu"`` or ``"cuda"``; ``None`` keeps the model's device.
+        checkpoint_dir
+            Folder to write the best weights to while training.
+        """
+        p = self.params
+        if accelerator is not None:
+            check_param("accelerator", accelerator, str, choices=("auto", "cpu", "cuda"))
+            self.device = resolve_device(accelerator)
+        epochs = max_epochs if max_epochs is not None else (p["max_epochs"] or self.default_max_epochs())
+        check_param("max_epochs", epochs, int, low=1)
+        config = TrainingConfig(max_epochs=epochs, min_epochs=min(epochs, max(10, p["patience"])),
+                                batch_size=self.batch_size, lr_g=p["lr"], lr_d=p["lr"], patience=p["patience"],
+                                checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None, progress=p["progress"])
+        t0 = time.perf_counter()
+        rows = train_gan(self.generator, self.discriminator, self.data, config, device=self.device, seed=p["seed"])
+        self.timings_["train_s"] = time.perf_counter() - t0
+        history = pd.DataFrame(rows)
+        if self.is_trained_ and len(self.history_):
+            history["epoch"] += int(self.history_["epoch"].max())
+            history = pd.concat([self.history_, history], ignore_index=True)
+        self.history_ = history
+        self.is_trained_ = True
+        return self
+
+    # ---------------------------------------------------------------- impute
+    def _candidates(self) -> dict[int, Any]:
+        p = self.params
+        out = {}
+        for label in range(len(self.categories_)):
+            raw = generate_candidates(self.generator, self.layout, label, len(self.categories_), p["n_candidates"],
+                                      device=self.device, seed=p["seed"])
+            out[label] = filter_outliers(raw, tau=p["tau"], min_keep=min(p["k"], p["n_candidates"]), seed=p["seed"])
+        return out
+
+    def impute(self, *, tune: bool | None = None) -> np.ndarray:
+        """Impute the model's data; return a dense cells x genes array on the input's scale.
+
+        Observed (non-zero) values are returned unchanged; zeros take the
+        average of the nearest generated candidates of the cell's label.
+        """
+        if not self.is_trained_:
+            raise RuntimeError("the model is not trained yet; call train() first.")
+        p = self.params
+        tune = p["tune"] if tune is None else tune
+        t0 = time.perf_counter()
+        cand_sets = self._candidates()
+        rng = np.random.default_rng(p["seed"])
+        k, k_sigma, n_cand = p["k"], p["k_sigma"], min(c.values.shape[0] for c in cand_sets.values())
+        if tune:
+            rows = np.sort(rng.choice(self.n_cells, size=min(2000, self.n_cells), replace=False))
+            rows = rows[self.data.lib[rows] > 0]
+            result = tune_knn(self.data.values(rows), self.data.codes[rows],
+                              {lab: c.values for lab, c in cand_sets.items()},
+                              defaults={"k": k, "k_sigma": k_sigma}, n_trials=p["n_trials"],
+                              tune_candidates=p["tune_candidates"], holdout_fraction=0.1, seed=p["seed"])
+            k, k_sigma, n_cand = result.params["k"], result.params["k_sigma"], result.params["n_candidates"]
+            self.tuning_ = {"k": int(k), "k_sigma": float(k_sigma), "n_candidates": int(n_cand),
+                            "validation_mse": result.mse, "default_mse": result.default_mse,
+                            "n_validation": result.n_validation, "trials": result.trials}
+        imputed = np.zeros((self.n_cells, self.n_genes), dtype=self.output_dtype_)
+        used = self.genes_used_
+        self.imputation_ = {"k": int(k), "k_sigma": float(k_sigma), "n_candidates": int(n_cand), "labels": {}}
+        for label, cset in cand_sets.items():
+            cand = cset.values[:n_cand]
+            rows = np.flatnonzero(self.data.codes == label)
+            sample = rows if rows.size <= 2000 else np.sort(rng.choice(rows, 2000, replace=False))
+            v = self.data.values(sample)
+            theta = distance_threshold(rms_distances(v, v > 0, cand), k_sigma)
+            self.imputation_["labels"][str(self.categories_[label])] = {
+                "n_generated": cset.n_generated, "n_outliers": int(cset.n_generated - cset.values.shape[0]),
+                "tau": cset.threshold, "theta": theta, "n_cells": int(rows.size)}
+            for start in range(0, rows.size, p["chunk_size"]):
+                chunk = rows[start:start + p["chunk_size"]]
+                v = self.data.values(chunk)
+                observed = v > 0
+                w = neighbour_weights(rms_distances(v, observed, cand), k, theta)
+                filled = self.scaler.inverse(w @ cand, self.data.lib[chunk])
+                block = self.data.X[chunk]
+                block = block.toarray() if sp.issparse(block) else np.asarray(block)
+                out = np.where(observed, 0.0, filled)
+                out[self.data.lib[chunk] == 0] = 0.0
+                imputed[np.ix_(chunk, used)] = out
+        self._restore_observed(imputed)
+        self.timings_["impute_s"] = time.perf_counter() - t0
+        return imputed
+
+    def _restore_observed(self, imputed: np.ndarray) -> None:
+        """Copy every observed input value back into ``imputed`` exactly (equation 6)."""
+        X = self._input
+        if sp.issparse(X):
+            coo = sp.coo_matrix(X)
+            keep = coo.data != 0
+            imputed[coo.row[keep], coo.col[keep]] = coo.data[keep]
+        else:
+            X = np.asarray(X)
+            nz = X != 0
+            imputed[nz] = X[nz]
+
+    # ------------------------------------------------------------- save/load
+    def _config(self) -> dict:
+        return {
+            "format": _FORMAT, "format_version": _FORMAT_VERSION,
+            "params": self.params, "var_names": self.var_names_.tolist(), "genes_used": self.genes_used_.tolist(),
+            "categories": [str(c) for c in self.categories_], "labels_info": self.labels_info_,
+            "scaler": self.scaler.to_dict(), "batch_size": self.batch_size, "tuning": self.tuning_,
+            "is_trained": self.is_trained_,
+        }
+
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Write ``config.json``, ``weights.pt`` (tensors only), ``history.csv`` and ``labels.csv``."""
+        directory = Path(directory)
+        if directory.exists() and any(directory.iterdir()) and not overwrite:
+            raise FileExistsError(f"{directory} exists and is not empty; pass overwrite=True to replace it.")
+        directory.mkdir(parents=True, exist_ok=True)
+        tuning = dict(self.tuning_ or {})
+        tuning.pop("trials", None)
+        config = self._config() | {"tuning": tuning or None}
+        torch.save({"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict()},
+                   directory / "weights.pt")
+        self.history_.to_csv(directory / "history.csv", index=False)
+        pd.DataFrame({"cell": self.obs_names_, "label": np.asarray(self.labels_.astype(str))}).to_csv(
+            directory / "labels.csv", index=False)
+        (directory / "config.json").write_text(json.dumps(config, indent=1, default=_json_default))
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, adata, *, device: str = "auto") -> "SCMaskGAN":
+        """Load a model saved by :meth:`save` for ``adata`` (same genes, in the same order).
+
+        Labels come from ``adata.obs[labels_key]`` when the model was trained
+        with a labels key, else from the saved ``labels.csv`` (matched by cell name).
+        Weights are read with ``torch.load(weights_only=True)``: no arbitrary
+        objects are unpickled.
+        """
+        directory = Path(directory)
+        config_path = directory / "config.json"
+        if not config_path.is_file():
+            raise InputError(f"{directory} holds no config.json; it is not a saved scmaskgan model.")
+        try:
+            config = json.loads(config_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise InputError(f"{config_path} is not valid JSON ({err}); the saved model is corrupt.") from None
+        if not isinstance(config, dict) or config.get("format") != _FORMAT:
+            raise InputError(f"{config_path} is not a scmaskgan model configuration.")
+        if config.get("format_version") != _FORMAT_VERSION:
+            raise InputError(f"{directory} was saved in format version {config.get('format_version')}; "
+                             f"this scmaskgan reads version {_FORMAT_VERSION}.")
+        var_names = np.asarray(adata.var_names, dtype=str)
+        if var_names.tolist() != config["var_names"]:
+            raise InputError(f"the genes of adata ({len(var_names)}) differ from the model's "
+                             f"({len(config['var_names'])}) or are in another order.")
+        params = dict(config["params"]) | {"device": device}
+        labels_key = params["labels_key"]
+        if labels_key is None:
+            saved = pd.read_csv(directory / "labels.csv", dtype=str).set_index("cell")["label"]
+            missing = ~pd.Index(np.asarray(adata.obs_names, dtype=str)).isin(saved.index)
+            if missing.any():
+                raise InputError(f"{int(missing.sum())} cell(s) of adata have no label in {directory / 'labels.csv'}; "
+                                 "the model was trained with automatic labels, which exist only for its own cells.")
+            adata = adata.copy()
+            labels_key = "_scmaskgan_labels"
+            adata.obs[labels_key] = pd.Categorical(saved.loc[np.asarray(adata.obs_names, dtype=str)].to_numpy(),
+                                                   categories=config["categories"])
+            params["labels_key"] = labels_key
+        model = cls(adata, **params)
+        if [str(c) for c in model.categories_] != config["categories"]:
+            raise InputError(f"the labels of adata.obs[{labels_key!r}] ({list(model.categories_)}) differ from "
+                             f"the model's ({config['categories']}).")
+        model.params["labels_key"] = config["params"]["labels_key"]
+        model.labels_info_ = config["labels_info"]
+        model.scaler = Scaler(**config["scaler"])
+        model.data.scaler = model.scaler
+        try:
+            state = torch.load(directory / "weights.pt", map_location="cpu", weights_only=True)
+            model.generator.load_state_dict(state["generator"])
+            model.discriminator.load_state_dict(state["discriminator"])
+        except FileNotFoundError:
+            raise InputError(f"{directory / 'weights.pt'} is missing; the saved model is incomplete.") from None
+        except Exception as err:  # corrupt file, foreign pickle, wrong shapes
+            raise InputError(f"{directory / 'weights.pt'} cannot be loaded as this model's weights: {err}") from None
+        model.generator.to(model.device).eval()
+        model.discriminator.to(model.device).eval()
+        history = directory / "history.csv"
+        if history.is_file():
+            model.history_ = pd.read_csv(history)
+        model.tuning_ = config.get("tuning")
+        model.is_trained_ = bool(config.get("is_trained", True))
+        return model
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON")

@@ -1,0 +1,100 @@
+"""scanpy-style entry point: ``scmaskgan.pp.impute(adata, ...)``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from ._validation import InputError, check_param
+
+logger = logging.getLogger("scmaskgan")
+
+__all__ = ["impute"]
+
+
+def impute(adata, *, labels_key: str | None = None, layer: str | None = None, key_added: str = "scmaskgan",
+           copy: bool = False, normalized: bool = False, max_epochs: int | None = None, seed: int = 0,
+           device: str = "auto", **model_kwargs: Any):
+    """Impute dropouts with scMASKGAN and store the result in ``adata``.
+
+    Parameters
+    ----------
+    adata
+        AnnData, cells x genes, with raw counts in ``X`` (or in ``layers[layer]``).
+    labels_key
+        ``obs`` column of cell types. ``None`` clusters the cells with Leiden and
+        stores the clusters in ``obs[f"{key_added}_labels"]``.
+    layer
+        Layer holding the counts; ``None`` uses ``X``.
+    key_added
+        Name of the output layer and of the ``uns`` entry with run details.
+    copy
+        Return an imputed copy instead of writing into ``adata``.
+    normalized
+        Accept already-normalised (non-integer) input.
+    max_epochs
+        Training epoch limit; ``None`` picks one from the data size.
+    seed
+        Seed of the whole run; two CPU runs with the same seed are identical.
+    device
+        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+    **model_kwargs
+        Further parameters of :class:`scmaskgan.SCMaskGAN`.
+
+    Returns
+    -------
+    AnnData or None
+        The imputed copy when ``copy`` is true, else ``None``. Writes
+        ``layers[key_added]`` (dense, the input's scale, observed values
+        unchanged) and ``uns[key_added]`` (parameters, training history,
+        tuning, timings, labels used).
+    """
+    from . import __version__
+    from .model import SCMaskGAN
+
+    check_param("key_added", key_added, str)
+    if not key_added:
+        raise InputError("key_added must be a non-empty string.")
+    check_param("copy", copy, bool)
+    model = SCMaskGAN(adata, labels_key=labels_key, layer=layer, normalized=normalized, max_epochs=max_epochs,
+                      seed=seed, device=device, **model_kwargs)
+    model.train()
+    imputed = model.impute()
+    if copy:
+        adata = adata.copy()
+    adata.layers[key_added] = imputed
+    if labels_key is None:
+        adata.obs[f"{key_added}_labels"] = model.labels_
+    adata.uns[key_added] = run_summary(model, version=__version__)
+    return adata if copy else None
+
+
+def run_summary(model, *, version: str) -> dict:
+    """Run details for ``uns``: only strings, numbers, lists and dicts (h5ad-serialisable)."""
+    history = {col: model.history_[col].tolist() for col in ("epoch", "loss_d", "loss_g", "convergence", "seconds")}
+    params = {k: ("None" if v is None else v) for k, v in model.params.items()}
+    tuning = dict(model.tuning_ or {})
+    trials = tuning.pop("trials", [])
+    summary = {
+        "version": version,
+        "params": params,
+        "labels": {k: ("None" if v is None else v) for k, v in model.labels_info_.items()},
+        "categories": [str(c) for c in model.categories_],
+        "history": history,
+        "best_epoch": int(model.history_.loc[model.history_["best"].astype(bool), "epoch"].iloc[0])
+        if model.history_["best"].astype(bool).any() else int(model.history_["epoch"].max()),
+        "imputation": {k: v for k, v in model.imputation_.items() if k != "labels"},
+        "candidates": model.imputation_["labels"],
+        "timings": {k: float(v) for k, v in model.timings_.items()},
+        "device": str(model.device),
+        "n_parameters": model.n_parameters(),
+        "n_empty_cells": int(model.empty_cells_.size),
+        "n_genes_not_modelled": int(model.n_genes - model.genes_used_.size),
+        "image_side": int(model.layout.side),
+    }
+    if tuning:
+        summary["tuning"] = tuning
+        summary["tuning_trials"] = {key: [t.get(key, np.nan) for t in trials] for key in ("number", "value", "k", "k_sigma")}
+    return summary

@@ -1,0 +1,79 @@
+"""Map counts to the generator's [0, 1] range and back, exactly.
+
+Counts ``x`` of a cell with library size ``l`` (its total count) become
+``v = log1p(x / l * target_sum) / max_value`` where ``max_value`` is the
+largest log-normalised value of the training data, so every observed value
+lies in (0, 1] like the generator's sigmoid output. The inverse
+``x = expm1(v * max_value) * l / target_sum`` brings imputed values back to
+the count scale of the same cell. Already-normalised input
+(``normalized=True``) is only divided by its maximum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["Scaler"]
+
+
+@dataclass
+class Scaler:
+    """Per-cell normalisation to [0, 1] and its exact inverse.
+
+    Attributes
+    ----------
+    target_sum
+        Counts per cell after library-size normalisation (ignored when ``log`` is false).
+    max_value
+        Divisor that brings the largest training value to 1.
+    log
+        ``True`` for raw counts (library size + log1p); ``False`` for
+        already-normalised input (only divided by ``max_value``).
+    """
+
+    target_sum: float = 1e4
+    max_value: float = 1.0
+    log: bool = True
+
+    @classmethod
+    def fit(cls, X: np.ndarray | sp.csr_matrix, *, normalized: bool = False, target_sum: float = 1e4) -> "Scaler":
+        """Learn ``max_value`` from a cells x genes matrix."""
+        scaler = cls(target_sum=float(target_sum), max_value=1.0, log=not normalized)
+        lib = library_sizes(X)
+        if sp.issparse(X):
+            rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+            values = scaler._forward(X.data, lib[rows])
+        else:
+            values = scaler._forward(X, lib[:, None])
+        top = float(values.max()) if values.size else 0.0
+        scaler.max_value = top if top > 0 else 1.0
+        return scaler
+
+    def _forward(self, x: np.ndarray, lib: np.ndarray) -> np.ndarray:
+        if not self.log:
+            return np.asarray(x, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(lib > 0, x / np.where(lib > 0, lib, 1.0) * self.target_sum, 0.0)
+        return np.log1p(scaled)
+
+    def transform(self, X: np.ndarray, lib: np.ndarray) -> np.ndarray:
+        """Dense block of counts (cells x genes) -> float32 values in [0, 1]."""
+        return (self._forward(np.asarray(X, dtype=np.float64), lib[:, None]) / self.max_value).astype(np.float32)
+
+    def inverse(self, V: np.ndarray, lib: np.ndarray) -> np.ndarray:
+        """Values in [0, 1] of cells with library sizes ``lib`` -> input scale (float64)."""
+        V = np.asarray(V, dtype=np.float64) * self.max_value
+        if not self.log:
+            return V
+        return np.expm1(V) * (lib[:, None] / self.target_sum)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def library_sizes(X: np.ndarray | sp.spmatrix) -> np.ndarray:
+    """Total count of each cell (row) as float64."""
+    return np.asarray(X.sum(axis=1), dtype=np.float64).ravel()

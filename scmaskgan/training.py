@@ -1,0 +1,207 @@
+"""Adversarial training loop of scMASKGAN (separate from the networks and the user API).
+
+Objective: the conditional GAN of the paper (equations 3 and 5), applied per
+pixel: the discriminator returns one logit per pixel, and both losses are
+binary cross-entropies averaged over the gene pixels only (the padding mask
+removes the padding pixels from every loss). The generator uses the
+non-saturating form ``-log D(G(z|y)|y)`` of equation 3.
+
+Convergence: after each epoch the generator draws, with fixed noise, as many
+profiles per label as a fixed evaluation sample of real cells holds, and
+``M`` = mean over labels of the mean absolute difference of per-gene means and
+standard deviations between generated and real cells (on the [0, 1] scale).
+Training stops when ``M`` has not improved by ``tol`` for ``patience`` epochs
+and the best epoch's weights are restored (the in-memory checkpoint; also
+written to ``checkpoint_dir`` when given).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+
+from .layout import ImageLayout
+from .scaling import Scaler
+
+logger = logging.getLogger("scmaskgan")
+
+__all__ = ["CellData", "TrainingConfig", "train_gan", "convergence_measure"]
+
+
+@dataclass
+class CellData:
+    """Counts, labels and the maps the networks need, sliced into [0, 1] batches on demand."""
+
+    X: np.ndarray | sp.csr_matrix  # cells x genes, float32 counts (or normalised values)
+    lib: np.ndarray  # library size per cell
+    codes: np.ndarray  # label code per cell
+    n_labels: int
+    scaler: Scaler
+    layout: ImageLayout
+
+    @property
+    def n_cells(self) -> int:
+        return self.X.shape[0]
+
+    def values(self, rows: np.ndarray) -> np.ndarray:
+        """Scaled values (len(rows) x genes, float32) of the given cells."""
+        block = self.X[rows]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block)
+        return self.scaler.transform(block, self.lib[rows])
+
+    def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+        """Shuffled row indices in batches; a last batch of one cell joins the one before."""
+        order = rng.permutation(self.n_cells)
+        starts = list(range(0, self.n_cells, batch_size))
+        if len(starts) > 1 and self.n_cells - starts[-1] < 2:
+            starts.pop()
+        for i, s in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else self.n_cells
+            yield order[s:end]
+
+
+@dataclass
+class TrainingConfig:
+    max_epochs: int = 200
+    min_epochs: int = 20
+    batch_size: int = 64
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    patience: int = 20
+    tol: float = 1e-3
+    eval_cells: int = 512
+    checkpoint_dir: str | None = None
+    progress: bool = True
+
+
+def convergence_measure(real: torch.Tensor, fake: torch.Tensor, codes: torch.Tensor, n_labels: int) -> float:
+    """Mean over labels (weighted by cells) of |mean_r - mean_f| + |sd_r - sd_f| averaged over genes."""
+    total, weight = 0.0, 0
+    for label in range(n_labels):
+        sel = codes == label
+        n = int(sel.sum())
+        if n < 2:
+            continue
+        r, f = real[sel], fake[sel]
+        diff = (r.mean(0) - f.mean(0)).abs().mean() + (r.std(0) - f.std(0)).abs().mean()
+        total += float(diff) * n
+        weight += n
+    return total / max(weight, 1)
+
+
+def _epoch_reporter(max_epochs: int, progress: bool) -> tuple[Callable[[dict], None], Callable[[], None]]:
+    """tqdm bar on a terminal; log lines (about ten per run) elsewhere, e.g. under papermill."""
+    if progress and sys.stderr.isatty():
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=max_epochs, desc="scmaskgan training", unit="epoch")
+
+        def update(row: dict) -> None:
+            bar.update(1)
+            bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}", M=f"{row['convergence']:.4f}")
+
+        return update, bar.close
+    every = max(1, max_epochs // 10)
+
+    def log(row: dict) -> None:
+        if progress and (row["epoch"] % every == 0 or row["epoch"] == 1):
+            logger.info("epoch %d/%d  loss_d %.4f  loss_g %.4f  convergence %.5f  (%.1f s)",
+                        row["epoch"], max_epochs, row["loss_d"], row["loss_g"], row["convergence"], row["seconds"])
+
+    return log, lambda: None
+
+
+def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: CellData,
+              config: TrainingConfig, *, device: torch.device, seed: int = 0) -> list[dict]:
+    """Train G and D adversarially; return the per-epoch history (list of dicts).
+
+    The generator and discriminator are left holding the weights of the epoch
+    with the best convergence measure.
+    """
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    generator.to(device).train()
+    discriminator.to(device).train()
+    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
+    layout = data.layout
+    pad = layout.padding_mask(device)
+    n_gene_pixels = float(layout.n_genes)
+    eye = torch.eye(data.n_labels, device=device)
+
+    def masked_bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+        loss = F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target), reduction="none")
+        return (loss * pad).sum() / (n_gene_pixels * logits.shape[0])
+
+    # Fixed evaluation sample and noise for the convergence measure.
+    eval_rows = np.sort(rng.choice(data.n_cells, size=min(config.eval_cells, data.n_cells), replace=False))
+    eval_real = torch.from_numpy(data.values(eval_rows)).to(device)
+    eval_codes = torch.from_numpy(data.codes[eval_rows]).to(device)
+    eval_noise = torch.randn(len(eval_rows), generator.latent_dim, generator=torch.Generator().manual_seed(seed + 1)).to(device)
+
+    history: list[dict] = []
+    best = (np.inf, 0, None)
+    ckpt_dir = Path(config.checkpoint_dir) if config.checkpoint_dir else None
+    if ckpt_dir:
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+    update, close = _epoch_reporter(config.max_epochs, config.progress)
+    try:
+        for epoch in range(1, config.max_epochs + 1):
+            t0 = time.perf_counter()
+            sums = np.zeros(2)
+            n_batches = 0
+            for rows in data.batches(config.batch_size, rng):
+                real = layout.to_images(torch.from_numpy(data.values(rows))).to(device)
+                onehot = eye[torch.from_numpy(data.codes[rows]).to(device)]
+                z = torch.randn(len(rows), generator.latent_dim, device=device)
+                fake = generator(z, onehot) * pad
+                # Discriminator: real -> 1, generated -> 0, on gene pixels only.
+                opt_d.zero_grad(set_to_none=True)
+                loss_d = masked_bce(discriminator(real, onehot), 1.0) + masked_bce(discriminator(fake.detach(), onehot), 0.0)
+                loss_d.backward()
+                opt_d.step()
+                # Generator: non-saturating -log D(G(z|y)|y).
+                opt_g.zero_grad(set_to_none=True)
+                loss_g = masked_bce(discriminator(fake, onehot), 1.0)
+                loss_g.backward()
+                opt_g.step()
+                sums += (loss_d.item(), loss_g.item())
+                n_batches += 1
+            generator.eval()
+            with torch.no_grad():
+                gen = layout.to_vectors(generator(eval_noise, eye[eval_codes]))
+            generator.train()
+            measure = convergence_measure(eval_real, gen, eval_codes, data.n_labels)
+            row = {"epoch": epoch, "loss_d": sums[0] / n_batches, "loss_g": sums[1] / n_batches,
+                   "convergence": measure, "seconds": time.perf_counter() - t0}
+            history.append(row)
+            update(row)
+            if measure < best[0] - config.tol:
+                best = (measure, epoch, (copy.deepcopy(generator.state_dict()), copy.deepcopy(discriminator.state_dict())))
+                if ckpt_dir:
+                    torch.save({"generator": best[2][0], "discriminator": best[2][1], "epoch": epoch},
+                               ckpt_dir / "best.pt")
+            if epoch >= config.min_epochs and epoch - best[1] >= config.patience:
+                logger.info("converged: no improvement of the convergence measure for %d epochs; "
+                            "keeping epoch %d (M = %.5f)", config.patience, best[1], best[0])
+                break
+    finally:
+        close()
+    if best[2] is not None:
+        generator.load_state_dict(best[2][0])
+        discriminator.load_state_dict(best[2][1])
+    generator.eval()
+    discriminator.eval()
+    for row in history:
+        row["best"] = row["epoch"] == best[1]
+    return history
