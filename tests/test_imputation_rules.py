@@ -1,0 +1,45 @@
+"""The pieces of the imputation rule: distances on observed genes, theta, k nearest, outliers."""
+
+import numpy as np
+import pytest
+
+from scmaskgan.imputation import distance_threshold, filter_outliers, neighbour_weights, rms_distances
+
+
+def test_distances_use_only_observed_genes():
+    values = np.array([[0.5, 0.0, 0.2]], dtype=np.float32)
+    cands = np.array([[0.5, 0.9, 0.2], [0.1, 0.0, 0.2]], dtype=np.float32)
+    d = rms_distances(values, values > 0, cands)
+    # candidate 0 matches on both observed genes; gene 1 (a zero) does not count
+    assert d[0, 0] == pytest.approx(0.0, abs=1e-6)
+    assert d[0, 1] == pytest.approx(np.sqrt(0.4**2 / 2), rel=1e-5)
+
+
+def test_theta_is_mean_plus_k_sigma():
+    d = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert distance_threshold(d, 1.5) == pytest.approx(2.5 + 1.5 * d.std())
+
+
+def test_k_nearest_within_theta_and_at_least_one():
+    d = np.array([[0.1, 0.2, 0.9, 0.3], [5.0, 6.0, 7.0, 8.0]])
+    w = neighbour_weights(d, k=3, theta=0.5)
+    np.testing.assert_allclose(w[0], [1 / 3, 1 / 3, 0, 1 / 3])
+    # no candidate inside theta: the nearest one is used alone
+    np.testing.assert_allclose(w[1], [1, 0, 0, 0])
+
+
+def test_isolation_forest_removes_planted_outliers():
+    rng = np.random.default_rng(0)
+    cands = rng.normal(0.3, 0.01, size=(200, 30)).astype(np.float32)
+    cands[:5] = 0.95  # five far-away profiles
+    kept = filter_outliers(cands, tau=None, min_keep=10, seed=0)
+    assert kept.n_generated == 200
+    assert not np.any(np.all(kept.values == 0.95, axis=1))
+    assert kept.values.shape[0] >= 190
+
+
+def test_min_keep_is_honoured():
+    rng = np.random.default_rng(0)
+    cands = rng.random((50, 5)).astype(np.float32)
+    kept = filter_outliers(cands, tau=0.0, min_keep=7, seed=0)
+    assert kept.values.shape[0] == 7

@@ -1,0 +1,231 @@
+"""The model and pp.impute end to end on small data: fill rule, scale, names, seeds, save/load, bad input."""
+
+import json
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+
+import scmaskgan
+from scmaskgan import InputError, SCMaskGAN
+
+FAST = dict(max_epochs=3, n_candidates=64, n_trials=5, progress=False)
+
+
+@pytest.fixture(scope="module")
+def imputed_tiny():
+    rng = np.random.default_rng(12345)
+    labels = np.repeat(np.arange(3), 20)
+    base = rng.gamma(0.8, 2.5, size=(3, 50))
+    counts = rng.poisson(rng.gamma(2.0, base[labels] / 2.0)).astype(np.float32)
+    adata = ad.AnnData(counts, obs=pd.DataFrame({"cell_type": [f"t{i}" for i in labels]},
+                                                  index=[f"c{i}" for i in range(60)]),
+                       var=pd.DataFrame(index=[f"g{j}" for j in range(50)]))
+    original = adata.X.copy()
+    scmaskgan.pp.impute(adata, labels_key="cell_type", seed=0, **FAST)
+    return adata, original
+
+
+def test_observed_values_unchanged_and_zeros_filled(imputed_tiny):
+    adata, original = imputed_tiny
+    out = adata.layers["scmaskgan"]
+    assert out.shape == original.shape
+    nz = original != 0
+    assert np.array_equal(out[nz], original[nz])  # bit-identical
+    assert np.array_equal(adata.X, original)  # input untouched
+    assert np.all(out[~nz] > 0)  # every dropout candidate gets a value
+    assert np.all(np.isfinite(out)) and out.min() >= 0
+
+
+def test_filled_values_on_count_scale(imputed_tiny):
+    adata, original = imputed_tiny
+    out = adata.layers["scmaskgan"]
+    filled = out[original == 0]
+    # imputed values are counts of the same cells: never above the largest observed count
+    assert filled.max() <= original.max()
+
+
+def test_run_details_in_uns(imputed_tiny):
+    adata, _ = imputed_tiny
+    uns = adata.uns["scmaskgan"]
+    assert set(uns["history"]) >= {"epoch", "loss_d", "loss_g", "convergence"}
+    assert len(uns["history"]["epoch"]) >= 1
+    assert uns["labels"]["method"] == "obs"
+    assert uns["categories"] == ["t0", "t1", "t2"]
+    assert uns["tuning"]["k"] >= 1
+    assert uns["n_parameters"]["generator"] > 0
+
+
+def test_sparse_input_and_names_kept(tiny_counts):
+    adata = tiny_counts.copy()
+    adata.X = sp.csr_matrix(adata.X)
+    out = scmaskgan.pp.impute(adata, labels_key="cell_type", copy=True, **FAST)
+    assert out is not adata and "scmaskgan" not in adata.layers
+    assert list(out.obs_names) == list(tiny_counts.obs_names)
+    assert list(out.var_names) == list(tiny_counts.var_names)
+    dense = tiny_counts.X
+    assert np.array_equal(out.layers["scmaskgan"][dense != 0], dense[dense != 0])
+
+
+def test_two_seeded_runs_are_identical(tiny_counts):
+    a = scmaskgan.pp.impute(tiny_counts, labels_key="cell_type", seed=3, copy=True, **FAST)
+    b = scmaskgan.pp.impute(tiny_counts, labels_key="cell_type", seed=3, copy=True, **FAST)
+    assert np.array_equal(a.layers["scmaskgan"], b.layers["scmaskgan"])
+    assert a.uns["scmaskgan"]["history"]["loss_g"] == b.uns["scmaskgan"]["history"]["loss_g"]
+
+
+def test_automatic_labels_recorded(tiny_counts):
+    out = scmaskgan.pp.impute(tiny_counts, copy=True, key_added="imp", **FAST)
+    assert "imp" in out.layers and "imp_labels" in out.obs
+    assert out.uns["imp"]["labels"]["method"] == "leiden"
+    assert out.uns["imp"]["labels"]["n_clusters"] == out.obs["imp_labels"].nunique()
+
+
+def test_all_zero_genes_and_cells_stay_zero(tiny_counts):
+    adata = tiny_counts.copy()
+    adata.X[:, 4] = 0
+    adata.X[7, :] = 0
+    out = scmaskgan.pp.impute(adata, labels_key="cell_type", copy=True, **FAST)
+    layer = out.layers["scmaskgan"]
+    assert np.all(layer[:, 4] == 0) and np.all(layer[7] == 0)
+    assert out.uns["scmaskgan"]["n_empty_cells"] == 1
+    assert out.uns["scmaskgan"]["n_genes_not_modelled"] == 1
+
+
+def test_float64_input_keeps_float64(tiny_counts):
+    adata = tiny_counts.copy()
+    adata.X = adata.X.astype(np.float64) / 3.0
+    out = scmaskgan.pp.impute(adata, labels_key="cell_type", normalized=True, copy=True, **FAST)
+    layer = out.layers["scmaskgan"]
+    assert layer.dtype == np.float64
+    nz = adata.X != 0
+    assert np.array_equal(layer[nz], adata.X[nz])
+
+
+def test_layer_input(tiny_counts):
+    adata = tiny_counts.copy()
+    adata.layers["counts"] = adata.X.copy()
+    adata.X = np.log1p(adata.X)
+    out = scmaskgan.pp.impute(adata, labels_key="cell_type", layer="counts", copy=True, **FAST)
+    nz = adata.layers["counts"] != 0
+    assert np.array_equal(out.layers["scmaskgan"][nz], adata.layers["counts"][nz])
+
+
+def test_save_load_round_trip(tiny_counts, tmp_path):
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, **FAST)
+    model.train()
+    first = model.impute(tune=False)
+    model.save(tmp_path / "m")
+    loaded = SCMaskGAN.load(tmp_path / "m", tiny_counts, device="cpu")
+    assert loaded.is_trained_
+    assert len(loaded.history_) == len(model.history_)
+    np.testing.assert_array_equal(loaded.impute(tune=False), first)
+    with pytest.raises(FileExistsError):
+        model.save(tmp_path / "m")
+    model.save(tmp_path / "m", overwrite=True)
+
+
+def test_save_load_with_automatic_labels(tiny_counts, tmp_path):
+    model = SCMaskGAN(tiny_counts, seed=1, **FAST).train()
+    model.save(tmp_path / "auto")
+    loaded = SCMaskGAN.load(tmp_path / "auto", tiny_counts, device="cpu")
+    assert list(loaded.labels_) == list(model.labels_)
+
+
+def test_corrupt_or_foreign_checkpoint(tiny_counts, tmp_path):
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", **FAST).train(1)
+    folder = model.save(tmp_path / "m")
+    (folder / "weights.pt").write_bytes(b"not a torch file")
+    with pytest.raises(InputError, match="cannot be loaded"):
+        SCMaskGAN.load(folder, tiny_counts)
+    # a pickle of an arbitrary object is refused by weights_only loading
+    torch.save({"generator": object()}, folder / "weights.pt")
+    with pytest.raises(InputError, match="cannot be loaded"):
+        SCMaskGAN.load(folder, tiny_counts)
+    (folder / "config.json").write_text("{broken")
+    with pytest.raises(InputError, match="not valid JSON"):
+        SCMaskGAN.load(folder, tiny_counts)
+    (folder / "config.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(InputError, match="not a scmaskgan model"):
+        SCMaskGAN.load(folder, tiny_counts)
+    with pytest.raises(InputError, match="no config.json"):
+        SCMaskGAN.load(tmp_path / "nothing-here", tiny_counts)
+
+
+def test_load_refuses_other_genes(tiny_counts, tmp_path):
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", **FAST).train(1)
+    model.save(tmp_path / "m")
+    other = tiny_counts[:, ::-1].copy()
+    with pytest.raises(InputError, match="genes of adata"):
+        SCMaskGAN.load(tmp_path / "m", other)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.nan, "NaN or infinite"),
+    (np.inf, "NaN or infinite"),
+    (-1.0, "negative"),
+    (0.5, "non-integer"),
+])
+def test_bad_values_fail_before_training(tiny_counts, bad, match):
+    adata = tiny_counts.copy()
+    adata.X[0, 0] = bad
+    with pytest.raises(InputError, match=match):
+        scmaskgan.pp.impute(adata, labels_key="cell_type", **FAST)
+    assert "scmaskgan" not in adata.layers and "scmaskgan" not in adata.uns
+
+
+def test_non_numeric_matrix():
+    adata = ad.AnnData(np.array([["1", "x"], ["2", "3"]], dtype=object))
+    with pytest.raises(InputError, match="non-numeric"):
+        SCMaskGAN(adata)
+
+
+def test_label_problems(tiny_counts):
+    with pytest.raises(InputError, match="not a column of adata.obs"):
+        SCMaskGAN(tiny_counts, labels_key="nope")
+    adata = tiny_counts.copy()
+    adata.obs["one"] = "same"
+    with pytest.raises(InputError, match="single class"):
+        SCMaskGAN(adata, labels_key="one")
+    adata.obs["gaps"] = adata.obs["cell_type"].astype(object)
+    adata.obs.iloc[3, adata.obs.columns.get_loc("gaps")] = None
+    with pytest.raises(InputError, match="missing for 1 cell"):
+        SCMaskGAN(adata, labels_key="gaps")
+
+
+def test_batch_larger_than_data(tiny_counts):
+    with pytest.raises(InputError, match="larger than the number of cells"):
+        SCMaskGAN(tiny_counts, labels_key="cell_type", batch_size=1000)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"k": 0}, "k must be >= 1"),
+    ({"lr": -1.0}, "lr must be > 0"),
+    ({"n_candidates": 5, "k": 10}, "must not exceed n_candidates"),
+    ({"device": "tpu"}, "device must be one of"),
+    ({"max_epochs": 2.5}, "max_epochs must be int"),
+    ({"tau": 2.0}, "tau must be <= 1"),
+])
+def test_parameters_checked_at_construction(tiny_counts, kwargs, match):
+    with pytest.raises(InputError, match=match):
+        SCMaskGAN(tiny_counts, labels_key="cell_type", **kwargs)
+
+
+def test_impute_before_train(tiny_counts):
+    with pytest.raises(RuntimeError, match="not trained"):
+        SCMaskGAN(tiny_counts, labels_key="cell_type", **FAST).impute()
+
+
+def test_bounded_network_size():
+    from scmaskgan.modules import Discriminator, Generator
+
+    small = sum(p.numel() for p in Generator(3, 45).parameters())
+    big = sum(p.numel() for p in Generator(3, 184).parameters())
+    # the reference code's Linear(latent, 32 * N^2) alone is 256 M parameters at N = 200
+    assert big < 2_000_000
+    d = sum(p.numel() for p in Discriminator(3, 184).parameters())
+    assert d < 1_000_000
+    assert big - small < 30 * (184**2 - 45**2)  # growth per pixel: embeddings and biases only
