@@ -8,6 +8,7 @@ tests are skipped, except under CI (``CI`` set), where that is a failure. Screen
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -139,6 +140,12 @@ def test_executed_quickstart_outputs_exist():
     outputs = EXECUTED / "quickstart_outputs"
     for name in ("metrics.json", "umap_before_after.png", "training_curves.png"):
         assert (outputs / name).is_file(), f"{outputs / name} is missing"
+    metrics = json.loads((outputs / "metrics.json").read_text())  # strict JSON (no NaN)
+    assert metrics["dataset"] and metrics["holdout"]["scmaskgan"]["rmse"] >= 0
+    # the figures are embedded in the executed notebook too (an Agg backend would drop them)
+    nb = json.loads((EXECUTED / "quickstart.ipynb").read_text())
+    pngs = [o for c in nb["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(pngs) >= 2, "the executed quickstart has fewer than 2 embedded figures"
 
 
 @pytest.mark.parametrize("key", ["method", "quickstart"])
