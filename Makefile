@@ -18,6 +18,8 @@ STAMP := $(VENV)/.scmaskgan-installed
 MATHJAX := book/_mathjax/node_modules/mathjax/es5/tex-mml-chtml.js
 SMOKE ?=
 BOOK_PARAMS ?=
+# The data folder, made absolute (notebooks and some tests run in other working directories).
+export SCMASKGAN_DATA := $(abspath $(or $(SCMASKGAN_DATA),../shared/data))
 
 .PHONY: all test book notebooks html install clean distclean
 
@@ -37,7 +39,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 test: $(STAMP)
-	SCMASKGAN_DATA=$${SCMASKGAN_DATA:-../shared/data} $(VPY) -m pytest -q tests
+	SCMASKGAN_DATA="$(SCMASKGAN_DATA)" $(VPY) -m pytest -q tests
 
 # MathJax 3 from the npm registry, served by the book itself so that equations render offline.
 $(MATHJAX): book/_mathjax/package.json book/_mathjax/package-lock.json
@@ -45,7 +47,7 @@ $(MATHJAX): book/_mathjax/package.json book/_mathjax/package-lock.json
 	@touch $@
 
 notebooks: $(STAMP)
-	SCMASKGAN_DATA=$${SCMASKGAN_DATA:-../shared/data} $(VPY) book/build.py $(if $(SMOKE),--smoke) $(BOOK_PARAMS)
+	SCMASKGAN_DATA="$(SCMASKGAN_DATA)" $(VPY) book/build.py $(if $(SMOKE),--smoke) $(BOOK_PARAMS)
 
 html: $(STAMP) $(MATHJAX)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
