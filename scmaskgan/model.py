@@ -62,6 +62,8 @@ class SCMaskGAN:
         Size of the generator's noise vector ``z``.
     base_channels
         Channels of the generator's first feature map (halved at each upsampling).
+    head_channels
+        Channels of the generator's full-resolution head (its cost grows with cells x genes x head_channels).
     gene_channels
         Size of the generator's per-gene embedding.
     batch_size
@@ -98,7 +100,7 @@ class SCMaskGAN:
     """
 
     def __init__(self, adata, *, labels_key: str | None = None, layer: str | None = None, normalized: bool = False,
-                 latent_dim: int = 64, base_channels: int = 64, gene_channels: int = 8,
+                 latent_dim: int = 64, base_channels: int = 64, head_channels: int = 8, gene_channels: int = 8,
                  batch_size: int | None = None, lr: float = 2e-4, max_epochs: int | None = None,
                  patience: int = 20, n_candidates: int = 512, k: int = 10, k_sigma: float = 1.0,
                  tau: float | None = None, tune: bool = True, n_trials: int = 40, tune_candidates: bool = False,
@@ -110,6 +112,7 @@ class SCMaskGAN:
             normalized=check_param("normalized", normalized, bool),
             latent_dim=check_param("latent_dim", latent_dim, int, low=1, high=4096),
             base_channels=check_param("base_channels", base_channels, int, low=4, high=1024),
+            head_channels=check_param("head_channels", head_channels, int, low=1, high=256),
             gene_channels=check_param("gene_channels", gene_channels, int, low=1, high=256),
             batch_size=check_param("batch_size", batch_size, int, low=2, allow_none=True),
             lr=check_param("lr", lr, float, low=0, high=1, low_inclusive=False),
@@ -197,7 +200,8 @@ class SCMaskGAN:
         torch.manual_seed(p["seed"])
         n_labels = len(self.categories_)
         self.generator = Generator(n_labels, self.layout.side, latent_dim=p["latent_dim"],
-                                   base_channels=p["base_channels"], gene_channels=p["gene_channels"])
+                                   base_channels=p["base_channels"], head_channels=p["head_channels"],
+                                   gene_channels=p["gene_channels"])
         self.discriminator = Discriminator(n_labels, self.layout.side)
         self.generator.init_output_bias(self._label_means())
 
@@ -223,8 +227,12 @@ class SCMaskGAN:
                 for name, net in (("generator", self.generator), ("discriminator", self.discriminator))}
 
     def default_max_epochs(self) -> int:
-        """Epoch limit from the data size: about 60,000 cell passes, between 30 and 300 epochs."""
-        return int(np.clip(round(60_000 / self.n_cells), 30, 300))
+        """Epoch limit from the data size: about 35 million cell-pixel passes, between 10 and 300 epochs.
+
+        Training cost grows with cells x image pixels, so this keeps the default
+        run's cost roughly constant (60 epochs for 274 cells x 2,000 genes).
+        """
+        return int(np.clip(round(3.5e7 / (self.n_cells * self.layout.n_pixels)), 10, 300))
 
     # ----------------------------------------------------------------- train
     def train(self, max_epochs: int | None = None, *, accelerator: str | None = None,

@@ -105,7 +105,7 @@ class Generator(nn.Module):
     """
 
     def __init__(self, n_labels: int, side: int, latent_dim: int = 64, base_channels: int = 64,
-                 head_channels: int = 16, gene_channels: int = 8, attention_tokens: int = 256):
+                 head_channels: int = 8, gene_channels: int = 8, attention_tokens: int = 256):
         super().__init__()
         self.n_labels, self.side, self.latent_dim = n_labels, side, latent_dim
         n_up, self.start = _n_upsamplings(side)

@@ -1,0 +1,129 @@
+"""Cost and held-out quality of the default scmaskgan run (issue 2 targets).
+
+Runs the command line ``scmaskgan impute`` under ``/usr/bin/time -v`` (wall
+time and peak RSS of the whole run, imports and I/O included), as
+../shared/BENCHMARK.md asks, on:
+
+* sc_celseq2 (CellBench CEL-seq2, GSE118706): protocol A (10% of the non-zero
+  entries of the 2,000 most variable genes hidden) and protocol B (binomial
+  thinning to 30% of the molecules), true cell-line labels, default settings;
+* GSM5768752 (neuroblastoma, all 33,514 genes, Louvain labels): cost only.
+
+Usage::
+
+    SCMASKGAN_DATA=../shared/data python benchmarks/foundation.py [--out DIR] [--skip-gsm]
+
+Prints a markdown table and writes ``foundation.json`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+
+import scmaskgan
+from scmaskgan.evaluation import benchmark_genes, cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
+
+
+def timed_cli(args: list[str]) -> dict:
+    """Run ``python -m scmaskgan ARGS`` under /usr/bin/time -v; return wall seconds and peak RSS (MB)."""
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "scmaskgan", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in wall.groups())
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    return {"wall_s": hours * 3600 + minutes * 60 + seconds, "peak_rss_mb": rss / 1024}
+
+
+def run_case(adata: ad.AnnData, labels_key: str, folder: Path, name: str) -> tuple[ad.AnnData, dict]:
+    src, dst = folder / f"{name}.in.h5ad", folder / f"{name}.out.h5ad"
+    adata.write_h5ad(src)
+    cost = timed_cli(["impute", str(src), "-o", str(dst), "--labels-key", labels_key, "--seed", "0", "--force", "-q"])
+    out = ad.read_h5ad(dst)
+    uns = out.uns["scmaskgan"]
+    cost |= {"epochs": len(uns["history"]["epoch"]), "best_epoch": int(uns["best_epoch"]),
+             "train_s": float(uns["timings"]["train_s"]), "impute_s": float(uns["timings"]["impute_s"]),
+             "image_side": int(uns["image_side"]), "generator_params": int(uns["n_parameters"]["generator"]),
+             "discriminator_params": int(uns["n_parameters"]["discriminator"])}
+    return out, cost
+
+
+def celseq2(folder: Path) -> dict:
+    data = scmaskgan.datasets.load("sc_celseq2")
+    counts = data.X.toarray().astype(np.float64)
+    lib, genes = benchmark_genes(counts)
+    truth = counts[:, genes]
+    labels = data.obs["cell_line"].astype(str).to_numpy()
+    corrupted, idx = hide_nonzero(truth, 0.1, seed=0)
+    a = ad.AnnData(corrupted.astype(np.float32), obs=data.obs[["cell_line"]].copy(), var=data.var.iloc[genes].copy())
+    out, cost = run_case(a, "cell_line", folder, "celseq2_A")
+    imputed = np.asarray(out.layers["scmaskgan"])
+    result = {"cost": cost, "protocol_A": score_hidden(truth, imputed, idx, lib) | cluster_scores(imputed, lib, labels),
+              "protocol_A_no_imputation": cluster_scores(corrupted, lib, labels)}
+    observed = thin(truth, 0.3, seed=0)
+    b = ad.AnnData(observed.astype(np.float32), obs=a.obs.copy(), var=a.var.copy())
+    out_b, cost_b = run_case(b, "cell_line", folder, "celseq2_B")
+    result["protocol_B"] = score_thinning(truth, observed, np.asarray(out_b.layers["scmaskgan"]))
+    result["protocol_B_cost"] = cost_b
+    return result
+
+
+def gsm(folder: Path) -> dict:
+    data = scmaskgan.datasets.load("gsm5768752")
+    out, cost = run_case(data, "louvain", folder, "gsm5768752")
+    return {"cost": cost, "n_cells": int(data.n_obs), "n_genes": int(data.n_vars),
+            "n_genes_modelled": int(data.n_vars - out.uns["scmaskgan"]["n_genes_not_modelled"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="benchmarks/results", help="folder for foundation.json")
+    parser.add_argument("--skip-gsm", action="store_true", help="leave out the 33,514-gene GSM5768752 run")
+    args = parser.parse_args()
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {"machine": f"{platform.machine()}, {platform.python_version()}, scmaskgan {scmaskgan.__version__}",
+                   "sc_celseq2": celseq2(Path(tmp))}
+        if not args.skip_gsm:
+            results["gsm5768752"] = gsm(Path(tmp))
+    (out_dir / "foundation.json").write_text(json.dumps(results, indent=1))
+
+    c = results["sc_celseq2"]
+    a, b, cost = c["protocol_A"], c["protocol_B"], c["cost"]
+    print("## sc_celseq2, 274 cells x 2,000 genes, true labels, default settings\n")
+    print("| run | wall s | peak RSS MB | epochs (best) | RMSE | Pearson | Spearman | MAE | ARI | NMI |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| protocol A | {cost['wall_s']:.1f} | {cost['peak_rss_mb']:.0f} | {cost['epochs']} ({cost['best_epoch']}) | "
+          f"{a['rmse']:.3f} | {a['pearson']:.3f} | {a['spearman']:.3f} | {a['mae']:.3f} | {a['ari']:.3f} | {a['nmi']:.3f} |")
+    print(f"\nno imputation ARI {c['protocol_A_no_imputation']['ari']:.3f}; reference scMASKGAN code: RMSE 0.520, "
+          "Pearson 0.266, 801 s, 2303 MB (../shared/BENCHMARK.md)\n")
+    print("| protocol B | wall s | rmse_zeros | r_zeros | rmse_dropouts | mean at true zeros | r_all |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| sc_celseq2 | {c['protocol_B_cost']['wall_s']:.1f} | {b['rmse_zeros']:.3f} | {b['r_zeros']:.3f} | "
+          f"{b['rmse_dropouts']:.3f} | {b['mean_at_true_zeros']:.3f} | {b['r_all']:.3f} |")
+    print("\n(no imputation: rmse_zeros 1.136, rmse_dropouts 1.803, r_all 0.690)")
+    if "gsm5768752" in results:
+        g = results["gsm5768752"]
+        gc = g["cost"]
+        print(f"\n## GSM5768752, {g['n_cells']} cells x {g['n_genes']:,} genes ({g['n_genes_modelled']:,} detected in "
+              f"any cell and modelled, N = {gc['image_side']}), Louvain labels\n")
+        print("| wall s | peak RSS MB | epochs | train s | impute s | G params | D params |")
+        print("|---|---|---|---|---|---|---|")
+        print(f"| {gc['wall_s']:.1f} | {gc['peak_rss_mb']:.0f} | {gc['epochs']} | {gc['train_s']:.1f} | "
+              f"{gc['impute_s']:.1f} | {gc['generator_params']:,} | {gc['discriminator_params']:,} |")
+
+
+if __name__ == "__main__":
+    main()
