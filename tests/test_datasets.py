@@ -266,9 +266,10 @@ def test_ercc(require_files) -> None:
     assert rho > 0.8
 
 
-def test_gsm5768752(require_files) -> None:
+def test_gsm5768752(require_files, tmp_path) -> None:
     require_files("GSM5768752_Data.zip", "louvain_labels_GSM5768752.csv")
     adata = datasets.load("gsm5768752")
+    adata.write_h5ad(tmp_path / "gsm.h5ad")  # index names from the file's header must not break h5ad
     assert adata.shape == (551, 33_514)
     _check_counts(adata)
     assert adata.obs_names[0] == "A1_1_0904_AACGAGGT"

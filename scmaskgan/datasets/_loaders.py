@@ -167,6 +167,9 @@ def _finish(
     var: pd.DataFrame,
     files: _Files,
 ) -> ad.AnnData:
+    # Index names read from a file's header (e.g. the integer 0) cannot be written to h5ad.
+    obs.index.name = None
+    var.index.name = None
     adata = ad.AnnData(X=_counts_to_csr(counts_cells_by_genes), obs=obs, var=var)
     adata.uns["_files"] = files.record
     return adata
