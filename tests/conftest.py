@@ -39,7 +39,7 @@ def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     or write the user's cache.
     """
     env = os.environ.get("SCMASKGAN_DATA")
-    folder = Path(env) if env else _FALLBACK_DATA
+    folder = (Path(env) if env else _FALLBACK_DATA).resolve()
     if not folder.is_dir():
         _missing(f"real data folder not found: set SCMASKGAN_DATA (tried {folder})")
     monkeypatch.setenv("SCMASKGAN_DATA", str(folder))
