@@ -12,6 +12,7 @@ import logging
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anndata as ad
@@ -214,26 +215,23 @@ def _ensembl_symbols(files: _Files, ids: pd.Index) -> pd.Series:
     return pd.Series(np.where(symbols.isna(), ids, symbols), index=ids, dtype=object)
 
 
-def _load_cellbench(
-    prefix: str, *, drop_doublets: bool = False, symbols: bool = True
-) -> ad.AnnData:
-    files = _Files()
-    count_file = f"{prefix}.count.csv.gz"
-    meta_file = f"{prefix}.metadata.csv.gz"
-    # Written by R's write.csv: the header has one name fewer than each row (no name for the
-    # row-name column), which pandas reads with the gene ids as the index.
-    counts = pd.read_csv(files(count_file), engine="c", index_col=None)
-    if not isinstance(counts.index[0], str) or not counts.index[0].startswith(("ENSG", "ERCC")):
-        raise DatasetFormatError(
-            f"{count_file}: expected Ensembl gene ids as row names, found {counts.index[:3].tolist()}"
-        )
-    meta = pd.read_csv(files(meta_file), engine="c", index_col=None)
-    counts.columns = counts.columns.astype(str)
+def _read_cellbench_metadata(path: Path, what: str) -> pd.DataFrame:
+    """Read a CellBench ``*.metadata.csv.gz`` (R ``write.csv``, cell names as row names)."""
+    meta = pd.read_csv(path, engine="c", index_col=None)
+    if len(meta.columns) and str(meta.columns[0]).startswith("Unnamed: 0"):
+        # Written with a (blank) name for the row-name column, e.g. by pandas: use it.
+        meta = meta.set_index(meta.columns[0])
     meta.index = meta.index.astype(str)
-    _check_same("cell", counts.columns, meta.index, prefix)
     if "cell_line_demuxlet" not in meta.columns:
-        raise DatasetFormatError(f"{meta_file} has no column 'cell_line_demuxlet'")
+        raise DatasetFormatError(
+            f"{what}: {Path(path).name} has no column 'cell_line_demuxlet' "
+            f"(columns: {list(meta.columns)[:8]})"
+        )
+    return meta
 
+
+def _cellbench_obs(meta: pd.DataFrame) -> pd.DataFrame:
+    """``obs`` of a CellBench dataset: ``cell_line`` from demuxlet, other columns kept."""
     obs = meta.copy()
     if "cell_line" in obs.columns:
         # The upstream annotation differs from demuxlet's genotype call for some doublets.
@@ -242,17 +240,69 @@ def _load_cellbench(
     for col in ("cell_line_demuxlet", "demuxlet_cls", "cell_line_original", "batch"):
         if col in obs.columns:
             obs[col] = pd.Categorical(obs[col].astype(str))
+    return obs
 
-    genes = counts.index.astype(str)
+
+def _cellbench_var(genes: pd.Index, files: _Files, symbols: bool) -> pd.DataFrame:
+    """``var`` of a CellBench dataset: ERCC flag and, optionally, HGNC symbols."""
     var = pd.DataFrame(index=genes)
     var["ercc"] = genes.str.startswith("ERCC-")
     if symbols:
         var["symbol"] = _ensembl_symbols(files, genes).to_numpy()
+    return var
+
+
+def _drop_doublets(values: Any, obs: pd.DataFrame, meta: pd.DataFrame) -> tuple[Any, pd.DataFrame]:
+    if "demuxlet_cls" not in meta.columns:
+        raise DatasetFormatError("drop_doublets=True needs the metadata column 'demuxlet_cls'")
+    keep = (meta["demuxlet_cls"] == "SNG").to_numpy()
+    return values[keep], obs.loc[keep]
+
+
+def _parse_cellbench(
+    count_path: Path,
+    meta_path: Path,
+    files: _Files,
+    *,
+    what: str,
+    drop_doublets: bool = False,
+    symbols: bool = True,
+) -> ad.AnnData:
+    """Read a CellBench count CSV and its metadata CSV (the sc_mixology ``data/csv`` layout).
+
+    ``what`` names the dataset in error messages.
+    """
+    # Written by R's write.csv: the header has one name fewer than each row (no name for the
+    # row-name column), which pandas reads with the gene ids as the index.
+    counts = pd.read_csv(count_path, engine="c", index_col=None)
+    if not isinstance(counts.index[0], str) or not counts.index[0].startswith(("ENSG", "ERCC")):
+        raise DatasetFormatError(
+            f"{Path(count_path).name}: expected Ensembl gene ids as row names, "
+            f"found {counts.index[:3].tolist()}"
+        )
+    meta = _read_cellbench_metadata(meta_path, what)
+    counts.columns = counts.columns.astype(str)
+    _check_same("cell", counts.columns, meta.index, what)
+    obs = _cellbench_obs(meta)
+    var = _cellbench_var(counts.index.astype(str), files, symbols)
     values = counts.to_numpy().T
     if drop_doublets:
-        keep = (meta["demuxlet_cls"] == "SNG").to_numpy()
-        values, obs = values[keep], obs.loc[keep]
+        values, obs = _drop_doublets(values, obs, meta)
     return _finish(values, obs, var, files)
+
+
+def _load_cellbench(
+    prefix: str, *, drop_doublets: bool = False, symbols: bool = True
+) -> ad.AnnData:
+    files = _Files()
+    return _parse_cellbench(
+        files(f"{prefix}.count.csv.gz"),
+        files(f"{prefix}.metadata.csv.gz"),
+        files,
+        what=prefix,
+        drop_doublets=drop_doublets,
+        symbols=symbols,
+    )
 
 
 @_register(
