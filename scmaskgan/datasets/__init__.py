@@ -7,8 +7,23 @@
 
 Files are looked up in ``$SCMASKGAN_DATA`` first, then in the cache folder
 (``$SCMASKGAN_CACHE`` or ``pooch.os_cache("scmaskgan")``), and downloaded otherwise.
+
+The paper's datasets that cannot be pinned here are read from files the user downloads
+from GEO: :func:`read_chu_time_course` (GSE75748), :func:`read_klein_mesc` (GSE65525),
+:func:`read_neuroblastoma` (GSM5768743-GSM5768752) and :func:`read_cellbench_10x`
+(GSE111108 / CellBench ``sc_10x``).
+
+>>> adata = datasets.read_klein_mesc("~/Downloads/GSE65525")  # doctest: +SKIP
 """
 
+from ._geo import (
+    NEUROBLASTOMA_TYPES,
+    GeoFileNotFoundError,
+    read_cellbench_10x,
+    read_chu_time_course,
+    read_klein_mesc,
+    read_neuroblastoma,
+)
 from ._loaders import DatasetFormatError, UnknownDatasetError, available, describe, load
 from ._registry import (
     REGISTRY,
@@ -26,6 +41,8 @@ __all__ = [
     "DataFileHashError",
     "DataFileNotAvailableError",
     "DatasetFormatError",
+    "GeoFileNotFoundError",
+    "NEUROBLASTOMA_TYPES",
     "RemoteFile",
     "UnknownDataFileError",
     "UnknownDatasetError",
@@ -35,4 +52,8 @@ __all__ = [
     "fetch",
     "file_sha256",
     "load",
+    "read_cellbench_10x",
+    "read_chu_time_course",
+    "read_klein_mesc",
+    "read_neuroblastoma",
 ]
