@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml constraints.txt
 	  if [ -z "$(PYTHON)" ]; then echo "error: no python3.11 or python3 found" >&2; exit 1; fi; \
 	  echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); \
 	fi
-	$(VPY) -m pip install -c constraints.txt -e ".[test,book]"
+	$(VPY) -m pip install -c constraints.txt -e ".[test,book,baselines]"
 	$(VPY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (scmaskgan)"
 	@touch $@
 

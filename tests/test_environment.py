@@ -1,6 +1,6 @@
 """The three dependency lists of the repository stay in step.
 
-* ``pyproject.toml`` is the checked install path (runtime + ``test`` and ``book`` extras);
+* ``pyproject.toml`` is the checked install path (runtime + every extra: ``test``, ``book``, ``baselines``);
 * ``environment.yml`` is the conda environment for users (its pip section lists the same packages);
 * ``constraints.txt`` holds the exact versions that were tested, and pins every dependency.
 """
@@ -23,8 +23,8 @@ def _pyproject_requirements() -> list[Requirement]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     project = data["project"]
     reqs = [Requirement(r) for r in project["dependencies"]]
-    for extra in ("test", "book"):
-        reqs += [Requirement(r) for r in project["optional-dependencies"][extra]]
+    for extra in project["optional-dependencies"].values():  # test, book, baselines, ...
+        reqs += [Requirement(r) for r in extra]
     return reqs
 
 
