@@ -26,7 +26,7 @@ from .layout import ImageLayout
 logger = logging.getLogger("scmaskgan")
 
 __all__ = ["CandidateSet", "generate_candidates", "filter_outliers", "rms_distances",
-           "distance_threshold", "neighbour_weights", "anomaly_scores"]
+           "distance_threshold", "neighbour_weights", "anomaly_scores", "fill_values"]
 
 
 @dataclass
@@ -99,8 +99,10 @@ def rms_distances(values: np.ndarray, observed: np.ndarray, candidates: np.ndarr
 
 
 def distance_threshold(distances: np.ndarray, k_sigma: float) -> float:
-    """theta = mu + k_sigma * sigma of a label's cell-candidate distances."""
-    return float(distances.mean() + k_sigma * distances.std())
+    """theta = mu + k_sigma * sigma of a label's cell-candidate distances (infinite ones, a cell's
+    distance to itself in a pool of real cells, are left out)."""
+    finite = distances[np.isfinite(distances)]
+    return float(finite.mean() + k_sigma * finite.std()) if finite.size else float("inf")
 
 
 def neighbour_weights(distances: np.ndarray, k: int, theta: float) -> np.ndarray:
@@ -116,3 +118,22 @@ def neighbour_weights(distances: np.ndarray, k: int, theta: float) -> np.ndarray
     weights[rows, nearest] = inside
     weights /= weights.sum(1, keepdims=True)
     return weights
+
+
+def fill_values(weights: np.ndarray, pool: np.ndarray, *, alpha: float, expressed_above: float) -> np.ndarray:
+    """Values for a cell's zeros from its weighted neighbours in the pool ([0, 1] scale).
+
+    ``alpha == 1`` is the paper's rule: the weighted mean of the neighbours'
+    values. Otherwise, with ``P`` the weighted share of neighbours that express
+    a gene (value above ``expressed_above``) and ``E`` the weighted mean of the
+    expressed values, the fill is ``P ** alpha * E``: ``alpha = 1`` is again the
+    plain mean (zeros counted), ``alpha = 0`` assumes every zero is a dropout
+    and takes the mean of expressing neighbours only.
+    """
+    if alpha == 1.0:
+        return weights @ pool
+    expressed = (pool > expressed_above).astype(np.float32)
+    share = weights @ expressed
+    total = weights @ (pool * expressed)
+    mean_expressed = np.divide(total, share, out=np.zeros_like(total), where=share > 0)
+    return np.power(share, alpha) * mean_expressed

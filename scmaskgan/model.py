@@ -18,14 +18,14 @@ import scipy.sparse as sp
 import torch
 
 from ._validation import InputError, check_counts, check_labels, check_param
-from .imputation import (distance_threshold, filter_outliers, generate_candidates, neighbour_weights,
-                         rms_distances)
+from .imputation import (distance_threshold, fill_values, filter_outliers, generate_candidates,
+                         neighbour_weights, rms_distances)
 from .labels import cluster_labels
 from .layout import ImageLayout
 from .modules import Discriminator, Generator
 from .scaling import Scaler, library_sizes
 from .training import CellData, TrainingConfig, train_gan
-from .tuning import tune_knn
+from .tuning import LabelGroup, tune_knn, validation_mask
 
 logger = logging.getLogger("scmaskgan")
 
@@ -81,6 +81,18 @@ class SCMaskGAN:
         (starting values when ``tune`` is true).
     tau
         Isolation-Forest anomaly-score threshold; ``None`` uses mean + 2 sd of the scores.
+    pool
+        Where a cell's neighbours come from: ``"generated"`` candidates of its label (the paper),
+        ``"real"`` cells of its label (the cell itself excluded), or ``"both"``.
+    metric
+        ``"observed"``: root-mean-square distance over the cell's observed genes (the paper);
+        ``"pca"``: Euclidean distance in a 30-component PCA of the scaled values.
+    alpha
+        Shrinkage of the fill towards zero: ``fill = P ** alpha * E`` with ``P`` the share of
+        neighbours expressing the gene and ``E`` their mean expressed value; 1 is the plain mean
+        of the neighbours (the paper), 0 treats every zero as a dropout.
+    max_real
+        Largest number of real cells per label in the pool.
     tune
         Search ``k`` and ``k_sigma`` with Optuna on hidden observed entries before imputing.
     n_trials
@@ -103,7 +115,8 @@ class SCMaskGAN:
                  latent_dim: int = 64, base_channels: int = 64, head_channels: int = 8, gene_channels: int = 8,
                  batch_size: int | None = None, lr: float = 2e-4, max_epochs: int | None = None,
                  patience: int = 20, n_candidates: int = 512, k: int = 10, k_sigma: float = 1.0,
-                 tau: float | None = None, tune: bool = True, n_trials: int = 40, tune_candidates: bool = False,
+                 tau: float | None = None, pool: str = "generated", metric: str = "observed", alpha: float = 1.0,
+                 max_real: int = 5000, tune: bool = True, n_trials: int = 40, tune_candidates: bool = False,
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True):
         self.params = dict(
@@ -122,6 +135,10 @@ class SCMaskGAN:
             k=check_param("k", k, int, low=1),
             k_sigma=check_param("k_sigma", k_sigma, float),
             tau=check_param("tau", tau, float, low=0, high=1, allow_none=True),
+            pool=check_param("pool", pool, str, choices=("generated", "real", "both")),
+            metric=check_param("metric", metric, str, choices=("observed", "pca")),
+            alpha=float(check_param("alpha", alpha, float, low=0, high=1)),
+            max_real=check_param("max_real", max_real, int, low=1),
             tune=check_param("tune", tune, bool),
             n_trials=check_param("n_trials", n_trials, int, low=1),
             tune_candidates=check_param("tune_candidates", tune_candidates, bool),
@@ -278,52 +295,129 @@ class SCMaskGAN:
             out[label] = filter_outliers(raw, tau=p["tau"], min_keep=min(p["k"], p["n_candidates"]), seed=p["seed"])
         return out
 
+    def _pools(self, cand_sets: dict, rng: np.random.Generator) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per label: pool values (generated candidates first, then real cells) and the cell index of
+        each real member (-1 for generated ones)."""
+        p = self.params
+        pools = {}
+        for label in range(len(self.categories_)):
+            parts, members = [], []
+            if p["pool"] in ("generated", "both"):
+                parts.append(cand_sets[label].values)
+                members.append(np.full(cand_sets[label].values.shape[0], -1))
+            if p["pool"] in ("real", "both"):
+                rows = np.flatnonzero((self.data.codes == label) & (self.data.lib > 0))
+                if rows.size > p["max_real"]:
+                    rows = np.sort(rng.choice(rows, p["max_real"], replace=False))
+                parts.append(self.data.values(rows))
+                members.append(rows)
+            pools[label] = (np.vstack(parts), np.concatenate(members))
+        return pools
+
+    def _embedding(self, rng: np.random.Generator):
+        """PCA of the scaled values (fitted on up to 10,000 cells) for metric='pca', else None."""
+        if self.params["metric"] != "pca":
+            return None
+        from sklearn.decomposition import PCA
+
+        rows = np.flatnonzero(self.data.lib > 0)
+        if rows.size > 10_000:
+            rows = np.sort(rng.choice(rows, 10_000, replace=False))
+        values = self.data.values(rows)
+        n_comps = int(max(1, min(30, values.shape[0] - 1, values.shape[1] - 1)))
+        return PCA(n_components=n_comps, random_state=self.params["seed"]).fit(values)
+
+    @staticmethod
+    def _distances(values: np.ndarray, visible: np.ndarray, pool: np.ndarray, pool_emb: np.ndarray | None,
+                   embedding, cells: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """Cell-to-pool distances on visible genes (or in PCA space); a cell's distance to itself is inf."""
+        if embedding is None:
+            d = rms_distances(values, visible, pool)
+        else:
+            from scipy.spatial.distance import cdist
+
+            d = cdist(embedding.transform(np.where(visible, values, 0.0)), pool_emb)
+        if (members >= 0).any():
+            pos = {cell: j for j, cell in enumerate(members) if cell >= 0}
+            for i, cell in enumerate(cells):
+                j = pos.get(int(cell))
+                if j is not None:
+                    d[i, j] = np.inf
+        return d
+
+    def _expressed_above(self) -> float:
+        """Scaled value of half a count at the median library size: below it a pool value counts as 0."""
+        if not self.scaler.log:
+            return 0.0
+        lib = float(np.median(self.data.lib[self.data.lib > 0]))
+        return float(np.log1p(0.5 / lib * self.scaler.target_sum) / self.scaler.max_value)
+
     def impute(self, *, tune: bool | None = None) -> np.ndarray:
         """Impute the model's data; return a dense cells x genes array on the input's scale.
 
         Observed (non-zero) values are returned unchanged; zeros take the
-        average of the nearest generated candidates of the cell's label.
+        average of the nearest members of the cell's label pool (generated
+        candidates, real cells, or both: the ``pool`` parameter).
         """
         if not self.is_trained_:
             raise RuntimeError("the model is not trained yet; call train() first.")
         p = self.params
         tune = p["tune"] if tune is None else tune
         t0 = time.perf_counter()
-        cand_sets = self._candidates()
         rng = np.random.default_rng(p["seed"])
-        k, k_sigma, n_cand = p["k"], p["k_sigma"], min(c.values.shape[0] for c in cand_sets.values())
+        cand_sets = self._candidates() if p["pool"] != "real" else {}
+        pools = self._pools(cand_sets, rng)
+        embedding = self._embedding(rng)
+        pool_embs = {lab: (embedding.transform(pv) if embedding is not None else None) for lab, (pv, _) in pools.items()}
+        n_gen = {lab: int((members < 0).sum()) for lab, (_, members) in pools.items()}
+        expressed_above = self._expressed_above()
+        k, k_sigma = p["k"], p["k_sigma"]
+        n_cand = min(n_gen.values())
         if tune:
             rows = np.sort(rng.choice(self.n_cells, size=min(2000, self.n_cells), replace=False))
             rows = rows[self.data.lib[rows] > 0]
-            result = tune_knn(self.data.values(rows), self.data.codes[rows],
-                              {lab: c.values for lab, c in cand_sets.items()},
-                              defaults={"k": k, "k_sigma": k_sigma}, n_trials=p["n_trials"],
-                              tune_candidates=p["tune_candidates"], holdout_fraction=0.1, seed=p["seed"])
+            values = self.data.values(rows)
+            hidden = validation_mask(values, 0.1, p["seed"])
+            visible = (values > 0) & ~hidden
+            groups = []
+            for lab, (pv, members) in pools.items():
+                sel = np.flatnonzero(self.data.codes[rows] == lab)
+                if sel.size:
+                    d = self._distances(values[sel], visible[sel], pv, pool_embs[lab], embedding, rows[sel], members)
+                    groups.append(LabelGroup(sel, d, pv, n_gen[lab]))
+            result = tune_knn(values, hidden & np.isin(np.arange(len(rows)), np.concatenate([g.rows for g in groups]))[:, None],
+                              groups, defaults={"k": k, "k_sigma": k_sigma}, n_trials=p["n_trials"],
+                              tune_candidates=p["tune_candidates"], alpha=p["alpha"],
+                              expressed_above=expressed_above, seed=p["seed"])
             k, k_sigma, n_cand = result.params["k"], result.params["k_sigma"], result.params["n_candidates"]
             self.tuning_ = {"k": int(k), "k_sigma": float(k_sigma), "n_candidates": int(n_cand),
                             "validation_mse": result.mse, "default_mse": result.default_mse,
                             "n_validation": result.n_validation, "trials": result.trials}
         imputed = np.zeros((self.n_cells, self.n_genes), dtype=self.output_dtype_)
         used = self.genes_used_
-        self.imputation_ = {"k": int(k), "k_sigma": float(k_sigma), "n_candidates": int(n_cand), "labels": {}}
-        for label, cset in cand_sets.items():
-            cand = cset.values[:n_cand]
+        self.imputation_ = {"k": int(k), "k_sigma": float(k_sigma), "n_candidates": int(n_cand), "pool": p["pool"],
+                            "metric": p["metric"], "alpha": p["alpha"], "labels": {}}
+        for label, (pv, members) in pools.items():
+            cols = np.r_[0:n_cand, n_gen[label]:pv.shape[0]]
+            pool, members, pool_emb = pv[cols], members[cols], None if pool_embs[label] is None else pool_embs[label][cols]
             rows = np.flatnonzero(self.data.codes == label)
             sample = rows if rows.size <= 2000 else np.sort(rng.choice(rows, 2000, replace=False))
             v = self.data.values(sample)
-            theta = distance_threshold(rms_distances(v, v > 0, cand), k_sigma)
-            self.imputation_["labels"][str(self.categories_[label])] = {
-                "n_generated": cset.n_generated, "n_outliers": int(cset.n_generated - cset.values.shape[0]),
-                "tau": cset.threshold, "theta": theta, "n_cells": int(rows.size)}
+            theta = distance_threshold(self._distances(v, v > 0, pool, pool_emb, embedding, sample, members), k_sigma)
+            info = {"n_cells": int(rows.size), "theta": theta, "pool_size": int(pool.shape[0])}
+            if label in cand_sets:
+                cset = cand_sets[label]
+                info |= {"n_generated": cset.n_generated, "n_outliers": int(cset.n_generated - cset.values.shape[0]),
+                         "tau": cset.threshold}
+            self.imputation_["labels"][str(self.categories_[label])] = info
             for start in range(0, rows.size, p["chunk_size"]):
                 chunk = rows[start:start + p["chunk_size"]]
                 v = self.data.values(chunk)
                 observed = v > 0
-                w = neighbour_weights(rms_distances(v, observed, cand), k, theta)
-                filled = self.scaler.inverse(w @ cand, self.data.lib[chunk])
-                block = self.data.X[chunk]
-                block = block.toarray() if sp.issparse(block) else np.asarray(block)
-                out = np.where(observed, 0.0, filled)
+                d = self._distances(v, observed, pool, pool_emb, embedding, chunk, members)
+                w = neighbour_weights(d, k, theta)
+                fill = fill_values(w, pool, alpha=p["alpha"], expressed_above=expressed_above)
+                out = np.where(observed, 0.0, self.scaler.inverse(fill, self.data.lib[chunk]))
                 out[self.data.lib[chunk] == 0] = 0.0
                 imputed[np.ix_(chunk, used)] = out
         self._restore_observed(imputed)
