@@ -43,3 +43,24 @@ def test_min_keep_is_honoured():
     cands = rng.random((50, 5)).astype(np.float32)
     kept = filter_outliers(cands, tau=0.0, min_keep=7, seed=0)
     assert kept.values.shape[0] == 7
+
+
+def test_fill_alpha_between_mean_and_mean_of_expressed():
+    from scmaskgan.imputation import fill_values
+
+    pool = np.array([[0.0, 0.4], [0.6, 0.4], [0.0, 0.0]], dtype=np.float32)
+    w = np.array([[0.5, 0.5, 0.0]], dtype=np.float32)  # two neighbours, equal weight
+    np.testing.assert_allclose(fill_values(w, pool, alpha=1.0, expressed_above=0.01), [[0.3, 0.4]])
+    np.testing.assert_allclose(fill_values(w, pool, alpha=0.0, expressed_above=0.01), [[0.6, 0.4]])
+    # alpha 0.5: sqrt(share expressing) * mean of expressed values
+    np.testing.assert_allclose(fill_values(w, pool, alpha=0.5, expressed_above=0.01), [[np.sqrt(0.5) * 0.6, 0.4]], rtol=1e-6)
+
+
+def test_a_cell_is_never_its_own_neighbour():
+    from scmaskgan.model import SCMaskGAN
+
+    values = np.array([[0.2, 0.0], [0.2, 0.0], [0.9, 0.5]], dtype=np.float32)
+    members = np.array([-1, 7, 8])  # a generated candidate, then cells 7 and 8
+    d = SCMaskGAN._distances(values[:2], values[:2] > 0, values, None, None, np.array([7, 8]), members)
+    assert np.isinf(d[0, 1]) and np.isinf(d[1, 2])
+    assert np.isfinite(d[0, 0]) and np.isfinite(d[1, 1])

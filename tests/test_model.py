@@ -70,6 +70,16 @@ def test_sparse_input_and_names_kept(tiny_counts):
     assert np.array_equal(out.layers["scmaskgan"][dense != 0], dense[dense != 0])
 
 
+@pytest.mark.parametrize("pool, metric, alpha", [("real", "pca", 0.5), ("both", "observed", 1.0)])
+def test_real_cell_pools(tiny_counts, pool, metric, alpha):
+    out = scmaskgan.pp.impute(tiny_counts, labels_key="cell_type", copy=True, pool=pool, metric=metric, alpha=alpha,
+                              **FAST)
+    layer, X = out.layers["scmaskgan"], tiny_counts.X
+    assert np.array_equal(layer[X != 0], X[X != 0])
+    assert np.all(np.isfinite(layer)) and layer.min() >= 0
+    assert out.uns["scmaskgan"]["imputation"]["pool"] == pool
+
+
 def test_two_seeded_runs_are_identical(tiny_counts):
     a = scmaskgan.pp.impute(tiny_counts, labels_key="cell_type", seed=3, copy=True, **FAST)
     b = scmaskgan.pp.impute(tiny_counts, labels_key="cell_type", seed=3, copy=True, **FAST)
@@ -208,6 +218,8 @@ def test_batch_larger_than_data(tiny_counts):
     ({"device": "tpu"}, "device must be one of"),
     ({"max_epochs": 2.5}, "max_epochs must be int"),
     ({"tau": 2.0}, "tau must be <= 1"),
+    ({"pool": "mixed"}, "pool must be one of"),
+    ({"alpha": 1.5}, "alpha must be <= 1"),
 ])
 def test_parameters_checked_at_construction(tiny_counts, kwargs, match):
     with pytest.raises(InputError, match=match):
