@@ -77,7 +77,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="sc_celseq2,sc_dropseq")
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is faster on a busy machine)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     rows = [row for name in args.datasets.split(",") for row in run(name)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
