@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil, log2
@@ -242,7 +243,10 @@ def _magic(x: np.ndarray, *, labels: Any = None, seed: int = 0, knn: int = 5, t:
     scale = float(np.median(lib[lib > 0])) if (lib > 0).any() else 1.0
     data = np.sqrt(_per_library(x, lib) * scale)
     op = magic.MAGIC(knn=min(knn, x.shape[0] - 1), t=t, random_state=seed, n_jobs=n_jobs, verbose=0)
-    smoothed = np.asarray(op.fit_transform(data, genes="all_genes"), dtype=np.float64)
+    with warnings.catch_warnings():
+        # magic-impute 3.0 calls tasklogger methods that tasklogger 1.2 deprecates.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"(magic|graphtools|tasklogger)")
+        smoothed = np.asarray(op.fit_transform(data, genes="all_genes"), dtype=np.float64)
     return np.square(np.clip(smoothed, 0, None)) / scale * lib
 
 

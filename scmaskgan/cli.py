@@ -1,4 +1,4 @@
-"""Command line interface: ``scmaskgan impute INPUT -o OUTPUT``.
+"""Command line interface: ``scmaskgan impute INPUT -o OUTPUT`` and ``scmaskgan benchmark``.
 
 Exit status: 0 on success, 2 for bad input or usage (one line ``scmaskgan: error: ...`` on
 standard error; the traceback only with ``-v``), 1 for unexpected failures, 130 when
@@ -151,8 +151,73 @@ def _run_impute(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------
+# benchmark
+
+
+def _comma_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _add_benchmark(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from .benchmark import DATASETS, DEFAULT_DATASETS, DEFAULT_METHODS, METHODS
+
+    parser = subparsers.add_parser(
+        "benchmark",
+        parents=parents,
+        help="score imputation methods on public datasets (held-out protocols)",
+        description=(
+            "Run imputation methods x datasets with the held-out protocols A (10%% of the non-zero "
+            "entries hidden) and B (binomial thinning) and write benchmark.csv, benchmark.md and "
+            "versions.json into --out. Each method run is a child process: its wall time and peak "
+            "memory are reported per run."
+        ),
+    )
+    parser.add_argument(
+        "--datasets", type=_comma_list, default=list(DEFAULT_DATASETS), metavar="LIST",
+        help=f"comma-separated datasets (default {','.join(DEFAULT_DATASETS)}; known: {','.join(DATASETS)})",
+    )
+    parser.add_argument(
+        "--methods", type=_comma_list, default=list(DEFAULT_METHODS), metavar="LIST",
+        help=f"comma-separated methods (default {','.join(DEFAULT_METHODS)}; known: {','.join(METHODS)})",
+    )
+    parser.add_argument(
+        "--protocol", type=_comma_list, default=["A", "B"], metavar="LIST",
+        help="comma-separated protocols, A and/or B (default A,B)",
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the CSV, markdown and versions")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="train scMASKGAN for 2 epochs without tuning (scVI: 2 epochs): a smoke test, not results",
+    )
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="seed of every method (default 0)")
+    parser.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto",
+        help="where scMASKGAN trains (default: auto = cuda when available)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite the output files in --out")
+    parser.set_defaults(func=_run_benchmark)
+
+
+def _run_benchmark(args: argparse.Namespace) -> int:
+    from .benchmark import run_benchmark
+
+    table = run_benchmark(
+        args.datasets, args.methods, args.protocol, args.out, quick=args.quick, seed=args.seed,
+        device=args.device, force=args.force, command="scmaskgan " + " ".join(args.argv),
+    )
+    failed = table[table["status"] != "ok"]
+    if len(failed):
+        for _, row in failed.iterrows():
+            print(f"scmaskgan: {row['dataset']} protocol {row['protocol']} {row['method']} failed: {row['error']}",
+                  file=sys.stderr)
+        return 1
+    logger.info("Wrote %s/benchmark.csv, benchmark.md and versions.json", args.out)
+    return 0
+
+
 #: Functions that add one subcommand each to the parser.
-SUBCOMMANDS: list[Callable[[Any, list[argparse.ArgumentParser]], None]] = [_add_impute]
+SUBCOMMANDS: list[Callable[[Any, list[argparse.ArgumentParser]], None]] = [_add_impute, _add_benchmark]
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,164 @@
+"""``scmaskgan benchmark``: the protocol's anchor, the output files, errors and failed runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scmaskgan import benchmark
+from scmaskgan.benchmark import METRICS, DatasetSpec
+from scmaskgan.cli import main
+
+COLUMNS = [
+    "dataset", "protocol", "method", "labels", "n_cells", "n_genes", "n_scored",
+    "rmse", "pearson", "spearman", "mae", "share_zero", "ari", "nmi",
+    "rmse_zeros", "r_zeros", "rmse_dropouts", "mean_at_true_zeros", "r_all",
+    "wall_s", "method_s", "peak_rss_mb", "seed", "quick", "status", "error",
+]
+
+
+@pytest.fixture
+def tiny_dataset(monkeypatch, tiny_counts):
+    """Register the 60 x 50 fixture as dataset ``tiny`` (40 most variable genes)."""
+    monkeypatch.setitem(benchmark.DATASETS, "tiny", DatasetSpec("cell_type", n_top=40, loader=lambda: tiny_counts,
+                                                                note="test fixture"))
+    return "tiny"
+
+
+def test_no_imputation_reproduces_the_anchor_row_on_celseq2(require_files, tmp_path):
+    require_files("sc_celseq2.count.csv.gz", "sc_celseq2.metadata.csv.gz")
+    out = tmp_path / "bench"
+    assert main(["benchmark", "--datasets", "sc_celseq2", "--methods", "none", "--protocol", "A",
+                 "--out", str(out), "-q"]) == 0
+    table = pd.read_csv(out / "benchmark.csv")
+    assert list(table.columns) == COLUMNS
+    row = table.iloc[0]
+    assert (row["n_cells"], row["n_genes"], row["n_scored"]) == (274, 2000, 32954)
+    # ../shared/BENCHMARK.md, protocol A, "no imputation": RMSE 0.645, ARI 0.977.
+    assert round(row["rmse"], 3) == 0.645 and round(row["ari"], 3) == 0.977
+    assert row["share_zero"] == 1.0 and np.isnan(row["pearson"])
+    md = (out / "benchmark.md").read_text()
+    assert "| no imputation | 0.645 | - | - | 0.547 | 1.000 | 0.977 | 0.967 |" in md
+    assert "cell_line_original (3)" in md
+
+
+def test_quick_run_writes_every_metric_cost_and_version(tiny_dataset, tmp_path):
+    out = tmp_path / "bench"
+    code = main(["benchmark", "--datasets", tiny_dataset, "--methods", "none,alra,scmaskgan",
+                 "--protocol", "A,B", "--out", str(out), "--quick", "--device", "cpu", "-q"])
+    assert code == 0
+    table = pd.read_csv(out / "benchmark.csv", keep_default_na=False, na_values=[""])
+    assert list(table.columns) == COLUMNS
+    assert len(table) == 6 and (table["status"] == "ok").all()
+    assert list(table["method"]) == ["none", "alra", "scmaskgan"] * 2
+    a, b = table[table["protocol"] == "A"], table[table["protocol"] == "B"]
+    for metric in ("rmse", "mae", "share_zero", "ari", "nmi"):
+        assert a[metric].notna().all() and b[metric].isna().all()
+    for metric in METRICS["B"]:
+        if metric != "r_zeros":
+            assert b[metric].notna().all() and a[metric].isna().all()
+    assert (a["share_zero"].iloc[0], b["mean_at_true_zeros"].iloc[0]) == (1.0, 0.0)  # no imputation
+    assert (a["share_zero"].iloc[1:] < 1).all()
+    assert (table["wall_s"] > 0).all() and (table["peak_rss_mb"] > 10).all()
+    assert (table["method_s"] <= table["wall_s"]).all()
+    assert table.loc[table["method"] == "scmaskgan", "labels"].eq("true").all()
+    assert table["quick"].all() and (table["n_genes"] == 40).all()
+
+    md = (out / "benchmark.md").read_text()
+    assert "## tiny, protocol A" in md and "## tiny, protocol B" in md
+    assert "Quick mode" in md and "ALRA (numpy)" in md and "scMASKGAN, true labels" in md
+    info = json.loads((out / "versions.json").read_text())
+    for key in ("python", "numpy", "torch", "scanpy", "magic-impute", "scmaskgan"):
+        assert info[key]
+    assert f"numpy {info['numpy']}" in md
+
+
+def test_scmaskgan_rows_get_true_or_no_labels(tiny_dataset, tmp_path, monkeypatch):
+    tasks = []
+
+    def fake_child(task, folder, tag):
+        tasks.append(task | {"label_values": np.load(task["labels"]) if task["labels"] else None})
+        np.save(task["output"], np.load(task["input"]))
+        return {"wall_s": 1.0, "method_s": 0.5, "peak_rss_mb": 50.0}
+
+    monkeypatch.setattr(benchmark, "_run_child", fake_child)
+    table = benchmark.run_benchmark([tiny_dataset], ["scmaskgan", "scmaskgan_auto", "magic"], ["A"], tmp_path / "b",
+                                    quick=True, device="cpu", seed=7)
+    assert [t["baseline"] for t in tasks] == ["scmaskgan", "scmaskgan", "magic"]
+    assert tasks[0]["labels"] and tasks[1]["labels"] is None and tasks[2]["labels"] is None
+    labels = tasks[0]["label_values"]
+    assert list(np.unique(labels)) == ["type0", "type1", "type2"] and labels.size == 60
+    assert tasks[0]["options"] == {"max_epochs": 2, "tune": False, "n_candidates": 64, "device": "cpu"}
+    assert tasks[2]["options"] == {} and {t["seed"] for t in tasks} == {7}
+    assert list(table["labels"]) == ["true", "automatic", "-"]
+
+
+def test_peak_memory_is_the_child_s_own(tiny_dataset, tmp_path):
+    # The parent holds 320 MB; a child's peak must not include it (ru_maxrss of a forked child
+    # would), so "no imputation" on 60 cells reports far less.
+    ballast = np.ones(40_000_000)
+    table = benchmark.run_benchmark([tiny_dataset], ["none"], ["A"], tmp_path / "bench")
+    assert ballast.sum() == 40_000_000
+    assert 10 < table.loc[0, "peak_rss_mb"] < 200
+
+
+def test_failed_run_is_recorded_and_the_others_go_on(monkeypatch, tmp_path, tiny_counts, capsys):
+    small = tiny_counts[:8].copy()
+    monkeypatch.setitem(benchmark.DATASETS, "eight", DatasetSpec("cell_type", n_top=40, loader=lambda: small))
+    out = tmp_path / "bench"
+    code = main(["benchmark", "--datasets", "eight", "--methods", "none,knn_smoothing", "--protocol", "A",
+                 "--out", str(out), "-q"])
+    assert code == 1
+    table = pd.read_csv(out / "benchmark.csv", keep_default_na=False, na_values=[""])
+    assert list(table["status"]) == ["ok", "failed"]
+    assert "k <= 8" in table.loc[1, "error"]  # knn_smoothing's k 15 > 8 cells, reported from the child
+    assert "eight protocol A knn_smoothing failed" in capsys.readouterr().err
+    assert "failed: " in (out / "benchmark.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--methods", "none,dca"], "unknown method 'dca'"),
+        (["--datasets", "pbmc3k"], "unknown dataset 'pbmc3k'"),
+        (["--protocol", "C"], "unknown protocol 'C'"),
+        (["--methods", "none,none"], "method listed twice: none"),
+    ],
+)
+def test_bad_names_exit_2_before_any_work(args, message, tmp_path, capsys):
+    out = tmp_path / "bench"
+    assert main(["benchmark", "--out", str(out), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_existing_output_needs_force(tiny_dataset, tmp_path, capsys):
+    out = tmp_path / "bench"
+    out.mkdir()
+    (out / "benchmark.csv").write_text("old")
+    assert main(["benchmark", "--datasets", tiny_dataset, "--methods", "none", "--protocol", "B",
+                 "--out", str(out), "-q"]) == 2
+    assert "use --force" in capsys.readouterr().err
+    assert (out / "benchmark.csv").read_text() == "old"
+
+
+def test_missing_scvi_is_refused_with_install_advice(tiny_dataset, tmp_path, capsys, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "scvi" else real(name, *a))
+    assert main(["benchmark", "--datasets", tiny_dataset, "--methods", "none,scvi", "--out",
+                 str(tmp_path / "b")]) == 2
+    assert "pip install scvi-tools" in capsys.readouterr().err
+
+
+def test_dataset_table_names_a_label_column_for_every_dataset():
+    from scmaskgan import datasets
+
+    assert set(benchmark.DEFAULT_DATASETS) <= set(benchmark.DATASETS) <= set(datasets.available())
+    assert benchmark.DATASETS["sc_celseq2"].labels_key == "cell_line_original"
+    assert benchmark.DATASETS["sc_celseq2_5cl_p1"].load_kwargs["drop_doublets"] is True
+    assert {m: s.true_labels for m, s in benchmark.METHODS.items() if s.baseline == "scmaskgan"} == {
+        "scmaskgan": True, "scmaskgan_auto": False}
