@@ -179,6 +179,21 @@ _PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "scanpy", "anndata", "ma
 # versions
 
 
+def _git_state() -> str | None:
+    """Commit of the scmaskgan checkout, marked "modified" when the package's files differ from it."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=20, check=False).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "scmaskgan"],
+                                 capture_output=True, text=True, timeout=20, check=False).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head} (modified)" if head and changed else head or None
+
+
 def versions() -> dict[str, str]:
     """Versions of Python, the packages the benchmark uses, and the machine.
 
@@ -186,7 +201,8 @@ def versions() -> dict[str, str]:
     -------
     dict
         ``python``, each installed package of interest (``"not installed"`` otherwise),
-        ``platform``, ``machine``, ``cpus``.
+        ``scmaskgan git`` (the commit of a git checkout, "(modified)" when the package's
+        files differ from it), ``platform``, ``machine``, ``cpus``.
     """
     from importlib.metadata import PackageNotFoundError, version
 
@@ -196,6 +212,9 @@ def versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "not installed"
+    git = _git_state()
+    if git:
+        out["scmaskgan git"] = git
     out["platform"] = platform.platform()
     out["machine"] = platform.machine()
     out["cpus"] = str(os.cpu_count())
