@@ -20,7 +20,9 @@ is per method: ``peak_rss_mb`` is the child's peak resident set size, ``VmHWM`` 
 prints as "Maximum resident set size"), and ``wall_s`` is the child's wall time from start
 to exit. Both include starting Python, importing the method's packages and reading/writing
 the matrices, as a command-line run under ``/usr/bin/time -v`` would; ``method_s`` is the
-time of the method call alone. (``ru_maxrss`` of the child, from ``os.wait4`` or
+time of the method call alone. ``--threads N`` limits each child's thread pools to N
+threads (``OMP_NUM_THREADS`` and its kin; on a shared or busy machine, torch's two spinning
+OpenMP threads can cost several times the CPU time of one). (``ru_maxrss`` of the child, from ``os.wait4`` or
 ``RUSAGE_CHILDREN``, is not used: Linux counts the parent's memory at the fork into it, and
 ``RUSAGE_CHILDREN`` keeps the maximum over all children so far. Where ``/proc`` is missing
 the child's own ``ru_maxrss`` is used, which has the same fork caveat.)
@@ -168,7 +170,7 @@ METRICS: dict[str, tuple[str, ...]] = {
 
 _COLUMNS = (
     "dataset", "protocol", "method", "labels", "n_cells", "n_genes", "n_scored",
-    *METRICS["A"], *METRICS["B"], "wall_s", "method_s", "peak_rss_mb", "seed", "quick", "status", "error",
+    *METRICS["A"], *METRICS["B"], "wall_s", "method_s", "peak_rss_mb", "threads", "seed", "quick", "status", "error",
 )
 
 _PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "scanpy", "anndata", "magic-impute", "graphtools",
@@ -276,7 +278,19 @@ def _peak_rss_mb() -> float:
     return maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
-def _run_child(task: dict[str, Any], folder: Path, tag: str) -> dict[str, Any]:
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def _child_env(threads: int | None) -> dict[str, str] | None:
+    """Environment of a child: thread pools (OpenMP, hence torch; BLAS; numba) limited to ``threads``."""
+    if threads is None:
+        return None
+    env = dict(os.environ)
+    env.update({name: str(threads) for name in _THREAD_VARIABLES})
+    return env
+
+
+def _run_child(task: dict[str, Any], folder: Path, tag: str, threads: int | None = None) -> dict[str, Any]:
     """Run one method in a child process; return its wall time, peak memory and method time.
 
     Raises
@@ -290,7 +304,8 @@ def _run_child(task: dict[str, Any], folder: Path, tag: str) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "scmaskgan.benchmark", str(task_file)]
     with open(log_file, "wb") as log:
         start = time.perf_counter()
-        returncode = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=False).returncode
+        returncode = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=_child_env(threads),
+                                    check=False).returncode
         wall = time.perf_counter() - start
     if returncode != 0:
         tail = log_file.read_text(errors="replace").strip().splitlines()[-15:]
@@ -338,8 +353,8 @@ def _output_paths(out_dir: Path) -> dict[str, Path]:
 
 def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[str] = DEFAULT_METHODS,
                   protocols: Sequence[str] = ("A", "B"), out_dir: str | os.PathLike = "benchmark", *,
-                  quick: bool = False, seed: int = 0, device: str = "auto", force: bool = False,
-                  command: str = "") -> Any:
+                  quick: bool = False, seed: int = 0, device: str = "auto", threads: int | None = None,
+                  force: bool = False, command: str = "") -> Any:
     """Run methods x datasets x protocols and write the CSV, markdown and versions files.
 
     Parameters
@@ -358,6 +373,9 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
         Seed of every method (the protocols' corruption always uses seed 0).
     device
         ``device`` of scMASKGAN (``"auto"``, ``"cpu"``, ``"cuda"``).
+    threads
+        Limit every child's thread pools (OpenMP, which torch follows; BLAS; numba) to this many
+        threads through ``OMP_NUM_THREADS`` and its kin; ``None`` keeps the libraries' defaults.
     force
         Overwrite existing output files.
     command
@@ -376,8 +394,6 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
     FileExistsError
         Output files exist and ``force`` is false.
     """
-    import pandas as pd
-
     from . import baselines
     from .evaluation import cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
 
@@ -389,6 +405,8 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
         if not baseline.is_available():
             raise ValueError(f"method {name!r} needs the package {baseline.requires!r}, which is not installed; "
                              f"install it with: {baseline.install}")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"device must be auto, cpu or cuda, got {device!r}")
     out = Path(out_dir)
@@ -435,11 +453,12 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
                         "labels": ("true" if spec.true_labels else "automatic") if spec.baseline == "scmaskgan" else "-",
                         "n_cells": data.truth.shape[0], "n_genes": data.truth.shape[1],
                         "n_scored": int(idx.size) if idx is not None else int((observed == 0).sum()),
+                        "threads": "default" if threads is None else threads,
                         "seed": seed, "quick": quick, "status": "ok", "error": "",
                     }
                     logger.info("benchmark: %s, protocol %s, %s", ds, protocol, method)
                     try:
-                        row |= _run_child(task, folder, tag)
+                        row |= _run_child(task, folder, tag, threads)
                         imputed = np.load(task["output"])
                         if protocol == "A":
                             row |= score_hidden(data.truth, imputed, idx, data.lib_orig)
@@ -455,7 +474,8 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
                     _table(rows).to_csv(paths["csv"], index=False)
     total = time.perf_counter() - started
     table = _table(rows)
-    paths["md"].write_text(_markdown(table, prepared, info, quick=quick, command=command, total_s=total))
+    paths["md"].write_text(_markdown(table, prepared, info, quick=quick, command=command, total_s=total,
+                                     threads=threads))
     logger.info("benchmark: %d runs in %.0f s -> %s", len(rows), total, out)
     return table
 
@@ -486,7 +506,7 @@ _HEADERS = {
 
 
 def _markdown(table: Any, prepared: dict[str, _Prepared], info: dict[str, str], *, quick: bool, command: str,
-              total_s: float) -> str:
+              total_s: float, threads: int | None = None) -> str:
     lines = ["# scmaskgan benchmark", ""]
     if command:
         lines += [f"Command: `{command}`", ""]
@@ -495,7 +515,8 @@ def _markdown(table: Any, prepared: dict[str, _Prepared], info: dict[str, str], 
         "hidden, scored on log1p CP10k of the original library; B: binomial thinning to 30%, scored over the "
         "entries that the thinned input has at 0). `wall s` and `RSS MB` are the whole child process of each "
         "method run (Python start, imports, I/O; peak RSS is the child's VmHWM, the number `/usr/bin/time -v` reports); "
-        "`method s` is the method call alone.",
+        "`method s` is the method call alone. Threads per method run: "
+        + ("the libraries' defaults." if threads is None else f"{threads} (OMP_NUM_THREADS and kin)."),
         "",
     ]
     if quick:

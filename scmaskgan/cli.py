@@ -195,6 +195,10 @@ def _add_benchmark(subparsers: Any, parents: list[argparse.ArgumentParser]) -> N
         "--device", choices=("auto", "cpu", "cuda"), default="auto",
         help="where scMASKGAN trains (default: auto = cuda when available)",
     )
+    parser.add_argument(
+        "--threads", type=_positive_int, default=None, metavar="N",
+        help="limit each method run to N threads (OMP_NUM_THREADS and kin; default: the libraries' defaults)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite the output files in --out")
     parser.set_defaults(func=_run_benchmark)
 
@@ -204,7 +208,7 @@ def _run_benchmark(args: argparse.Namespace) -> int:
 
     table = run_benchmark(
         args.datasets, args.methods, args.protocol, args.out, quick=args.quick, seed=args.seed,
-        device=args.device, force=args.force, command="scmaskgan " + " ".join(args.argv),
+        device=args.device, threads=args.threads, force=args.force, command="scmaskgan " + " ".join(args.argv),
     )
     failed = table[table["status"] != "ok"]
     if len(failed):

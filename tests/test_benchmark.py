@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ COLUMNS = [
     "dataset", "protocol", "method", "labels", "n_cells", "n_genes", "n_scored",
     "rmse", "pearson", "spearman", "mae", "share_zero", "ari", "nmi",
     "rmse_zeros", "r_zeros", "rmse_dropouts", "mean_at_true_zeros", "r_all",
-    "wall_s", "method_s", "peak_rss_mb", "seed", "quick", "status", "error",
+    "wall_s", "method_s", "peak_rss_mb", "threads", "seed", "quick", "status", "error",
 ]
 
 
@@ -49,7 +50,7 @@ def test_no_imputation_reproduces_the_anchor_row_on_celseq2(require_files, tmp_p
 def test_quick_run_writes_every_metric_cost_and_version(tiny_dataset, tmp_path):
     out = tmp_path / "bench"
     code = main(["benchmark", "--datasets", tiny_dataset, "--methods", "none,alra,scmaskgan",
-                 "--protocol", "A,B", "--out", str(out), "--quick", "--device", "cpu", "-q"])
+                 "--protocol", "A,B", "--out", str(out), "--quick", "--device", "cpu", "--threads", "1", "-q"])
     assert code == 0
     table = pd.read_csv(out / "benchmark.csv", keep_default_na=False, na_values=[""])
     assert list(table.columns) == COLUMNS
@@ -66,10 +67,11 @@ def test_quick_run_writes_every_metric_cost_and_version(tiny_dataset, tmp_path):
     assert (table["wall_s"] > 0).all() and (table["peak_rss_mb"] > 10).all()
     assert (table["method_s"] <= table["wall_s"]).all()
     assert table.loc[table["method"] == "scmaskgan", "labels"].eq("true").all()
-    assert table["quick"].all() and (table["n_genes"] == 40).all()
+    assert table["quick"].all() and (table["n_genes"] == 40).all() and (table["threads"] == 1).all()
 
     md = (out / "benchmark.md").read_text()
     assert "## tiny, protocol A" in md and "## tiny, protocol B" in md
+    assert "Threads per method run: 1 (OMP_NUM_THREADS" in md
     assert "Quick mode" in md and "ALRA (numpy)" in md and "scMASKGAN, true labels" in md
     info = json.loads((out / "versions.json").read_text())
     for key in ("python", "numpy", "torch", "scanpy", "magic-impute", "scmaskgan"):
@@ -77,10 +79,18 @@ def test_quick_run_writes_every_metric_cost_and_version(tiny_dataset, tmp_path):
     assert f"numpy {info['numpy']}" in md
 
 
+def test_threads_limit_every_thread_pool_of_the_children(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    assert benchmark._child_env(None) is None  # children inherit the environment unchanged
+    env = benchmark._child_env(1)
+    assert {env[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")} == {"1"}
+    assert env["PATH"] == os.environ["PATH"]
+
+
 def test_scmaskgan_rows_get_true_or_no_labels(tiny_dataset, tmp_path, monkeypatch):
     tasks = []
 
-    def fake_child(task, folder, tag):
+    def fake_child(task, folder, tag, threads=None):
         tasks.append(task | {"label_values": np.load(task["labels"]) if task["labels"] else None})
         np.save(task["output"], np.load(task["input"]))
         return {"wall_s": 1.0, "method_s": 0.5, "peak_rss_mb": 50.0}
