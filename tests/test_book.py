@@ -30,7 +30,15 @@ PAGES = {
     "method": ("book/method.html", "The method"),
     "quickstart": ("book/_executed/quickstart.html", "Quickstart"),
     "usage": ("book/usage.html", "Use it on your data"),
+    "gene_correlation": ("book/_executed/gene_correlation.html", "Gene-gene correlation"),
+    "trajectory": ("book/_executed/trajectory.html", "Trajectory"),
+    "go_enrichment": ("book/_executed/go_enrichment.html", "GO enrichment"),
+    "batch_integration": ("book/_executed/batch_integration.html", "Batch integration"),
+    "marker_genes": ("book/_executed/marker_genes.html", "Marker genes"),
+    "hvg_cell_types": ("book/_executed/hvg_cell_types.html", "Highly variable genes"),
+    "simulation": ("book/_executed/simulation.html", "Simulation with known truth"),
 }
+NOTEBOOK_PAGES = [key for key, (rel, _) in PAGES.items() if "/_executed/" in rel]
 
 
 def _missing(reason: str):
@@ -115,10 +123,11 @@ def test_method_page_math_is_rendered_by_local_mathjax(doms):
     assert (HTML / "mathjax" / "es5" / "tex-mml-chtml.js").is_file()
 
 
-def test_quickstart_has_its_figures(doms):
-    page = _page("quickstart")
-    srcs = _content_images(doms["quickstart"])
-    assert len(srcs) >= 2, f"expected the UMAP and training-curve figures, found images {srcs}"
+@pytest.mark.parametrize("key", NOTEBOOK_PAGES)
+def test_notebook_pages_have_their_figures(doms, key):
+    page = _page(key)
+    srcs = _content_images(doms[key])
+    assert len(srcs) >= 2, f"expected at least two figures on {key}, found images {srcs}"
     for src in srcs:
         assert src and not src.startswith(("http://", "https://")), src
         target = (page.parent / unquote(urlsplit(src).path)).resolve()
