@@ -167,7 +167,7 @@ def _add_benchmark(subparsers: Any, parents: list[argparse.ArgumentParser]) -> N
         parents=parents,
         help="score imputation methods on public datasets (held-out protocols)",
         description=(
-            "Run imputation methods x datasets with the held-out protocols A (10%% of the non-zero "
+            "Run imputation methods x datasets with the held-out protocols A (10% of the non-zero "
             "entries hidden) and B (binomial thinning) and write benchmark.csv, benchmark.md and "
             "versions.json into --out. Each method run is a child process: its wall time and peak "
             "memory are reported per run."
