@@ -382,10 +382,12 @@ class SCMaskGAN:
             groups = []
             for lab, (pv, members) in pools.items():
                 sel = np.flatnonzero(self.data.codes[rows] == lab)
-                if sel.size:
+                if sel.size and pv.shape[0]:
                     d = self._distances(values[sel], visible[sel], pv, pool_embs[lab], embedding, rows[sel], members)
                     groups.append(LabelGroup(sel, d, pv, n_gen[lab]))
-            result = tune_knn(values, hidden & np.isin(np.arange(len(rows)), np.concatenate([g.rows for g in groups]))[:, None],
+            scored = np.zeros(len(rows), bool)  # tuning cells whose label has a pool
+            scored[np.concatenate([g.rows for g in groups])] = True
+            result = tune_knn(values, hidden & scored[:, None],
                               groups, defaults={"k": k, "k_sigma": k_sigma}, n_trials=p["n_trials"],
                               tune_candidates=p["tune_candidates"], alpha=p["alpha"],
                               expressed_above=expressed_above, seed=p["seed"])
@@ -401,6 +403,10 @@ class SCMaskGAN:
             cols = np.r_[0:n_cand, n_gen[label]:pv.shape[0]]
             pool, members, pool_emb = pv[cols], members[cols], None if pool_embs[label] is None else pool_embs[label][cols]
             rows = np.flatnonzero(self.data.codes == label)
+            if pool.shape[0] == 0:
+                logger.warning("label %r has no cell with counts to draw neighbours from; its cells are not imputed",
+                               self.categories_[label])
+                continue
             sample = rows if rows.size <= 2000 else np.sort(rng.choice(rows, 2000, replace=False))
             v = self.data.values(sample)
             theta = distance_threshold(self._distances(v, v > 0, pool, pool_emb, embedding, sample, members), k_sigma)
