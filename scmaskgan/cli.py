@@ -96,8 +96,13 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument(
+        "--mode", choices=("default", "paper"), default="default",
+        help="default: fill zeros from similar real cells with a count model (no training); "
+        "paper: train the conditional GAN and fill from its candidates (the paper's method)",
+    )
+    parser.add_argument(
         "--epochs", type=_positive_int, default=None, metavar="N",
-        help="training epochs (default: the model's default)",
+        help="training epochs of --mode paper (default: the model's default)",
     )
     parser.add_argument(
         "--normalized", action="store_true",
@@ -135,6 +140,7 @@ def _run_impute(args: argparse.Namespace) -> int:
         key_added=key,
         seed=args.seed,
         max_epochs=args.epochs,
+        mode=args.mode,
         normalized=args.normalized,
         device=args.device,
     )

@@ -137,3 +137,57 @@ def fill_values(weights: np.ndarray, pool: np.ndarray, *, alpha: float, expresse
     total = weights @ (pool * expressed)
     mean_expressed = np.divide(total, share, out=np.zeros_like(total), where=share > 0)
     return np.power(share, alpha) * mean_expressed
+
+
+def poisson_fill(weights: np.ndarray, pool: np.ndarray, lib: np.ndarray, *, alpha: float, max_value: float,
+                 target_sum: float, max_count: int = 64) -> np.ndarray:
+    """Values for a cell's zeros from a count model of its neighbours ([0, 1] scale).
+
+    The weighted mean of the neighbours' expression fractions
+    ``r = sum_n w_n * expm1(v_n * max_value) / target_sum`` gives the count the cell
+    would show at its own library size, ``lam = r * lib``. With ``c ~ Poisson(lam)``:
+
+    * ``P = 1 - exp(-lam)``, the probability that the gene is detected in this cell;
+    * ``E = E[log1p(c * target_sum / lib) | c > 0]``, its log-normalised value if detected.
+
+    The fill is ``P ** alpha * E`` on the log scale: ``alpha = 1`` is the posterior mean
+    ``E[log1p(c * target_sum / lib)]`` (a zero counts as a probable true zero where the
+    gene is rarely detected at this depth), ``alpha = 0`` the value if the zero is a
+    dropout. Unlike averaging the neighbours' log values, both account for this cell's
+    own depth: a single count in a shallow cell is a large normalised value.
+
+    Parameters
+    ----------
+    weights
+        Row-normalised cells x pool weights.
+    pool
+        Pool x genes, [0, 1] scale (``log1p(x / l * target_sum) / max_value``).
+    lib
+        Library size of each cell.
+    alpha
+        Exponent of the detection probability, in [0, 1].
+    max_value, target_sum
+        The :class:`~scmaskgan.scaling.Scaler`'s constants.
+    max_count
+        Counts summed exactly; above ``lam = max_count / 3`` a second-order (delta) approximation is used.
+    """
+    rates = np.expm1(pool.astype(np.float64) * max_value) / target_sum
+    lib = np.asarray(lib, dtype=np.float64)[:, None]
+    lam = np.maximum(weights.astype(np.float64) @ rates * lib, 0.0)
+    scale = target_sum / np.where(lib > 0, lib, 1.0)
+    p_detect = -np.expm1(-lam)
+    small = lam < max_count / 3.0
+    # E[log1p(c * scale) ; c > 0] = sum_c pmf(c) log1p(c * scale), pmf built up recursively
+    lam_s = np.where(small, lam, 0.0)
+    pmf = np.exp(-lam_s)
+    total = np.zeros_like(lam_s)
+    for c in range(1, max_count + 1):
+        pmf = pmf * lam_s / c
+        total += pmf * np.log1p(c * scale)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = np.where(p_detect > 1e-12, total / p_detect, np.log1p(scale))
+    # large lam: E[log1p(c s)] ~ log1p(lam s) - lam s^2 / (2 (1 + lam s)^2)
+    ls = lam * scale
+    approx = np.log1p(ls) - lam * scale**2 / (2.0 * (1.0 + ls) ** 2)
+    expressed = np.where(small, exact, approx)
+    return (np.power(p_detect, alpha) * expressed / max_value).astype(np.float32)

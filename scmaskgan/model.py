@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import scipy.sparse as sp
 import torch
 
 from ._validation import InputError, check_counts, check_labels, check_param
-from .imputation import (distance_threshold, fill_values, filter_outliers, generate_candidates,
+from .imputation import (distance_threshold, fill_values, filter_outliers, generate_candidates, poisson_fill,
                          neighbour_weights, rms_distances)
 from .labels import cluster_labels
 from .layout import ImageLayout
@@ -33,6 +34,15 @@ __all__ = ["SCMaskGAN"]
 
 _FORMAT = "scmaskgan-model"
 _FORMAT_VERSION = 1
+
+#: Presets of the imputation step. "paper" is the paper's method; "default" is the mode that
+#: measured best on both held-out protocols of ../shared/BENCHMARK.md (benchmarks/ablation.py).
+MODES: dict[str, dict[str, Any]] = {
+    "default": {"pool": "real", "metric": "pca", "fill": "poisson", "alpha": 0.5, "k": 30, "k_sigma": 1.0,
+                "tune": False},
+    "paper": {"pool": "generated", "metric": "observed", "fill": "mean", "alpha": 1.0, "k": 10, "k_sigma": 1.0,
+              "tune": True},
+}
 
 
 def resolve_device(device: str) -> torch.device:
@@ -78,19 +88,32 @@ class SCMaskGAN:
         Generated profiles per label.
     k, k_sigma
         Neighbours averaged and the distance threshold ``theta = mu + k_sigma * sigma``
-        (starting values when ``tune`` is true).
+        (starting values when ``tune`` is true); ``None`` takes the mode's.
     tau
         Isolation-Forest anomaly-score threshold; ``None`` uses mean + 2 sd of the scores.
+    mode
+        Preset of the imputation step (``pool``, ``metric``, ``fill``, ``alpha``, ``k``, ``k_sigma``, ``tune``; any of
+        them given explicitly wins): ``"default"``, the best measured mode (see ``MODES``), or
+        ``"paper"``, the paper's method (generated candidates, distances over observed genes,
+        plain mean of the neighbours, Optuna).
     pool
         Where a cell's neighbours come from: ``"generated"`` candidates of its label (the paper),
         ``"real"`` cells of its label (the cell itself excluded), or ``"both"``.
     metric
         ``"observed"``: root-mean-square distance over the cell's observed genes (the paper);
         ``"pca"``: Euclidean distance in a 30-component PCA of the scaled values.
+    fill
+        How a zero's value comes from its neighbours: ``"mean"`` of their scaled values (the
+        paper; with ``alpha``, ``P ** alpha * E`` with ``P`` the share of neighbours expressing
+        the gene and ``E`` their mean expressed value), or ``"poisson"``: the neighbours'
+        expression fractions give the expected count at this cell's own library size,
+        ``lam``, and the fill is ``P ** alpha * E`` with ``P = 1 - exp(-lam)`` and ``E`` the
+        mean log-normalised value of a Poisson(``lam``) count given that it is non-zero
+        (needs raw counts).
     alpha
-        Shrinkage of the fill towards zero: ``fill = P ** alpha * E`` with ``P`` the share of
-        neighbours expressing the gene and ``E`` their mean expressed value; 1 is the plain mean
-        of the neighbours (the paper), 0 treats every zero as a dropout.
+        Exponent of the detection probability ``P`` in the fill: 1 is the (posterior) mean, which
+        keeps probable true zeros near zero; 0 treats every zero as a dropout and fills the value
+        the gene would have if detected.
     max_real
         Largest number of real cells per label in the pool.
     tune
@@ -114,9 +137,10 @@ class SCMaskGAN:
     def __init__(self, adata, *, labels_key: str | None = None, layer: str | None = None, normalized: bool = False,
                  latent_dim: int = 64, base_channels: int = 64, head_channels: int = 8, gene_channels: int = 8,
                  batch_size: int | None = None, lr: float = 2e-4, max_epochs: int | None = None,
-                 patience: int = 20, n_candidates: int = 512, k: int = 10, k_sigma: float = 1.0,
-                 tau: float | None = None, pool: str = "generated", metric: str = "observed", alpha: float = 1.0,
-                 max_real: int = 5000, tune: bool = True, n_trials: int = 40, tune_candidates: bool = False,
+                 patience: int = 20, n_candidates: int = 512, k: int | None = None, k_sigma: float | None = None,
+                 tau: float | None = None, mode: str = "default", pool: str | None = None, metric: str | None = None,
+                 fill: str | None = None, alpha: float | None = None, max_real: int = 5000, tune: bool | None = None,
+                 n_trials: int = 40, tune_candidates: bool = False,
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True):
         self.params = dict(
@@ -132,14 +156,16 @@ class SCMaskGAN:
             max_epochs=check_param("max_epochs", max_epochs, int, low=1, allow_none=True),
             patience=check_param("patience", patience, int, low=1),
             n_candidates=check_param("n_candidates", n_candidates, int, low=2),
-            k=check_param("k", k, int, low=1),
-            k_sigma=check_param("k_sigma", k_sigma, float),
+            k=check_param("k", k, int, low=1, allow_none=True),
+            k_sigma=check_param("k_sigma", k_sigma, float, allow_none=True),
             tau=check_param("tau", tau, float, low=0, high=1, allow_none=True),
-            pool=check_param("pool", pool, str, choices=("generated", "real", "both")),
-            metric=check_param("metric", metric, str, choices=("observed", "pca")),
-            alpha=float(check_param("alpha", alpha, float, low=0, high=1)),
+            mode=check_param("mode", mode, str, choices=tuple(MODES)),
+            pool=check_param("pool", pool, str, choices=("generated", "real", "both"), allow_none=True),
+            metric=check_param("metric", metric, str, choices=("observed", "pca"), allow_none=True),
+            fill=check_param("fill", fill, str, choices=("mean", "poisson"), allow_none=True),
+            alpha=check_param("alpha", alpha, float, low=0, high=1, allow_none=True),
             max_real=check_param("max_real", max_real, int, low=1),
-            tune=check_param("tune", tune, bool),
+            tune=check_param("tune", tune, bool, allow_none=True),
             n_trials=check_param("n_trials", n_trials, int, low=1),
             tune_candidates=check_param("tune_candidates", tune_candidates, bool),
             leiden_resolution=check_param("leiden_resolution", leiden_resolution, float, low=0, low_inclusive=False),
@@ -148,7 +174,17 @@ class SCMaskGAN:
             device=check_param("device", device, str, choices=("auto", "cpu", "cuda")),
             progress=check_param("progress", progress, bool),
         )
-        if k > n_candidates:
+        for name, value in MODES[mode].items():  # the mode's preset for every setting left unset
+            if self.params[name] is None:
+                self.params[name] = value
+        self.params["alpha"] = float(self.params["alpha"])
+        self.params["k_sigma"] = float(self.params["k_sigma"])
+        k = self.params["k"]
+        if self.params["fill"] == "poisson" and normalized:
+            if fill is not None:
+                raise InputError("fill='poisson' needs raw counts; use fill='mean' with normalized=True.")
+            self.params["fill"] = "mean"
+        if self.params["pool"] != "real" and k > n_candidates:
             raise InputError(f"k ({k}) must not exceed n_candidates ({n_candidates}).")
         self.device = resolve_device(device)
         self._setup(adata)
@@ -232,6 +268,12 @@ class SCMaskGAN:
                 rows = np.sort(rng.choice(rows, max_cells, replace=False))
             means[label, : self.layout.n_genes] = torch.from_numpy(self.data.values(rows).mean(0))
         return means
+
+    @property
+    def uses_generator(self) -> bool:
+        """Whether imputation draws on generated candidates (``pool`` "generated" or "both"), so that
+        :meth:`train` must run first. The default mode's real-cell pool needs no training."""
+        return self.params["pool"] != "real"
 
     @property
     def labels_(self) -> pd.Categorical:
@@ -345,6 +387,15 @@ class SCMaskGAN:
                     d[i, j] = np.inf
         return d
 
+    def _fill_rule(self):
+        """``rule(weights, pool, lib)`` -> fill values ([0, 1] scale) of cells with libraries ``lib``."""
+        p = self.params
+        if p["fill"] == "poisson":
+            return partial(poisson_fill, alpha=p["alpha"], max_value=self.scaler.max_value,
+                           target_sum=self.scaler.target_sum)
+        expressed_above = self._expressed_above()
+        return lambda weights, pool, lib: fill_values(weights, pool, alpha=p["alpha"], expressed_above=expressed_above)
+
     def _expressed_above(self) -> float:
         """Scaled value of half a count at the median library size: below it a pool value counts as 0."""
         if not self.scaler.log:
@@ -355,12 +406,14 @@ class SCMaskGAN:
     def impute(self, *, tune: bool | None = None) -> np.ndarray:
         """Impute the model's data; return a dense cells x genes array on the input's scale.
 
-        Observed (non-zero) values are returned unchanged; zeros take the
-        average of the nearest members of the cell's label pool (generated
-        candidates, real cells, or both: the ``pool`` parameter).
+        Observed (non-zero) values are returned unchanged; zeros are filled from
+        the nearest members of the cell's label pool (generated candidates, real
+        cells, or both: the ``pool`` parameter) by the ``fill`` rule. With the
+        default real-cell pool no training is needed.
         """
-        if not self.is_trained_:
-            raise RuntimeError("the model is not trained yet; call train() first.")
+        if self.uses_generator and not self.is_trained_:
+            raise RuntimeError(f"pool={self.params['pool']!r} imputes from generated candidates and the model is "
+                               "not trained yet; call train() first.")
         p = self.params
         tune = p["tune"] if tune is None else tune
         t0 = time.perf_counter()
@@ -370,7 +423,7 @@ class SCMaskGAN:
         embedding = self._embedding(rng)
         pool_embs = {lab: (embedding.transform(pv) if embedding is not None else None) for lab, (pv, _) in pools.items()}
         n_gen = {lab: int((members < 0).sum()) for lab, (_, members) in pools.items()}
-        expressed_above = self._expressed_above()
+        rule = self._fill_rule()
         k, k_sigma = p["k"], p["k_sigma"]
         n_cand = min(n_gen.values())
         if tune:
@@ -389,8 +442,8 @@ class SCMaskGAN:
             scored[np.concatenate([g.rows for g in groups])] = True
             result = tune_knn(values, hidden & scored[:, None],
                               groups, defaults={"k": k, "k_sigma": k_sigma}, n_trials=p["n_trials"],
-                              tune_candidates=p["tune_candidates"], alpha=p["alpha"],
-                              expressed_above=expressed_above, seed=p["seed"])
+                              tune_candidates=p["tune_candidates"],
+                              fill=lambda w, pool, sel, tuned=rows: rule(w, pool, self.data.lib[tuned[sel]]), seed=p["seed"])
             k, k_sigma, n_cand = result.params["k"], result.params["k_sigma"], result.params["n_candidates"]
             self.tuning_ = {"k": int(k), "k_sigma": float(k_sigma), "n_candidates": int(n_cand),
                             "validation_mse": result.mse, "default_mse": result.default_mse,
@@ -398,7 +451,8 @@ class SCMaskGAN:
         imputed = np.zeros((self.n_cells, self.n_genes), dtype=self.output_dtype_)
         used = self.genes_used_
         self.imputation_ = {"k": int(k), "k_sigma": float(k_sigma), "n_candidates": int(n_cand), "pool": p["pool"],
-                            "metric": p["metric"], "alpha": p["alpha"], "labels": {}}
+                            "metric": p["metric"], "fill": p["fill"], "alpha": p["alpha"],
+                            "mode": p["mode"], "labels": {}}
         for label, (pv, members) in pools.items():
             cols = np.r_[0:n_cand, n_gen[label]:pv.shape[0]]
             pool, members, pool_emb = pv[cols], members[cols], None if pool_embs[label] is None else pool_embs[label][cols]
@@ -422,7 +476,7 @@ class SCMaskGAN:
                 observed = v > 0
                 d = self._distances(v, observed, pool, pool_emb, embedding, chunk, members)
                 w = neighbour_weights(d, k, theta)
-                fill = fill_values(w, pool, alpha=p["alpha"], expressed_above=expressed_above)
+                fill = rule(w, pool, self.data.lib[chunk])
                 out = np.where(observed, 0.0, self.scaler.inverse(fill, self.data.lib[chunk]))
                 out[self.data.lib[chunk] == 0] = 0.0
                 imputed[np.ix_(chunk, used)] = out

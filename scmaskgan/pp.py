@@ -19,6 +19,12 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
            device: str = "auto", **model_kwargs: Any):
     """Impute dropouts with scMASKGAN and store the result in ``adata``.
 
+    The default mode fills each zero from the most similar real cells of the same
+    label with a count model at the cell's own depth (no GAN training: generated
+    candidates made every fill worse on held-out truth, see ``benchmarks/ablation.py``);
+    ``mode="paper"`` trains the conditional GAN and imputes from its candidates as
+    the paper does.
+
     Parameters
     ----------
     adata
@@ -60,7 +66,11 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     check_param("copy", copy, bool)
     model = SCMaskGAN(adata, labels_key=labels_key, layer=layer, normalized=normalized, max_epochs=max_epochs,
                       seed=seed, device=device, **model_kwargs)
-    model.train()
+    if model.uses_generator:
+        model.train()
+    else:
+        logger.info("mode %r imputes from real cells of the same label; the GAN is not trained "
+                    "(mode='paper' or pool='generated'/'both' use it).", model.params["mode"])
     imputed = model.impute()
     if copy:
         adata = adata.copy()
@@ -83,8 +93,8 @@ def run_summary(model, *, version: str) -> dict:
         "labels": {k: ("None" if v is None else v) for k, v in model.labels_info_.items()},
         "categories": [str(c) for c in model.categories_],
         "history": history,
-        "best_epoch": int(model.history_.loc[model.history_["best"].astype(bool), "epoch"].iloc[0])
-        if model.history_["best"].astype(bool).any() else int(model.history_["epoch"].max()),
+        "best_epoch": _best_epoch(model.history_),
+        "trained": bool(model.is_trained_),
         "imputation": {k: v for k, v in model.imputation_.items() if k != "labels"},
         "candidates": model.imputation_["labels"],
         "timings": {k: float(v) for k, v in model.timings_.items()},
@@ -98,3 +108,11 @@ def run_summary(model, *, version: str) -> dict:
         summary["tuning"] = tuning
         summary["tuning_trials"] = {key: [t.get(key, np.nan) for t in trials] for key in ("number", "value", "k", "k_sigma")}
     return summary
+
+
+def _best_epoch(history) -> int:
+    """Epoch whose weights were kept (-1 when nothing was trained)."""
+    if not len(history):
+        return -1
+    best = history["best"].astype(bool)
+    return int(history.loc[best, "epoch"].iloc[0]) if best.any() else int(history["epoch"].max())

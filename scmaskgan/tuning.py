@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from .imputation import distance_threshold, fill_values, neighbour_weights
+from .imputation import distance_threshold, neighbour_weights
 
 logger = logging.getLogger("scmaskgan")
 
@@ -57,8 +58,13 @@ def validation_mask(values: np.ndarray, fraction: float, seed: int) -> np.ndarra
 
 
 def tune_knn(values: np.ndarray, hidden: np.ndarray, groups: list[LabelGroup], *, defaults: dict, n_trials: int,
-             tune_candidates: bool, alpha: float, expressed_above: float, seed: int) -> TuningResult:
-    """Search k, k_sigma (and n_candidates) that minimise the MSE at the ``hidden`` entries of ``values``."""
+             tune_candidates: bool, fill: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+             seed: int) -> TuningResult:
+    """Search k, k_sigma (and n_candidates) that minimise the MSE at the ``hidden`` entries of ``values``.
+
+    ``fill(weights, pool, rows)`` returns the fill values ([0, 1] scale) of the rows
+    ``rows`` of ``values`` from their neighbour weights over ``pool``.
+    """
     import optuna
 
     truth = values[hidden]
@@ -72,7 +78,7 @@ def tune_knn(values: np.ndarray, hidden: np.ndarray, groups: list[LabelGroup], *
             cols = np.r_[0:n_cand, g.n_generated:g.pool.shape[0]]
             d = g.distances[:, cols]
             w = neighbour_weights(d, k, distance_threshold(d, k_sigma))
-            pred[g.rows] = fill_values(w, g.pool[cols], alpha=alpha, expressed_above=expressed_above)
+            pred[g.rows] = fill(w, g.pool[cols], g.rows)
         return float(np.mean((pred[hidden] - truth) ** 2))
 
     def objective(trial: "optuna.Trial") -> float:

@@ -171,4 +171,5 @@ def test_dataset_table_names_a_label_column_for_every_dataset():
     assert benchmark.DATASETS["sc_celseq2"].labels_key == "cell_line_original"
     assert benchmark.DATASETS["sc_celseq2_5cl_p1"].load_kwargs["drop_doublets"] is True
     assert {m: s.true_labels for m, s in benchmark.METHODS.items() if s.baseline == "scmaskgan"} == {
-        "scmaskgan": True, "scmaskgan_auto": False}
+        "scmaskgan": True, "scmaskgan_auto": False, "scmaskgan_paper": True}
+    assert benchmark.METHODS["scmaskgan_paper"].options == {"mode": "paper"}

@@ -64,3 +64,30 @@ def test_a_cell_is_never_its_own_neighbour():
     d = SCMaskGAN._distances(values[:2], values[:2] > 0, values, None, None, np.array([7, 8]), members)
     assert np.isinf(d[0, 1]) and np.isinf(d[1, 2])
     assert np.isfinite(d[0, 0]) and np.isfinite(d[1, 1])
+
+
+def test_poisson_fill_matches_the_poisson_expectations():
+    from scipy.stats import poisson
+
+    from scmaskgan.imputation import poisson_fill
+
+    lam = np.array([0.01, 0.5, 3.0, 15.0, 40.0, 200.0])  # both the exact sum and the large-lam approximation
+    lib, max_value = 2000.0, 8.0
+    pool = (np.log1p(lam / lib * 1e4) / max_value)[None, :].astype(np.float32)
+    counts = np.arange(1, 5000)[:, None]
+    pmf = poisson.pmf(counts, lam[None, :])
+    mean_log = (pmf * np.log1p(counts * 1e4 / lib)).sum(0)  # E[log1p(c s)], c = 0 adds nothing
+    for alpha, expected in ((1.0, mean_log), (0.0, mean_log / (1 - np.exp(-lam)))):
+        got = poisson_fill(np.ones((1, 1)), pool, np.array([lib]), alpha=alpha, max_value=max_value,
+                           target_sum=1e4)[0] * max_value
+        np.testing.assert_allclose(got, expected, rtol=2e-4)
+
+
+def test_poisson_fill_uses_the_cells_own_depth_and_keeps_absent_genes_at_zero():
+    from scmaskgan.imputation import poisson_fill
+
+    pool = np.array([[0.5, 0.0], [0.3, 0.0]], dtype=np.float32)
+    w = np.full((2, 2), 0.5, dtype=np.float32)
+    fill = poisson_fill(w, pool, np.array([500.0, 50_000.0]), alpha=1.0, max_value=8.0, target_sum=1e4)
+    assert np.all(fill[:, 1] == 0)  # no neighbour expresses gene 2: a true zero
+    assert fill[1, 0] > fill[0, 0]  # a deep cell that shows a zero is more likely to be near the rate

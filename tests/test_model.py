@@ -36,8 +36,33 @@ def test_observed_values_unchanged_and_zeros_filled(imputed_tiny):
     nz = original != 0
     assert np.array_equal(out[nz], original[nz])  # bit-identical
     assert np.array_equal(adata.X, original)  # input untouched
-    assert np.all(out[~nz] > 0)  # every dropout candidate gets a value
+    assert (out[~nz] > 0).mean() > 0.5  # most zeros are filled
     assert np.all(np.isfinite(out)) and out.min() >= 0
+    # a gene no cell of a label expresses is a true zero there: it stays exactly 0
+    labels = adata.obs["cell_type"].to_numpy()
+    for lab in np.unique(labels):
+        rows = labels == lab
+        absent = (original[rows] == 0).all(0)
+        assert absent.any() and np.all(out[np.ix_(rows, absent)] == 0)
+
+
+def test_paper_mode_trains_and_fills_every_zero(imputed_tiny):
+    _, original = imputed_tiny
+    adata = ad.AnnData(original.copy(), obs=imputed_tiny[0].obs[["cell_type"]].copy())
+    scmaskgan.pp.impute(adata, labels_key="cell_type", seed=0, mode="paper", **FAST)
+    run = adata.uns["scmaskgan"]
+    assert run["trained"] and len(run["history"]["epoch"]) == 3
+    assert run["params"]["pool"] == "generated" and run["params"]["fill"] == "mean"
+    assert run["tuning"]["k"] >= 1 and run["best_epoch"] >= 1
+    out = adata.layers["scmaskgan"]
+    assert np.all(out[original == 0] > 0)  # the plain mean of generated candidates is never 0
+
+
+def test_default_mode_needs_no_training(imputed_tiny):
+    adata, _ = imputed_tiny
+    run = adata.uns["scmaskgan"]
+    assert not run["trained"] and run["history"]["epoch"] == [] and run["best_epoch"] == -1
+    assert run["params"]["mode"] == "default" and run["params"]["fill"] == "poisson"
 
 
 def test_filled_values_on_count_scale(imputed_tiny):
@@ -52,10 +77,10 @@ def test_run_details_in_uns(imputed_tiny):
     adata, _ = imputed_tiny
     uns = adata.uns["scmaskgan"]
     assert set(uns["history"]) >= {"epoch", "loss_d", "loss_g", "convergence"}
-    assert len(uns["history"]["epoch"]) >= 1
     assert uns["labels"]["method"] == "obs"
     assert uns["categories"] == ["t0", "t1", "t2"]
-    assert uns["tuning"]["k"] >= 1
+    assert uns["imputation"]["k"] == 30 and uns["imputation"]["fill"] == "poisson"
+    assert set(uns["candidates"]) == {"t0", "t1", "t2"}
     assert uns["n_parameters"]["generator"] > 0
 
 
@@ -214,7 +239,9 @@ def test_batch_larger_than_data(tiny_counts):
 @pytest.mark.parametrize("kwargs, match", [
     ({"k": 0}, "k must be >= 1"),
     ({"lr": -1.0}, "lr must be > 0"),
-    ({"n_candidates": 5, "k": 10}, "must not exceed n_candidates"),
+    ({"n_candidates": 5, "k": 10, "mode": "paper"}, "must not exceed n_candidates"),
+    ({"mode": "best"}, "mode must be one of"),
+    ({"fill": "median"}, "fill must be one of"),
     ({"device": "tpu"}, "device must be one of"),
     ({"max_epochs": 2.5}, "max_epochs must be int"),
     ({"tau": 2.0}, "tau must be <= 1"),
@@ -228,7 +255,7 @@ def test_parameters_checked_at_construction(tiny_counts, kwargs, match):
 
 def test_impute_before_train(tiny_counts):
     with pytest.raises(RuntimeError, match="not trained"):
-        SCMaskGAN(tiny_counts, labels_key="cell_type", **FAST).impute()
+        SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", **FAST).impute()
 
 
 def test_bounded_network_size():
