@@ -122,6 +122,10 @@ class SCMaskGAN:
         Optuna trials.
     tune_candidates
         Also search the number of candidates.
+    attention, residual, conditional
+        Switches of the networks' self-attention layers, residual blocks and label conditioning
+        (all on in the paper); off only to measure what each part contributes. Without label
+        conditioning one unconditional generator's candidates serve every label.
     leiden_resolution
         Resolution of the automatic clustering when ``labels_key`` is ``None``.
     chunk_size
@@ -140,7 +144,8 @@ class SCMaskGAN:
                  patience: int = 20, n_candidates: int = 512, k: int | None = None, k_sigma: float | None = None,
                  tau: float | None = None, mode: str = "default", pool: str | None = None, metric: str | None = None,
                  fill: str | None = None, alpha: float | None = None, max_real: int = 5000, tune: bool | None = None,
-                 n_trials: int = 40, tune_candidates: bool = False,
+                 n_trials: int = 40, tune_candidates: bool = False, attention: bool = True, residual: bool = True,
+                 conditional: bool = True,
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True):
         self.params = dict(
@@ -168,6 +173,9 @@ class SCMaskGAN:
             tune=check_param("tune", tune, bool, allow_none=True),
             n_trials=check_param("n_trials", n_trials, int, low=1),
             tune_candidates=check_param("tune_candidates", tune_candidates, bool),
+            attention=check_param("attention", attention, bool),
+            residual=check_param("residual", residual, bool),
+            conditional=check_param("conditional", conditional, bool),
             leiden_resolution=check_param("leiden_resolution", leiden_resolution, float, low=0, low_inclusive=False),
             chunk_size=check_param("chunk_size", chunk_size, int, low=1),
             seed=check_param("seed", seed, int, low=0),
@@ -251,19 +259,31 @@ class SCMaskGAN:
     def _build_networks(self) -> None:
         p = self.params
         torch.manual_seed(p["seed"])
-        n_labels = len(self.categories_)
+        n_labels = self._network_labels()
         self.generator = Generator(n_labels, self.layout.side, latent_dim=p["latent_dim"],
                                    base_channels=p["base_channels"], head_channels=p["head_channels"],
-                                   gene_channels=p["gene_channels"])
-        self.discriminator = Discriminator(n_labels, self.layout.side)
+                                   gene_channels=p["gene_channels"], attention=p["attention"], residual=p["residual"])
+        self.discriminator = Discriminator(n_labels, self.layout.side, attention=p["attention"], residual=p["residual"])
         self.generator.init_output_bias(self._label_means())
+
+    def _network_labels(self) -> int:
+        """Labels the networks are conditioned on: every label, or one when ``conditional`` is off."""
+        return len(self.categories_) if self.params["conditional"] else 1
+
+    def _training_data(self) -> CellData:
+        """The cells with the codes the networks see (all 0 without label conditioning)."""
+        if self.params["conditional"]:
+            return self.data
+        d = self.data
+        return CellData(d.X, d.lib, np.zeros_like(d.codes), 1, d.scaler, d.layout)
 
     def _label_means(self, max_cells: int = 4096) -> torch.Tensor:
         """Mean scaled value of each gene pixel per label (n_labels x N*N), from up to max_cells cells per label."""
         rng = np.random.default_rng(self.params["seed"])
-        means = torch.zeros(len(self.categories_), self.layout.n_pixels)
-        for label in range(len(self.categories_)):
-            rows = np.flatnonzero(self.data.codes == label)
+        codes = self._training_data().codes
+        means = torch.zeros(self._network_labels(), self.layout.n_pixels)
+        for label in range(self._network_labels()):
+            rows = np.flatnonzero(codes == label)
             if rows.size > max_cells:
                 rows = np.sort(rng.choice(rows, max_cells, replace=False))
             means[label, : self.layout.n_genes] = torch.from_numpy(self.data.values(rows).mean(0))
@@ -317,7 +337,8 @@ class SCMaskGAN:
                                 batch_size=self.batch_size, lr_g=p["lr"], lr_d=p["lr"], patience=p["patience"],
                                 checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None, progress=p["progress"])
         t0 = time.perf_counter()
-        rows = train_gan(self.generator, self.discriminator, self.data, config, device=self.device, seed=p["seed"])
+        rows = train_gan(self.generator, self.discriminator, self._training_data(), config, device=self.device,
+                         seed=p["seed"])
         self.timings_["train_s"] = time.perf_counter() - t0
         history = pd.DataFrame(rows)
         if self.is_trained_ and len(self.history_):
@@ -332,8 +353,9 @@ class SCMaskGAN:
         p = self.params
         out = {}
         for label in range(len(self.categories_)):
-            raw = generate_candidates(self.generator, self.layout, label, len(self.categories_), p["n_candidates"],
-                                      device=self.device, seed=p["seed"])
+            net_label = label if p["conditional"] else 0
+            raw = generate_candidates(self.generator, self.layout, net_label, self._network_labels(),
+                                      p["n_candidates"], device=self.device, seed=p["seed"])
             out[label] = filter_outliers(raw, tau=p["tau"], min_keep=min(p["k"], p["n_candidates"]), seed=p["seed"])
         return out
 

@@ -101,11 +101,13 @@ class Generator(nn.Module):
     -> self-attention -> x2 upsampling blocks (3x3 conv + BN + ReLU, a residual
     block at the second-to-last resolution) up to N / 2 -> 1x1 conv + pixel shuffle
     to N -> concat [label map (8 ch), gene embedding] -> GConv2_1, GConv2_2 (1x1)
-    -> sigmoid. All 3x3 convolutions run at N / 2 or coarser.
+    -> sigmoid. All 3x3 convolutions run at N / 2 or coarser. ``attention`` and
+    ``residual`` switch the self-attention layer and the residual block off (ablation).
     """
 
     def __init__(self, n_labels: int, side: int, latent_dim: int = 64, base_channels: int = 64,
-                 head_channels: int = 8, gene_channels: int = 8, attention_tokens: int = 256):
+                 head_channels: int = 8, gene_channels: int = 8, attention_tokens: int = 256,
+                 attention: bool = True, residual: bool = True):
         super().__init__()
         self.n_labels, self.side, self.latent_dim = n_labels, side, latent_dim
         n_up, self.start = _n_upsamplings(side)
@@ -116,14 +118,14 @@ class Generator(nn.Module):
             nn.ReLU(),
         )
         self.conv1 = nn.Sequential(nn.Conv2d(base_channels, base_channels, 3, padding=1), nn.ReLU())
-        self.attention = SelfAttention(base_channels, attention_tokens)
+        self.attention = SelfAttention(base_channels, attention_tokens) if attention else nn.Identity()
         blocks, c = [], base_channels
         for i in range(max(n_up - 1, 0)):
             c_out = max(head_channels, c // 2)
             blocks += [nn.Upsample(scale_factor=2, mode="nearest"),
                        nn.Conv2d(c, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
             c = c_out
-            if i == n_up - 3 or (n_up <= 2 and i == 0):
+            if residual and (i == n_up - 3 or (n_up <= 2 and i == 0)):
                 blocks.append(ResidualBlock(c))
         shuffle = 2 if n_up >= 1 else 1
         blocks += [nn.Conv2d(c, head_channels * shuffle**2, 1), nn.ReLU()]
@@ -166,11 +168,12 @@ class Discriminator(nn.Module):
     per-pixel linear pre-layer -> concat gene embedding -> space-to-depth (N/2)
     -> DConv1 (3x3) + max-pool + residual block (N/4) -> DConv2 (3x3) ->
     self-attention -> concat label map (8 ch) -> 1x1 "fully connected" layer ->
-    upsampling -> 3x3 conv + pixel shuffle to one logit per pixel.
+    upsampling -> 3x3 conv + pixel shuffle to one logit per pixel. ``attention`` and
+    ``residual`` switch the self-attention layer and the residual block off (ablation).
     """
 
     def __init__(self, n_labels: int, side: int, base_channels: int = 16, gene_channels: int = 4,
-                 attention_tokens: int = 256):
+                 attention_tokens: int = 256, attention: bool = True, residual: bool = True):
         super().__init__()
         self.side = side
         self.pre_weight = nn.Parameter(torch.ones(1, 1, side, side))
@@ -181,10 +184,10 @@ class Discriminator(nn.Module):
             nn.PixelUnshuffle(2),
             nn.Conv2d(4 * (1 + gene_channels), c, 3, padding=1), nn.LeakyReLU(0.2),
             nn.MaxPool2d(2, ceil_mode=True),
-            ResidualBlock(c, 0.2),
+            ResidualBlock(c, 0.2) if residual else nn.Identity(),
             nn.Conv2d(c, c2, 3, padding=1), nn.LeakyReLU(0.2),
         )
-        self.attention = SelfAttention(c2, attention_tokens)
+        self.attention = SelfAttention(c2, attention_tokens) if attention else nn.Identity()
         self.label_map = LabelMap(n_labels, 8)
         self.fc = nn.Sequential(nn.Conv2d(c2 + 8, c2, 1), nn.LeakyReLU(0.2))
         self.out = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),

@@ -268,3 +268,22 @@ def test_bounded_network_size():
     d = sum(p.numel() for p in Discriminator(3, 184).parameters())
     assert d < 1_000_000
     assert big - small < 30 * (184**2 - 45**2)  # growth per pixel: embeddings and biases only
+
+
+@pytest.mark.parametrize("switch", ["attention", "residual", "conditional"])
+def test_network_parts_can_be_switched_off_for_ablation(tiny_counts, switch):
+    from scmaskgan.modules import ResidualBlock, SelfAttention
+
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", tune=False, **{switch: False}, **FAST)
+    nets = (model.generator, model.discriminator)
+    if switch == "attention":
+        assert not any(isinstance(m, SelfAttention) for net in nets for m in net.modules())
+    if switch == "residual":
+        assert not any(isinstance(m, ResidualBlock) for net in nets for m in net.modules())
+    if switch == "conditional":
+        assert model.generator.n_labels == 1 and model.generator.label_gene_bias.shape[0] == 1
+    full = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", **FAST).n_parameters()
+    assert model.n_parameters()["generator"] <= full["generator"]
+    out = model.train().impute()
+    zeros = np.asarray(tiny_counts.X) == 0
+    assert np.all(np.isfinite(out)) and np.all(out[zeros] > 0)
