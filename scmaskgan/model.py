@@ -431,14 +431,58 @@ class SCMaskGAN:
         Observed (non-zero) values are returned unchanged; zeros are filled from
         the nearest members of the cell's label pool (generated candidates, real
         cells, or both: the ``pool`` parameter) by the ``fill`` rule. With the
-        default real-cell pool no training is needed.
+        default real-cell pool no training is needed. For data too large to hold
+        densely, :meth:`iter_imputed` yields the same values in row blocks.
+        """
+        t0 = time.perf_counter()
+        imputed = np.empty((self.n_cells, self.n_genes), dtype=self.output_dtype_)
+        for start, stop, block in self.iter_imputed(tune=tune):
+            imputed[start:stop] = block
+        self.timings_["impute_s"] = time.perf_counter() - t0
+        return imputed
+
+    def iter_imputed(self, block_size: int | None = None, *, tune: bool | None = None):
+        """Impute block by block: yield ``(start, stop, block)`` for consecutive rows ``start:stop``.
+
+        ``block`` is the dense imputed ``stop - start`` x genes array (observed values
+        unchanged), so a caller can write a result of any size to disk with the memory
+        of one block (:func:`scmaskgan.io.write_imputed_h5ad`). ``block_size`` defaults
+        to ``chunk_size``.
         """
         if self.uses_generator and not self.is_trained_:
             raise RuntimeError(f"pool={self.params['pool']!r} imputes from generated candidates and the model is "
                                "not trained yet; call train() first.")
+        block_size = check_param("block_size", block_size, int, low=1, allow_none=True) or self.params["chunk_size"]
+        state = self._prepare_imputation(self.params["tune"] if tune is None else tune)
+        used = self.genes_used_
+        for start in range(0, self.n_cells, block_size):
+            stop = min(start + block_size, self.n_cells)
+            block = np.zeros((stop - start, self.n_genes), dtype=self.output_dtype_)
+            codes = self.data.codes[start:stop]
+            for label in np.unique(codes):
+                if label not in state["labels"]:
+                    continue  # an empty pool: left unimputed (warned about once)
+                pool, members, pool_emb, theta = state["labels"][label]
+                local = np.flatnonzero(codes == label)
+                # bound the cells x genes work arrays of the fill (about 2**24 values at a time)
+                step = max(1, min(self.params["chunk_size"], 2**24 // max(self.genes_used_.size, 1)))
+                for i in range(0, local.size, step):
+                    part = local[i:i + step]
+                    cells = start + part
+                    v = self.data.values(cells)
+                    observed = v > 0
+                    d = self._distances(v, observed, pool, pool_emb, state["embedding"], cells, members)
+                    w = neighbour_weights(d, state["k"], theta)
+                    fill = state["rule"](w, pool, self.data.lib[cells])
+                    out = np.where(observed, 0.0, self.scaler.inverse(fill, self.data.lib[cells]))
+                    out[self.data.lib[cells] == 0] = 0.0
+                    block[np.ix_(part, used)] = out
+            self._restore_observed(block, start, stop)
+            yield start, stop, block
+
+    def _prepare_imputation(self, tune: bool) -> dict:
+        """Pools, embedding, tuned k / k_sigma and each label's theta; records ``imputation_``."""
         p = self.params
-        tune = p["tune"] if tune is None else tune
-        t0 = time.perf_counter()
         rng = np.random.default_rng(p["seed"])
         cand_sets = self._candidates() if p["pool"] != "real" else {}
         pools = self._pools(cand_sets, rng)
@@ -465,16 +509,16 @@ class SCMaskGAN:
             result = tune_knn(values, hidden & scored[:, None],
                               groups, defaults={"k": k, "k_sigma": k_sigma}, n_trials=p["n_trials"],
                               tune_candidates=p["tune_candidates"],
-                              fill=lambda w, pool, sel, tuned=rows: rule(w, pool, self.data.lib[tuned[sel]]), seed=p["seed"])
+                              fill=lambda w, pool, sel, tuned=rows: rule(w, pool, self.data.lib[tuned[sel]]),
+                              seed=p["seed"])
             k, k_sigma, n_cand = result.params["k"], result.params["k_sigma"], result.params["n_candidates"]
             self.tuning_ = {"k": int(k), "k_sigma": float(k_sigma), "n_candidates": int(n_cand),
                             "validation_mse": result.mse, "default_mse": result.default_mse,
                             "n_validation": result.n_validation, "trials": result.trials}
-        imputed = np.zeros((self.n_cells, self.n_genes), dtype=self.output_dtype_)
-        used = self.genes_used_
         self.imputation_ = {"k": int(k), "k_sigma": float(k_sigma), "n_candidates": int(n_cand), "pool": p["pool"],
                             "metric": p["metric"], "fill": p["fill"], "alpha": p["alpha"],
                             "mode": p["mode"], "labels": {}}
+        labels = {}
         for label, (pv, members) in pools.items():
             cols = np.r_[0:n_cand, n_gen[label]:pv.shape[0]]
             pool, members, pool_emb = pv[cols], members[cols], None if pool_embs[label] is None else pool_embs[label][cols]
@@ -492,31 +536,20 @@ class SCMaskGAN:
                 info |= {"n_generated": cset.n_generated, "n_outliers": int(cset.n_generated - cset.values.shape[0]),
                          "tau": cset.threshold}
             self.imputation_["labels"][str(self.categories_[label])] = info
-            for start in range(0, rows.size, p["chunk_size"]):
-                chunk = rows[start:start + p["chunk_size"]]
-                v = self.data.values(chunk)
-                observed = v > 0
-                d = self._distances(v, observed, pool, pool_emb, embedding, chunk, members)
-                w = neighbour_weights(d, k, theta)
-                fill = rule(w, pool, self.data.lib[chunk])
-                out = np.where(observed, 0.0, self.scaler.inverse(fill, self.data.lib[chunk]))
-                out[self.data.lib[chunk] == 0] = 0.0
-                imputed[np.ix_(chunk, used)] = out
-        self._restore_observed(imputed)
-        self.timings_["impute_s"] = time.perf_counter() - t0
-        return imputed
+            labels[label] = (pool, members, pool_emb, theta)
+        return {"labels": labels, "embedding": embedding, "rule": rule, "k": k}
 
-    def _restore_observed(self, imputed: np.ndarray) -> None:
-        """Copy every observed input value back into ``imputed`` exactly (equation 6)."""
-        X = self._input
+    def _restore_observed(self, block: np.ndarray, start: int, stop: int) -> None:
+        """Copy every observed input value of rows ``start:stop`` back into ``block`` exactly (equation 6)."""
+        X = self._input[start:stop]
         if sp.issparse(X):
             coo = sp.coo_matrix(X)
             keep = coo.data != 0
-            imputed[coo.row[keep], coo.col[keep]] = coo.data[keep]
+            block[coo.row[keep], coo.col[keep]] = coo.data[keep]
         else:
             X = np.asarray(X)
             nz = X != 0
-            imputed[nz] = X[nz]
+            block[nz] = X[nz]
 
     # ------------------------------------------------------------- save/load
     def _config(self) -> dict:

@@ -287,3 +287,13 @@ def test_network_parts_can_be_switched_off_for_ablation(tiny_counts, switch):
     out = model.train().impute()
     zeros = np.asarray(tiny_counts.X) == 0
     assert np.all(np.isfinite(out)) and np.all(out[zeros] > 0)
+
+
+def test_iter_imputed_blocks_equal_the_dense_result(tiny_counts):
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", **FAST)
+    dense = model.impute()
+    blocks = list(model.iter_imputed(block_size=7))
+    assert [(a, b) for a, b, _ in blocks][:2] == [(0, 7), (7, 14)] and blocks[-1][1] == tiny_counts.n_obs
+    assert np.array_equal(np.vstack([blk for _, _, blk in blocks]), dense)
+    with pytest.raises(InputError, match="block_size"):
+        next(model.iter_imputed(block_size=0))
