@@ -117,7 +117,7 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
 
 
 def _run_impute(args: argparse.Namespace) -> int:
-    from .io import check_output_path, read_input, write_output
+    from .io import check_output_path, read_input
 
     # Refuse an existing output before reading or training anything.
     output = check_output_path(args.output, force=args.force)
@@ -134,24 +134,14 @@ def _run_impute(args: argparse.Namespace) -> int:
     from . import pp
 
     key = "scmaskgan"
-    pp.impute(
-        adata,
-        labels_key=labels_key,
-        key_added=key,
-        seed=args.seed,
-        max_epochs=args.epochs,
-        mode=args.mode,
-        normalized=args.normalized,
-        device=args.device,
-    )
-    details = adata.uns.get(key)
-    if isinstance(details, dict):
-        details["cli"] = {
-            "input": str(args.input),
-            "labels_file": "" if args.labels_file is None else str(args.labels_file),
-            "argv": list(args.argv),
-        }
-    write_output(adata, output, force=args.force, key=key)
+    model = pp.fit(adata, labels_key=labels_key, seed=args.seed, max_epochs=args.epochs, mode=args.mode,
+                   normalized=args.normalized, device=args.device)
+    if labels_key is None:
+        adata.obs[f"{key}_labels"] = model.labels_
+    cli = {"input": str(args.input), "labels_file": "" if args.labels_file is None else str(args.labels_file),
+           "argv": list(args.argv)}
+    # the imputed matrix goes to the file block by block: never held in memory as a whole
+    pp.write_streamed(model, adata, output, key=key, overwrite=args.force, extra={"cli": cli})
     logger.info("Imputed %d cells x %d genes -> %s", adata.n_obs, adata.n_vars, output)
     return 0
 

@@ -14,7 +14,8 @@ Supported inputs (:func:`read_input`):
 Supported outputs (:func:`write_output`): ``.h5ad`` (input counts in ``X``, imputed values in
 ``layers[key]``, run details in ``uns[key]``) or ``.csv``/``.tsv`` (optionally ``.gz``) holding
 the imputed matrix, cells x genes, with cell and gene names. Files are written to a temporary
-file in the destination folder and renamed into place, so a failure leaves nothing behind.
+file in the destination folder and renamed into place, so a failure leaves nothing behind. The
+imputation can be streamed in row blocks (``blocks``), so outputs larger than memory are fine.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import gzip
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -434,15 +435,46 @@ def _temp_path(path: Path) -> Path:
     return Path(name)
 
 
-def _write_table(matrix: Any, adata: ad.AnnData, handle: IO[str], sep: str) -> None:
-    step = 1024
-    for start in range(0, adata.n_obs, step):
+def _row_blocks(matrix: Any, step: int = 1024) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(start, stop, dense block)`` of a dense or sparse matrix, ``step`` rows at a time."""
+    for start in range(0, matrix.shape[0], step):
         block = matrix[start : start + step]
-        block = block.toarray() if sp.issparse(block) else np.asarray(block)
-        frame = pd.DataFrame(
-            block, index=adata.obs_names[start : start + step], columns=adata.var_names
-        )
+        yield start, start + block.shape[0], block.toarray() if sp.issparse(block) else np.asarray(block)
+
+
+def _write_table(blocks: Iterable[tuple[int, int, np.ndarray]], adata: ad.AnnData, handle: IO[str],
+                 sep: str) -> None:
+    for start, stop, block in blocks:
+        frame = pd.DataFrame(block, index=adata.obs_names[start:stop], columns=adata.var_names)
         frame.to_csv(handle, sep=sep, header=start == 0, index_label="" if start == 0 else None)
+
+
+def _stream_h5ad_layer(path: Path, blocks: Iterable[tuple[int, int, np.ndarray]], shape: tuple[int, int],
+                       key: str, summary: Callable[[], dict] | None) -> None:
+    """Add ``layers[key]`` to an h5ad written by anndata, block by block, then ``uns[key]``."""
+    import h5py
+    from anndata.io import write_elem
+
+    with h5py.File(path, "a") as f:
+        layers = f["layers"] if "layers" in f else f.create_group("layers")
+        dset = None
+        filled = 0
+        for start, stop, block in blocks:
+            if dset is None:
+                chunks = (max(1, min(stop - start, 256, shape[0])), max(1, min(shape[1], 4096)))
+                dset = layers.create_dataset(key, shape=shape, dtype=block.dtype, chunks=chunks)
+                dset.attrs["encoding-type"] = "array"
+                dset.attrs["encoding-version"] = "0.2.0"
+            if start != filled:
+                raise ValueError(f"row blocks must be consecutive: expected a block at row {filled}, got {start}")
+            dset[start:stop] = block
+            filled = stop
+        if filled != shape[0]:
+            raise ValueError(f"the row blocks covered {filled} of {shape[0]} rows")
+        if summary is not None:
+            if "uns" not in f:
+                write_elem(f, "uns", {})
+            write_elem(f["uns"], key, _h5ad_safe(summary()))
 
 
 def write_output(
@@ -451,6 +483,8 @@ def write_output(
     *,
     force: bool = False,
     key: str = "scmaskgan",
+    blocks: Iterable[tuple[int, int, np.ndarray]] | None = None,
+    summary: Callable[[], dict] | None = None,
 ) -> Path:
     """Write an imputed AnnData.
 
@@ -458,7 +492,15 @@ def write_output(
     ----------
     adata
         Data with the input in ``X``, the imputation in ``layers[key]`` and run details in
-        ``uns[key]``.
+        ``uns[key]``; with ``blocks``, the imputation is not in ``adata`` but streamed.
+    blocks
+        ``(start, stop, block)`` row blocks of the imputed matrix, in order
+        (:meth:`scmaskgan.SCMaskGAN.iter_imputed`): written one at a time, so the dense
+        result is never held in memory. ``.h5ad``: ``layers[key]`` is a chunked dense HDF5
+        dataset that ``anndata.read_h5ad(path, backed="r")`` opens lazily.
+    summary
+        Called after the last block; its dict is written to ``uns[key]`` (``.h5ad``; a table
+        has no place for it).
     path
         ``.h5ad``: the whole AnnData (``uns`` converted to what h5ad can store).
         ``.csv``/``.tsv`` (optionally ``.gz``): the imputed matrix, cells as rows, genes as
@@ -482,7 +524,7 @@ def write_output(
     """
     path = check_output_path(path, force=force)
     suffix, gz = _suffixes(path)
-    if suffix != ".h5ad" and key not in adata.layers:
+    if blocks is None and suffix != ".h5ad" and key not in adata.layers:
         raise KeyError(f"adata.layers has no {key!r} imputation to write to {path}")
     tmp = _temp_path(path)
     try:
@@ -493,14 +535,15 @@ def write_output(
                 adata.write_h5ad(tmp)
             finally:
                 adata.uns = original
+            if blocks is not None:
+                _stream_h5ad_layer(tmp, blocks, adata.shape, key, summary)
         else:
             sep = _OUTPUT_TABLE_SUFFIXES[suffix]
-            if gz:
-                with gzip.open(tmp, "wt", newline="") as handle:
-                    _write_table(adata.layers[key], adata, handle, sep)
-            else:
-                with open(tmp, "w", newline="") as handle:
-                    _write_table(adata.layers[key], adata, handle, sep)
+            source = blocks if blocks is not None else _row_blocks(adata.layers[key])
+            with (gzip.open(tmp, "wt", newline="") if gz else open(tmp, "w", newline="")) as handle:
+                _write_table(source, adata, handle, sep)
+            if summary is not None:
+                summary()  # a table has no place for it; the caller keeps it
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)

@@ -11,12 +11,12 @@ from ._validation import InputError, check_param
 
 logger = logging.getLogger("scmaskgan")
 
-__all__ = ["impute"]
+__all__ = ["impute", "fit"]
 
 
 def impute(adata, *, labels_key: str | None = None, layer: str | None = None, key_added: str = "scmaskgan",
            copy: bool = False, normalized: bool = False, max_epochs: int | None = None, seed: int = 0,
-           device: str = "auto", **model_kwargs: Any):
+           device: str = "auto", out_file: str | None = None, overwrite: bool = False, **model_kwargs: Any):
     """Impute dropouts with scMASKGAN and store the result in ``adata``.
 
     The default mode fills each zero from the most similar real cells of the same
@@ -46,6 +46,13 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         Seed of the whole run; two CPU runs with the same seed are identical.
     device
         ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+    out_file
+        Write the result to this ``.h5ad`` (or ``.csv``/``.tsv``[``.gz``]) file block by
+        block instead of into ``adata.layers``: the dense imputed matrix is never held in
+        memory (for data larger than memory; open it with ``anndata.read_h5ad(out_file,
+        backed="r")``). ``adata`` then only gets ``uns[key_added]``, with ``out_file`` in it.
+    overwrite
+        Replace an existing ``out_file``.
     **model_kwargs
         Further parameters of :class:`scmaskgan.SCMaskGAN`.
 
@@ -54,31 +61,62 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     AnnData or None
         The imputed copy when ``copy`` is true, else ``None``. Writes
         ``layers[key_added]`` (dense, the input's scale, observed values
-        unchanged) and ``uns[key_added]`` (parameters, training history,
-        tuning, timings, labels used).
+        unchanged; unless ``out_file`` is given) and ``uns[key_added]`` (parameters,
+        training history, tuning, timings, labels used).
     """
     from . import __version__
-    from .model import SCMaskGAN
 
     check_param("key_added", key_added, str)
     if not key_added:
         raise InputError("key_added must be a non-empty string.")
     check_param("copy", copy, bool)
-    model = SCMaskGAN(adata, labels_key=labels_key, layer=layer, normalized=normalized, max_epochs=max_epochs,
-                      seed=seed, device=device, **model_kwargs)
+    check_param("overwrite", overwrite, bool)
+    if out_file is not None:
+        from .io import check_output_path
+
+        out_file = check_output_path(out_file, force=overwrite)  # fail before any work
+    model = fit(adata, labels_key=labels_key, layer=layer, normalized=normalized, max_epochs=max_epochs, seed=seed,
+                device=device, **model_kwargs)
+    if copy:
+        adata = adata.copy()
+    if labels_key is None:
+        adata.obs[f"{key_added}_labels"] = model.labels_
+    if out_file is None:
+        adata.layers[key_added] = model.impute()
+        adata.uns[key_added] = run_summary(model, version=__version__)
+    else:
+        write_streamed(model, adata, out_file, key=key_added, overwrite=overwrite)
+    return adata if copy else None
+
+
+def fit(adata, **params: Any):
+    """A :class:`scmaskgan.SCMaskGAN` for ``adata`` with ``params``, trained when its mode uses the GAN."""
+    from .model import SCMaskGAN
+
+    model = SCMaskGAN(adata, **params)
     if model.uses_generator:
         model.train()
     else:
         logger.info("mode %r imputes from real cells of the same label; the GAN is not trained "
                     "(mode='paper' or pool='generated'/'both' use it).", model.params["mode"])
-    imputed = model.impute()
-    if copy:
-        adata = adata.copy()
-    adata.layers[key_added] = imputed
-    if labels_key is None:
-        adata.obs[f"{key_added}_labels"] = model.labels_
-    adata.uns[key_added] = run_summary(model, version=__version__)
-    return adata if copy else None
+    return model
+
+
+def write_streamed(model, adata, out_file, *, key: str, overwrite: bool, extra: dict | None = None) -> None:
+    """Impute block by block straight into ``out_file``; ``adata.uns[key]`` gets the run summary."""
+    import time
+
+    from . import __version__
+    from .io import write_output
+
+    t0 = time.perf_counter()
+
+    def summary() -> dict:
+        model.timings_["impute_s"] = time.perf_counter() - t0
+        adata.uns[key] = run_summary(model, version=__version__) | {"out_file": str(out_file)} | (extra or {})
+        return adata.uns[key]
+
+    write_output(adata, out_file, force=overwrite, key=key, blocks=model.iter_imputed(), summary=summary)
 
 
 def run_summary(model, *, version: str) -> dict:

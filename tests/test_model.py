@@ -297,3 +297,23 @@ def test_iter_imputed_blocks_equal_the_dense_result(tiny_counts):
     assert np.array_equal(np.vstack([blk for _, _, blk in blocks]), dense)
     with pytest.raises(InputError, match="block_size"):
         next(model.iter_imputed(block_size=0))
+
+
+@pytest.mark.parametrize("suffix", [".h5ad", ".csv.gz"])
+def test_out_file_streams_the_same_result_to_disk(tiny_counts, tmp_path, suffix):
+    dense = scmaskgan.pp.impute(tiny_counts, labels_key="cell_type", copy=True, **FAST).layers["scmaskgan"]
+    path = tmp_path / f"imputed{suffix}"
+    out = scmaskgan.pp.impute(tiny_counts, labels_key="cell_type", copy=True, out_file=str(path),
+                              chunk_size=7, **FAST)
+    assert "scmaskgan" not in out.layers and out.uns["scmaskgan"]["out_file"] == str(path)
+    if suffix == ".h5ad":
+        back = ad.read_h5ad(path, backed="r")
+        assert np.array_equal(back.layers["scmaskgan"][:], dense)
+        assert back.uns["scmaskgan"]["params"]["fill"] == "poisson"
+        np.testing.assert_array_equal(back.X[:], np.asarray(tiny_counts.X))
+    else:
+        back = pd.read_csv(path, index_col=0)
+        np.testing.assert_allclose(back.to_numpy(), dense, rtol=1e-6)
+        assert list(back.index) == list(tiny_counts.obs_names)
+    with pytest.raises(FileExistsError):
+        scmaskgan.pp.impute(tiny_counts, labels_key="cell_type", copy=True, out_file=str(path), **FAST)
