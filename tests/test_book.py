@@ -37,6 +37,9 @@ PAGES = {
     "marker_genes": ("book/_executed/marker_genes.html", "Marker genes"),
     "hvg_cell_types": ("book/_executed/hvg_cell_types.html", "Highly variable genes"),
     "simulation": ("book/_executed/simulation.html", "Simulation with known truth"),
+    "benchmark": ("book/_executed/benchmark.html", "Benchmark"),
+    "cost_analysis": ("book/_executed/cost_analysis.html", "Cost"),
+    "api": ("book/api.html", "API reference"),
 }
 NOTEBOOK_PAGES = [key for key, (rel, _) in PAGES.items() if "/_executed/" in rel]
 
@@ -157,7 +160,32 @@ def test_executed_quickstart_outputs_exist():
     assert len(pngs) >= 2, "the executed quickstart has fewer than 2 embedded figures"
 
 
-@pytest.mark.parametrize("key", ["method", "quickstart"])
+def test_api_page_documents_the_public_api(doms):
+    dom = doms["api"]
+    for name in ("scmaskgan.pp.impute", "scmaskgan.SCMaskGAN", "scmaskgan.SCMaskGAN.train",
+                 "scmaskgan.SCMaskGAN.impute", "scmaskgan.datasets.load", "scmaskgan.evaluation.score_hidden",
+                 "scmaskgan.metrics.js_distance", "scmaskgan.metrics.zscore_summary", "scmaskgan.baselines.run",
+                 "scmaskgan.benchmark.run_benchmark", "scmaskgan.simulate.simulate", "scmaskgan.cli.main"):
+        assert f'id="{name}"' in dom, f"{name} is not documented on the API page"
+
+
+def test_api_page_lists_every_command_line_option():
+    """The command line section of book/api.md is written by hand: it must name every option."""
+    import argparse
+
+    from scmaskgan.cli import build_parser
+
+    text = (ROOT / "book" / "api.md").read_text()
+    subcommands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in subcommands.choices.items():
+        assert f"scmaskgan {name}" in text, f"the subcommand {name!r} is not on the API page"
+        for action in parser._actions:
+            for option in action.option_strings:
+                if option not in ("-h", "--help"):
+                    assert f"`{option}" in text, f"option {option} of `scmaskgan {name}` is not on the API page"
+
+
+@pytest.mark.parametrize("key", ["method", "quickstart", "benchmark", "cost_analysis", "api"])
 def test_screenshot(key):
     page = _page(key)
     SHOTS.mkdir(parents=True, exist_ok=True)
