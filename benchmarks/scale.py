@@ -1,0 +1,124 @@
+"""Cost of scmaskgan against the number of cells: wall time and peak memory, with fitted slopes.
+
+For each size, simulated counts (``scmaskgan.simulate``, ``lib_loc`` 7.5: about 90% zeros, 5
+groups) are written to an h5ad file; then, each in its own process under ``/usr/bin/time -v``
+(peak RSS = its "Maximum resident set size"):
+
+* ``impute``: the command line end to end, default mode, ``scmaskgan impute sim.h5ad -o out.h5ad
+  --labels-key group`` (reading, imputing, writing the imputed layer block by block);
+* ``epoch``: one training epoch of the paper's GAN (``mode="paper"``, ``train(max_epochs=1)``:
+  every cell once), for the sizes in ``--epoch-cells``.
+
+Slopes are least-squares fits of log(time) and log(peak memory) on log(cells), the time being the
+imputation's own (``uns["scmaskgan"]["timings"]["impute_s"]``, without start-up and file I/O) or the
+epoch's: 1 is linear cost.
+
+Usage::
+
+    python benchmarks/scale.py [--cells 1000,10000,100000] [--genes 2000] [--epoch-cells 1000,10000,100000]
+        [--out benchmarks/results/scale] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EPOCH_SCRIPT = """
+import sys, time, anndata as ad
+from scmaskgan import SCMaskGAN
+adata = ad.read_h5ad(sys.argv[1])
+model = SCMaskGAN(adata, labels_key="group", mode="paper", progress=False)
+t0 = time.perf_counter()
+model.train(max_epochs=1)
+print("EPOCH_SECONDS", time.perf_counter() - t0, model.history_["seconds"].iloc[-1])
+"""
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
+    """Run ``cmd`` under /usr/bin/time -v: (wall seconds, peak RSS MB, stdout+stderr)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    return wall, rss_kb / 1024, proc.stdout + proc.stderr
+
+
+def simulate(n_cells: int, n_genes: int, path: Path, env: dict) -> dict:
+    if not path.exists():
+        code = ("import sys, scmaskgan; a = scmaskgan.simulate.simulate(int(sys.argv[1]), int(sys.argv[2]), 5, "
+                "lib_loc=7.5, seed=0); del a.layers['true_counts'], a.layers['dropout']; a.write_h5ad(sys.argv[3])")
+        timed([sys.executable, "-c", code, str(n_cells), str(n_genes), str(path)], env)
+    import anndata as ad
+
+    backed = ad.read_h5ad(path, backed="r")
+    return {"zeros": float(backed.uns["simulation"]["zero_rate_observed"])}
+
+
+def slope(x: pd.Series, y: pd.Series) -> float:
+    ok = (x > 0) & (y > 0)
+    return float(np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)[0]) if ok.sum() >= 2 else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cells", default="1000,10000,100000")
+    parser.add_argument("--genes", type=int, default=2000)
+    parser.add_argument("--epoch-cells", default="1000,10000,100000")
+    parser.add_argument("--out", default="benchmarks/results/scale")
+    parser.add_argument("--threads", type=int, default=None, help="threads per run (OMP/MKL/torch)")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if args.threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            env[var] = str(args.threads)
+    scmaskgan_cli = str(Path(sys.executable).with_name("scmaskgan"))
+    epoch_cells = {int(c) for c in args.epoch_cells.split(",") if c}
+    rows = []
+    for n in (int(c) for c in args.cells.split(",")):
+        data = out / f"sim_{n}x{args.genes}.h5ad"
+        info = simulate(n, args.genes, data, env)
+        result = out / f"imputed_{n}x{args.genes}.h5ad"
+        wall, rss, _ = timed([scmaskgan_cli, "impute", str(data), "-o", str(result), "--labels-key", "group",
+                              "--force"], env)
+        import h5py
+
+        with h5py.File(result, "r") as f:  # the imputation's own time, without start-up and I/O
+            impute_s = float(f["uns/scmaskgan/timings/impute_s"][()])
+        rows.append({"cells": n, "genes": args.genes, "zeros": info["zeros"], "run": "impute (default mode, CLI)",
+                     "wall_s": wall, "impute_s": impute_s, "peak_rss_mb": rss})
+        print(f"{n} cells: impute {impute_s:.1f} s ({wall:.1f} s end to end), {rss:.0f} MB", flush=True)
+        result.unlink(missing_ok=True)
+        if n in epoch_cells:
+            wall, rss, text = timed([sys.executable, "-c", EPOCH_SCRIPT, str(data)], env)
+            epoch_s = float(re.search(r"EPOCH_SECONDS (\S+) (\S+)", text).group(2))
+            rows.append({"cells": n, "genes": args.genes, "zeros": info["zeros"], "run": "one GAN epoch (paper)",
+                         "wall_s": wall, "epoch_s": epoch_s, "peak_rss_mb": rss})
+            print(f"{n} cells: one epoch {epoch_s:.1f} s ({wall:.1f} s with setup), {rss:.0f} MB", flush=True)
+    table = pd.DataFrame(rows)
+    table.to_csv(out / "scale.csv", index=False)
+    fits = {}
+    for run, part in table.groupby("run"):
+        time_col = "epoch_s" if part["run"].iloc[0].startswith("one GAN") else "impute_s"
+        fits[run] = {"time_slope": slope(part.cells, part[time_col]), "memory_slope": slope(part.cells,
+                                                                                           part.peak_rss_mb)}
+    (out / "slopes.json").write_text(json.dumps(fits, indent=1))
+    print("\n" + table.round(2).to_markdown(index=False))
+    print("\nlog-log slopes (1 = linear in cells):\n" + pd.DataFrame(fits).T.round(2).to_markdown())
+
+
+if __name__ == "__main__":
+    main()
