@@ -26,7 +26,7 @@ if not _logger.handlers:
     _logger.propagate = False
 
 _LAZY = {"SCMaskGAN": ("scmaskgan.model", "SCMaskGAN"), "InputError": ("scmaskgan._validation", "InputError")}
-_SUBMODULES = {"pp", "datasets", "io", "cli", "evaluation", "metrics", "simulate", "baselines", "benchmark", "model", "modules", "training", "imputation",
+_SUBMODULES = {"pp", "datasets", "io", "cli", "distributed", "evaluation", "metrics", "simulate", "baselines", "benchmark", "model", "modules", "training", "imputation",
                "tuning", "layout", "scaling", "labels"}
 
 

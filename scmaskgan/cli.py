@@ -117,7 +117,12 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
 
 
 def _run_impute(args: argparse.Namespace) -> int:
+    from . import distributed
     from .io import check_output_path, read_input
+
+    if distributed.init():  # launched by torchrun with several processes: data-parallel training
+        if not distributed.is_main():
+            logger.setLevel(logging.WARNING)
 
     # Refuse an existing output before reading or training anything.
     output = check_output_path(args.output, force=args.force)
@@ -131,11 +136,13 @@ def _run_impute(args: argparse.Namespace) -> int:
         labels_key=labels_key,
     )
 
-    from . import pp
+    from . import distributed, pp
 
     key = "scmaskgan"
     model = pp.fit(adata, labels_key=labels_key, seed=args.seed, max_epochs=args.epochs, mode=args.mode,
                    normalized=args.normalized, device=args.device)
+    if not distributed.is_main():
+        return 0  # under torchrun every rank trains; rank 0 imputes and writes
     if labels_key is None:
         adata.obs[f"{key}_labels"] = model.labels_
     cli = {"input": str(args.input), "labels_file": "" if args.labels_file is None else str(args.labels_file),

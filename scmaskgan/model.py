@@ -326,6 +326,9 @@ class SCMaskGAN:
             ``"auto"``, ``"cpu"`` or ``"cuda"``; ``None`` keeps the model's device.
         checkpoint_dir
             Folder to write the best weights to while training.
+
+        Inside a ``torch.distributed`` process group (a script launched by ``torchrun`` that
+        called :func:`scmaskgan.distributed.init`) training is data-parallel across the processes.
         """
         p = self.params
         if accelerator is not None:
@@ -336,6 +339,9 @@ class SCMaskGAN:
         config = TrainingConfig(max_epochs=epochs, min_epochs=min(epochs, max(10, p["patience"])),
                                 batch_size=self.batch_size, lr_g=p["lr"], lr_d=p["lr"], patience=p["patience"],
                                 checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None, progress=p["progress"])
+        from .distributed import local_device
+
+        self.device = local_device(self.device)  # cuda:LOCAL_RANK under torchrun
         t0 = time.perf_counter()
         rows = train_gan(self.generator, self.discriminator, self._training_data(), config, device=self.device,
                          seed=p["seed"])

@@ -13,6 +13,12 @@ standard deviations between generated and real cells (on the [0, 1] scale).
 Training stops when ``M`` has not improved by ``tol`` for ``patience`` epochs
 and the best epoch's weights are restored (the in-memory checkpoint; also
 written to ``checkpoint_dir`` when given).
+
+Data parallel: inside a ``torch.distributed`` process group (:mod:`scmaskgan.distributed`)
+both networks are wrapped in ``DistributedDataParallel``; every rank draws the same batch
+order and takes every ``world``-th batch (an epoch still covers each cell once, in
+``world`` times fewer steps of ``world`` times more cells), the discriminator sees real and
+generated cells in one forward pass, and rank 0's convergence measure decides for all ranks.
 """
 
 from __future__ import annotations
@@ -128,12 +134,21 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
     The generator and discriminator are left holding the weights of the epoch
     with the best convergence measure.
     """
-    rng = np.random.default_rng(seed)
-    torch.manual_seed(seed)
+    from . import distributed
+
+    world, rank = (distributed.world_size(), distributed.rank()) if distributed.is_distributed() else (1, 0)
+    rng = np.random.default_rng(seed)  # the same batch order on every rank; each takes its share
+    torch.manual_seed(seed + rank)  # noise differs between ranks
     generator.to(device).train()
     discriminator.to(device).train()
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
+    net_g, net_d = generator, discriminator
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [device.index] if device.type == "cuda" else None
+        net_g, net_d = DDP(generator, device_ids=ids), DDP(discriminator, device_ids=ids)
     layout = data.layout
     pad = layout.padding_mask(device)
     n_gene_pixels = float(layout.n_genes)
@@ -154,41 +169,55 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
     ckpt_dir = Path(config.checkpoint_dir) if config.checkpoint_dir else None
     if ckpt_dir:
         ckpt_dir.mkdir(parents=True, exist_ok=True)
-    update, close = _epoch_reporter(config.max_epochs, config.progress)
+    update, close = _epoch_reporter(config.max_epochs, config.progress and rank == 0)
     try:
         for epoch in range(1, config.max_epochs + 1):
             t0 = time.perf_counter()
             sums = np.zeros(2)
             n_batches = 0
-            for rows in data.batches(config.batch_size, rng):
+            batches = list(data.batches(config.batch_size, rng))
+            if world > 1:  # every rank must take the same number of steps
+                batches = batches[rank: len(batches) - len(batches) % world: world] or batches[:1]
+            for rows in batches:
                 real = layout.to_images(torch.from_numpy(data.values(rows))).to(device)
                 onehot = eye[torch.from_numpy(data.codes[rows]).to(device)]
                 z = torch.randn(len(rows), generator.latent_dim, device=device)
-                fake = generator(z, onehot) * pad
+                fake = net_g(z, onehot) * pad
                 # Discriminator: real -> 1, generated -> 0, on gene pixels only.
                 opt_d.zero_grad(set_to_none=True)
-                loss_d = masked_bce(discriminator(real, onehot), 1.0) + masked_bce(discriminator(fake.detach(), onehot), 0.0)
+                if world > 1:  # one forward per backward, as DistributedDataParallel needs
+                    logits = net_d(torch.cat([real, fake.detach()]), torch.cat([onehot, onehot]))
+                    loss_d = masked_bce(logits[: len(rows)], 1.0) + masked_bce(logits[len(rows):], 0.0)
+                else:
+                    loss_d = masked_bce(net_d(real, onehot), 1.0) + masked_bce(net_d(fake.detach(), onehot), 0.0)
                 loss_d.backward()
                 opt_d.step()
                 # Generator: non-saturating -log D(G(z|y)|y).
                 opt_g.zero_grad(set_to_none=True)
-                loss_g = masked_bce(discriminator(fake, onehot), 1.0)
+                loss_g = masked_bce(net_d(fake, onehot), 1.0)
                 loss_g.backward()
                 opt_g.step()
                 sums += (loss_d.item(), loss_g.item())
                 n_batches += 1
+            sums /= n_batches
             generator.eval()
             with torch.no_grad():
                 gen = layout.to_vectors(generator(eval_noise, eye[eval_codes]))
             generator.train()
             measure = convergence_measure(eval_real, gen, eval_codes, data.n_labels)
-            row = {"epoch": epoch, "loss_d": sums[0] / n_batches, "loss_g": sums[1] / n_batches,
+            if world > 1:  # mean losses over ranks; rank 0's measure decides for all
+                stats = torch.tensor([sums[0], sums[1], measure], dtype=torch.float64, device=device)
+                losses = stats[:2].clone()
+                torch.distributed.all_reduce(losses)
+                torch.distributed.broadcast(stats, src=0)
+                sums, measure = (losses / world).cpu().numpy(), float(stats[2])
+            row = {"epoch": epoch, "loss_d": float(sums[0]), "loss_g": float(sums[1]),
                    "convergence": measure, "seconds": time.perf_counter() - t0}
             history.append(row)
             update(row)
             if measure < best[0] - config.tol:
                 best = (measure, epoch, (copy.deepcopy(generator.state_dict()), copy.deepcopy(discriminator.state_dict())))
-                if ckpt_dir:
+                if ckpt_dir and rank == 0:
                     torch.save({"generator": best[2][0], "discriminator": best[2][1], "epoch": epoch},
                                ckpt_dir / "best.pt")
             if epoch >= config.min_epochs and epoch - best[1] >= config.patience:
