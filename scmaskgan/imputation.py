@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from .layout import ImageLayout
@@ -131,16 +132,22 @@ def fill_values(weights: np.ndarray, pool: np.ndarray, *, alpha: float, expresse
     and takes the mean of expressing neighbours only.
     """
     if alpha == 1.0:
-        return weights @ pool
+        return np.asarray(weights @ pool)
     expressed = (pool > expressed_above).astype(np.float32)
-    share = weights @ expressed
-    total = weights @ (pool * expressed)
+    share = np.asarray(weights @ expressed)
+    total = np.asarray(weights @ (pool * expressed))
     mean_expressed = np.divide(total, share, out=np.zeros_like(total), where=share > 0)
     return np.power(share, alpha) * mean_expressed
 
 
-def poisson_fill(weights: np.ndarray, pool: np.ndarray, lib: np.ndarray, *, alpha: float, max_value: float,
-                 target_sum: float, max_count: int = 64) -> np.ndarray:
+def pool_rates(pool: np.ndarray, *, max_value: float, target_sum: float) -> np.ndarray:
+    """Expression fractions ``expm1(v * max_value) / target_sum`` of pool members ([0, 1] scale in)."""
+    return (np.expm1(np.asarray(pool, dtype=np.float64) * max_value) / target_sum).astype(np.float32)
+
+
+def poisson_fill(weights: np.ndarray | sp.spmatrix, pool: np.ndarray, lib: np.ndarray, *, alpha: float,
+                 max_value: float, target_sum: float, max_count: int = 64,
+                 rates: np.ndarray | None = None) -> np.ndarray:
     """Values for a cell's zeros from a count model of its neighbours ([0, 1] scale).
 
     The weighted mean of the neighbours' expression fractions
@@ -159,9 +166,11 @@ def poisson_fill(weights: np.ndarray, pool: np.ndarray, lib: np.ndarray, *, alph
     Parameters
     ----------
     weights
-        Row-normalised cells x pool weights.
+        Row-normalised cells x pool weights (dense, or sparse with the k neighbours of each row).
     pool
         Pool x genes, [0, 1] scale (``log1p(x / l * target_sum) / max_value``).
+    rates
+        :func:`pool_rates` of ``pool``, when already computed (saves the work per call).
     lib
         Library size of each cell.
     alpha
@@ -171,9 +180,10 @@ def poisson_fill(weights: np.ndarray, pool: np.ndarray, lib: np.ndarray, *, alph
     max_count
         Counts summed exactly; above ``lam = max_count / 3`` a second-order (delta) approximation is used.
     """
-    rates = np.expm1(pool.astype(np.float64) * max_value) / target_sum
+    if rates is None:
+        rates = pool_rates(pool, max_value=max_value, target_sum=target_sum)
     lib = np.asarray(lib, dtype=np.float64)[:, None]
-    lam = np.maximum(weights.astype(np.float64) @ rates * lib, 0.0)
+    lam = np.maximum(np.asarray(weights @ rates, dtype=np.float64) * lib, 0.0)
     scale = target_sum / np.where(lib > 0, lib, 1.0)
     p_detect = -np.expm1(-lam)
     small = lam < max_count / 3.0

@@ -19,8 +19,8 @@ import scipy.sparse as sp
 import torch
 
 from ._validation import InputError, check_counts, check_labels, check_param
-from .imputation import (distance_threshold, fill_values, filter_outliers, generate_candidates, poisson_fill,
-                         neighbour_weights, rms_distances)
+from .imputation import (distance_threshold, fill_values, filter_outliers, generate_candidates, neighbour_weights,
+                         poisson_fill, pool_rates, rms_distances)
 from .labels import cluster_labels
 from .layout import ImageLayout
 from .modules import Discriminator, Generator
@@ -416,13 +416,15 @@ class SCMaskGAN:
         return d
 
     def _fill_rule(self):
-        """``rule(weights, pool, lib)`` -> fill values ([0, 1] scale) of cells with libraries ``lib``."""
+        """``rule(weights, pool, lib, rates=None)`` -> fill values ([0, 1] scale) of cells with libraries ``lib``
+        (``rates``: the pool's :func:`~scmaskgan.imputation.pool_rates`, used by the Poisson rule)."""
         p = self.params
         if p["fill"] == "poisson":
             return partial(poisson_fill, alpha=p["alpha"], max_value=self.scaler.max_value,
                            target_sum=self.scaler.target_sum)
         expressed_above = self._expressed_above()
-        return lambda weights, pool, lib: fill_values(weights, pool, alpha=p["alpha"], expressed_above=expressed_above)
+        return lambda weights, pool, lib, rates=None: fill_values(weights, pool, alpha=p["alpha"],
+                                                                  expressed_above=expressed_above)
 
     def _expressed_above(self) -> float:
         """Scaled value of half a count at the median library size: below it a pool value counts as 0."""
@@ -468,7 +470,7 @@ class SCMaskGAN:
             for label in np.unique(codes):
                 if label not in state["labels"]:
                     continue  # an empty pool: left unimputed (warned about once)
-                pool, members, pool_emb, theta = state["labels"][label]
+                pool, members, pool_emb, theta, rates = state["labels"][label]
                 local = np.flatnonzero(codes == label)
                 # bound the cells x genes work arrays of the fill (about 2**24 values at a time)
                 step = max(1, min(self.params["chunk_size"], 2**24 // max(self.genes_used_.size, 1)))
@@ -478,8 +480,8 @@ class SCMaskGAN:
                     v = self.data.values(cells)
                     observed = v > 0
                     d = self._distances(v, observed, pool, pool_emb, state["embedding"], cells, members)
-                    w = neighbour_weights(d, state["k"], theta)
-                    fill = state["rule"](w, pool, self.data.lib[cells])
+                    w = sp.csr_matrix(neighbour_weights(d, state["k"], theta))  # k non-zeros per row
+                    fill = state["rule"](w, pool, self.data.lib[cells], rates=rates)
                     out = np.where(observed, 0.0, self.scaler.inverse(fill, self.data.lib[cells]))
                     out[self.data.lib[cells] == 0] = 0.0
                     block[np.ix_(part, used)] = out
@@ -542,7 +544,9 @@ class SCMaskGAN:
                 info |= {"n_generated": cset.n_generated, "n_outliers": int(cset.n_generated - cset.values.shape[0]),
                          "tau": cset.threshold}
             self.imputation_["labels"][str(self.categories_[label])] = info
-            labels[label] = (pool, members, pool_emb, theta)
+            rates = (pool_rates(pool, max_value=self.scaler.max_value, target_sum=self.scaler.target_sum)
+                     if p["fill"] == "poisson" else None)
+            labels[label] = (pool, members, pool_emb, theta, rates)
         return {"labels": labels, "embedding": embedding, "rule": rule, "k": k}
 
     def _restore_observed(self, block: np.ndarray, start: int, stop: int) -> None:
