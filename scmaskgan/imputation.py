@@ -170,7 +170,8 @@ def poisson_fill(weights: np.ndarray | sp.spmatrix, pool: np.ndarray, lib: np.nd
     pool
         Pool x genes, [0, 1] scale (``log1p(x / l * target_sum) / max_value``).
     rates
-        :func:`pool_rates` of ``pool``, when already computed (saves the work per call).
+        Expression fractions of the pool members (dense or sparse), when already computed
+        (:func:`pool_rates` of ``pool``, or a real cell's counts over its library).
     lib
         Library size of each cell.
     alpha
@@ -183,7 +184,9 @@ def poisson_fill(weights: np.ndarray | sp.spmatrix, pool: np.ndarray, lib: np.nd
     if rates is None:
         rates = pool_rates(pool, max_value=max_value, target_sum=target_sum)
     lib = np.asarray(lib, dtype=np.float64)[:, None]
-    lam = np.maximum(np.asarray(weights @ rates, dtype=np.float64) * lib, 0.0)
+    mean_rate = weights @ rates
+    mean_rate = mean_rate.toarray() if sp.issparse(mean_rate) else mean_rate
+    lam = np.maximum(np.asarray(mean_rate, dtype=np.float64) * lib, 0.0)
     scale = target_sum / np.where(lib > 0, lib, 1.0)
     p_detect = -np.expm1(-lam)
     small = lam < max_count / 3.0

@@ -544,10 +544,28 @@ class SCMaskGAN:
                 info |= {"n_generated": cset.n_generated, "n_outliers": int(cset.n_generated - cset.values.shape[0]),
                          "tau": cset.threshold}
             self.imputation_["labels"][str(self.categories_[label])] = info
-            rates = (pool_rates(pool, max_value=self.scaler.max_value, target_sum=self.scaler.target_sum)
-                     if p["fill"] == "poisson" else None)
+            rates = self._pool_rates(pool, members) if p["fill"] == "poisson" else None
+            if rates is not None and embedding is not None:
+                pool = None  # PCA distances and the Poisson rule need neither: keep only embeddings and rates
             labels[label] = (pool, members, pool_emb, theta, rates)
         return {"labels": labels, "embedding": embedding, "rule": rule, "k": k}
+
+    def _pool_rates(self, pool: np.ndarray, members: np.ndarray) -> sp.csr_matrix:
+        """Expression fractions of the pool as a sparse matrix: a real cell's are exactly its
+        counts over its library (sparse when the input is); a generated candidate's come
+        from its [0, 1] values."""
+        real = members >= 0
+        parts = []
+        if (~real).any():
+            parts.append(sp.csr_matrix(pool_rates(pool[~real], max_value=self.scaler.max_value,
+                                                  target_sum=self.scaler.target_sum)))
+        if real.any():
+            if not self.scaler.log:  # normalised input: the Poisson rule is not offered (checked at construction)
+                raise RuntimeError("the Poisson fill needs raw counts")
+            rows = members[real]
+            counts = sp.csr_matrix(self.data.X[rows], dtype=np.float32)
+            parts.append(sp.diags((1.0 / self.data.lib[rows]).astype(np.float32)) @ counts)
+        return sp.vstack(parts, format="csr") if len(parts) > 1 else parts[0].tocsr()
 
     def _restore_observed(self, block: np.ndarray, start: int, stop: int) -> None:
         """Copy every observed input value of rows ``start:stop`` back into ``block`` exactly (equation 6)."""
