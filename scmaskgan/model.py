@@ -122,6 +122,8 @@ class SCMaskGAN:
         Optuna trials.
     tune_candidates
         Also search the number of candidates.
+    mixed_precision
+        Train with bfloat16 autocast (on CUDA: faster, less memory; no loss scaling is needed).
     attention, residual, conditional
         Switches of the networks' self-attention layers, residual blocks and label conditioning
         (all on in the paper); off only to measure what each part contributes. Without label
@@ -145,7 +147,7 @@ class SCMaskGAN:
                  tau: float | None = None, mode: str = "default", pool: str | None = None, metric: str | None = None,
                  fill: str | None = None, alpha: float | None = None, max_real: int = 5000, tune: bool | None = None,
                  n_trials: int = 40, tune_candidates: bool = False, attention: bool = True, residual: bool = True,
-                 conditional: bool = True,
+                 conditional: bool = True, mixed_precision: bool = False,
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True):
         self.params = dict(
@@ -176,6 +178,7 @@ class SCMaskGAN:
             attention=check_param("attention", attention, bool),
             residual=check_param("residual", residual, bool),
             conditional=check_param("conditional", conditional, bool),
+            mixed_precision=check_param("mixed_precision", mixed_precision, bool),
             leiden_resolution=check_param("leiden_resolution", leiden_resolution, float, low=0, low_inclusive=False),
             chunk_size=check_param("chunk_size", chunk_size, int, low=1),
             seed=check_param("seed", seed, int, low=0),
@@ -338,7 +341,8 @@ class SCMaskGAN:
         check_param("max_epochs", epochs, int, low=1)
         config = TrainingConfig(max_epochs=epochs, min_epochs=min(epochs, max(10, p["patience"])),
                                 batch_size=self.batch_size, lr_g=p["lr"], lr_d=p["lr"], patience=p["patience"],
-                                checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None, progress=p["progress"])
+                                checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None, progress=p["progress"],
+                                mixed_precision=p["mixed_precision"])
         from .distributed import local_device
 
         self.device = local_device(self.device)  # cuda:LOCAL_RANK under torchrun

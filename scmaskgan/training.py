@@ -88,6 +88,7 @@ class TrainingConfig:
     eval_cells: int = 512
     checkpoint_dir: str | None = None
     progress: bool = True
+    mixed_precision: bool = False  # bfloat16 autocast of the forward passes (no loss scaling needed)
 
 
 def convergence_measure(real: torch.Tensor, fake: torch.Tensor, codes: torch.Tensor, n_labels: int) -> float:
@@ -155,6 +156,7 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
     eye = torch.eye(data.n_labels, device=device)
 
     def masked_bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+        logits = logits.float()
         loss = F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target), reduction="none")
         return (loss * pad).sum() / (n_gene_pixels * logits.shape[0])
 
@@ -170,6 +172,10 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
     if ckpt_dir:
         ckpt_dir.mkdir(parents=True, exist_ok=True)
     update, close = _epoch_reporter(config.max_epochs, config.progress and rank == 0)
+
+    def amp():  # bfloat16 autocast of forward passes when mixed precision is on (a no-op otherwise)
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.mixed_precision)
+
     try:
         for epoch in range(1, config.max_epochs + 1):
             t0 = time.perf_counter()
@@ -182,19 +188,22 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
                 real = layout.to_images(torch.from_numpy(data.values(rows))).to(device)
                 onehot = eye[torch.from_numpy(data.codes[rows]).to(device)]
                 z = torch.randn(len(rows), generator.latent_dim, device=device)
-                fake = net_g(z, onehot) * pad
+                with amp():
+                    fake = net_g(z, onehot) * pad
                 # Discriminator: real -> 1, generated -> 0, on gene pixels only.
                 opt_d.zero_grad(set_to_none=True)
-                if world > 1:  # one forward per backward, as DistributedDataParallel needs
-                    logits = net_d(torch.cat([real, fake.detach()]), torch.cat([onehot, onehot]))
-                    loss_d = masked_bce(logits[: len(rows)], 1.0) + masked_bce(logits[len(rows):], 0.0)
-                else:
-                    loss_d = masked_bce(net_d(real, onehot), 1.0) + masked_bce(net_d(fake.detach(), onehot), 0.0)
+                with amp():
+                    if world > 1:  # one forward per backward, as DistributedDataParallel needs
+                        logits = net_d(torch.cat([real, fake.detach()]), torch.cat([onehot, onehot]))
+                        loss_d = masked_bce(logits[: len(rows)], 1.0) + masked_bce(logits[len(rows):], 0.0)
+                    else:
+                        loss_d = masked_bce(net_d(real, onehot), 1.0) + masked_bce(net_d(fake.detach(), onehot), 0.0)
                 loss_d.backward()
                 opt_d.step()
                 # Generator: non-saturating -log D(G(z|y)|y).
                 opt_g.zero_grad(set_to_none=True)
-                loss_g = masked_bce(net_d(fake, onehot), 1.0)
+                with amp():
+                    loss_g = masked_bce(net_d(fake, onehot), 1.0)
                 loss_g.backward()
                 opt_g.step()
                 sums += (loss_d.item(), loss_g.item())

@@ -317,3 +317,11 @@ def test_out_file_streams_the_same_result_to_disk(tiny_counts, tmp_path, suffix)
         assert list(back.index) == list(tiny_counts.obs_names)
     with pytest.raises(FileExistsError):
         scmaskgan.pp.impute(tiny_counts, labels_key="cell_type", copy=True, out_file=str(path), **FAST)
+
+
+def test_mixed_precision_training_runs_and_keeps_float32_weights(tiny_counts):
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", tune=False, mixed_precision=True, **FAST)
+    out = model.train().impute()
+    assert all(t.dtype == torch.float32 for t in model.generator.parameters())
+    assert np.isfinite(model.history_[["loss_d", "loss_g"]].to_numpy()).all()
+    assert np.all(out[np.asarray(tiny_counts.X) == 0] > 0)
