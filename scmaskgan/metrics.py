@@ -271,7 +271,7 @@ def zscore_summary(X: Any, *, transform: str = "log1p_cp10k", threshold: float =
     Returns
     -------
     dict
-        ``skewness``, ``kurtosis`` (excess, Fisher), ``share_beyond`` (share of |z| > threshold),
+        ``skewness``, ``kurtosis`` (excess, Fisher), ``share_beyond`` (share of ``abs(z) > threshold``),
         ``q01``, ``median``, ``q99`` (quantiles), ``threshold`` and ``n_constant_genes``.
     """
     from scipy.stats import kurtosis, skew

@@ -330,6 +330,8 @@ class SCMaskGAN:
         checkpoint_dir
             Folder to write the best weights to while training.
 
+        Notes
+        -----
         Inside a ``torch.distributed`` process group (a script launched by ``torchrun`` that
         called :func:`scmaskgan.distributed.init`) training is data-parallel across the processes.
         """
@@ -458,7 +460,7 @@ class SCMaskGAN:
 
         ``block`` is the dense imputed ``stop - start`` x genes array (observed values
         unchanged), so a caller can write a result of any size to disk with the memory
-        of one block (:func:`scmaskgan.io.write_imputed_h5ad`). ``block_size`` defaults
+        of one block (as ``scmaskgan.pp.impute(..., out_file=...)`` does). ``block_size`` defaults
         to ``chunk_size``.
         """
         if self.uses_generator and not self.is_trained_:

@@ -47,7 +47,7 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     device
         ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
     out_file
-        Write the result to this ``.h5ad`` (or ``.csv``/``.tsv``[``.gz``]) file block by
+        Write the result to this ``.h5ad`` (or ``.csv``, ``.tsv``, optionally gzipped) file block by
         block instead of into ``adata.layers``: the dense imputed matrix is never held in
         memory (for data larger than memory; open it with ``anndata.read_h5ad(out_file,
         backed="r")``). ``adata`` then only gets ``uns[key_added]``, with ``out_file`` in it.
