@@ -66,6 +66,7 @@ __all__ = [
     "DatasetSpec",
     "MethodSpec",
     "run_benchmark",
+    "run_in_child",
     "versions",
 ]
 
@@ -294,13 +295,36 @@ def _child_env(threads: int | None) -> dict[str, str] | None:
     return env
 
 
-def _run_child(task: dict[str, Any], folder: Path, tag: str, threads: int | None = None) -> dict[str, Any]:
+def run_in_child(task: dict[str, Any], folder: Path, tag: str, threads: int | None = None,
+                 timeout: float | None = None) -> dict[str, Any]:
     """Run one method in a child process; return its wall time, peak memory and method time.
+
+    Parameters
+    ----------
+    task
+        ``baseline`` (a :mod:`scmaskgan.baselines` name), ``input`` (a cells x genes ``.npy``
+        of counts), ``labels`` (a ``.npy`` of labels or None), ``seed``, ``options`` (keyword
+        arguments of the method), ``result`` (where the child writes its timing JSON),
+        ``output`` (where it saves the imputed matrix; None: not saved) and ``log_level``.
+    folder
+        Where the task file and the child's log go.
+    tag
+        Name stem of those files.
+    threads
+        Thread limit of the child's numerical libraries (OMP_NUM_THREADS and kin).
+    timeout
+        Seconds after which the child is killed (a RuntimeError).
+
+    Returns
+    -------
+    dict
+        ``wall_s`` (the whole child process), ``peak_rss_mb`` (its VmHWM), ``method_s``
+        (the method call alone).
 
     Raises
     ------
     RuntimeError
-        The child failed; the message carries the end of its log.
+        The child failed or ran past ``timeout``; the message carries the end of its log.
     """
     task_file = folder / f"{tag}.task.json"
     log_file = folder / f"{tag}.log"
@@ -308,8 +332,11 @@ def _run_child(task: dict[str, Any], folder: Path, tag: str, threads: int | None
     cmd = [sys.executable, "-m", "scmaskgan.benchmark", str(task_file)]
     with open(log_file, "wb") as log:
         start = time.perf_counter()
-        returncode = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=_child_env(threads),
-                                    check=False).returncode
+        try:
+            returncode = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=_child_env(threads),
+                                        check=False, timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"timed out after {timeout} s") from None
         wall = time.perf_counter() - start
     if returncode != 0:
         tail = log_file.read_text(errors="replace").strip().splitlines()[-15:]
@@ -329,7 +356,8 @@ def _child_main(task_file: str) -> int:
     start = time.perf_counter()
     out = baselines.run(task["baseline"], counts, labels=labels, seed=task["seed"], **task["options"])
     method_s = time.perf_counter() - start
-    np.save(task["output"], out)
+    if task.get("output"):
+        np.save(task["output"], out)
     Path(task["result"]).write_text(json.dumps({"method_s": method_s, "peak_rss_mb": _peak_rss_mb()}))
     return 0
 
@@ -462,7 +490,7 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
                     }
                     logger.info("benchmark: %s, protocol %s, %s", ds, protocol, method)
                     try:
-                        row |= _run_child(task, folder, tag, threads)
+                        row |= run_in_child(task, folder, tag, threads)
                         imputed = np.load(task["output"])
                         if protocol == "A":
                             row |= score_hidden(data.truth, imputed, idx, data.lib_orig)

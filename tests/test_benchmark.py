@@ -95,7 +95,7 @@ def test_scmaskgan_rows_get_true_or_no_labels(tiny_dataset, tmp_path, monkeypatc
         np.save(task["output"], np.load(task["input"]))
         return {"wall_s": 1.0, "method_s": 0.5, "peak_rss_mb": 50.0}
 
-    monkeypatch.setattr(benchmark, "_run_child", fake_child)
+    monkeypatch.setattr(benchmark, "run_in_child", fake_child)
     table = benchmark.run_benchmark([tiny_dataset], ["scmaskgan", "scmaskgan_auto", "magic"], ["A"], tmp_path / "b",
                                     quick=True, device="cpu", seed=7)
     assert [t["baseline"] for t in tasks] == ["scmaskgan", "scmaskgan", "magic"]
