@@ -58,7 +58,7 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
 def simulate(n_cells: int, n_genes: int, path: Path, env: dict) -> dict:
     if not path.exists():
         code = ("import sys, scmaskgan; a = scmaskgan.simulate.simulate(int(sys.argv[1]), int(sys.argv[2]), 5, "
-                "lib_loc=7.5, seed=0); del a.layers['true_counts'], a.layers['dropout']; a.write_h5ad(sys.argv[3])")
+                "lib_loc=7.5, seed=0, keep_truth=False); a.write_h5ad(sys.argv[3])")
         timed([sys.executable, "-c", code, str(n_cells), str(n_genes), str(path)], env)
     import anndata as ad
 

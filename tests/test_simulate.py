@@ -152,3 +152,12 @@ def test_writes_h5ad(tmp_path):
 def test_bad_parameters(kwargs):
     with pytest.raises(InputError):
         simulate(**{"n_cells": 10, "n_genes": 10, **kwargs})
+
+
+def test_keep_truth_false_gives_the_same_observed_counts_without_layers():
+    from scmaskgan.simulate import simulate
+
+    full = simulate(n_cells=80, n_genes=60, n_groups=2, seed=4)
+    slim = simulate(n_cells=80, n_genes=60, n_groups=2, seed=4, keep_truth=False)
+    assert (full.X != slim.X).nnz == 0 and not slim.layers
+    assert slim.uns["simulation"]["dropout_rate"] == full.uns["simulation"]["dropout_rate"] > 0
