@@ -565,9 +565,7 @@ class SCMaskGAN:
         if (~real).any():
             parts.append(sp.csr_matrix(pool_rates(pool[~real], max_value=self.scaler.max_value,
                                                   target_sum=self.scaler.target_sum)))
-        if real.any():
-            if not self.scaler.log:  # normalised input: the Poisson rule is not offered (checked at construction)
-                raise RuntimeError("the Poisson fill needs raw counts")
+        if real.any():  # raw counts here: the Poisson rule is refused for normalised input at construction
             rows = members[real]
             counts = sp.csr_matrix(self.data.X[rows], dtype=np.float32)
             parts.append(sp.diags((1.0 / self.data.lib[rows]).astype(np.float32)) @ counts)
