@@ -138,6 +138,12 @@ def test_float64_input_keeps_float64(tiny_counts):
     assert layer.dtype == np.float64
     nz = adata.X != 0
     assert np.array_equal(layer[nz], adata.X[nz])
+    assert out.uns["scmaskgan"]["params"]["fill"] == "mean"  # the Poisson rule needs counts: the mode falls back
+
+
+def test_poisson_fill_refused_for_normalised_input(tiny_counts):
+    with pytest.raises(InputError, match="needs raw counts"):
+        SCMaskGAN(tiny_counts, labels_key="cell_type", normalized=True, fill="poisson")
 
 
 def test_layer_input(tiny_counts):
