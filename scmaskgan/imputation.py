@@ -163,6 +163,8 @@ def poisson_fill(weights: np.ndarray | sp.spmatrix, pool: np.ndarray, lib: np.nd
     dropout. Unlike averaging the neighbours' log values, both account for this cell's
     own depth: a single count in a shallow cell is a large normalised value.
 
+    Where no neighbour shows the gene (``lam = 0``) the fill is 0 for every ``alpha``.
+
     Parameters
     ----------
     weights
@@ -187,20 +189,27 @@ def poisson_fill(weights: np.ndarray | sp.spmatrix, pool: np.ndarray, lib: np.nd
     mean_rate = weights @ rates
     mean_rate = mean_rate.toarray() if sp.issparse(mean_rate) else mean_rate
     lam = np.maximum(np.asarray(mean_rate, dtype=np.float64) * lib, 0.0)
-    scale = target_sum / np.where(lib > 0, lib, 1.0)
+    scale = np.broadcast_to(target_sum / np.where(lib > 0, lib, 1.0), lam.shape)
+    out = np.zeros(lam.shape, dtype=np.float32)  # lam = 0: no neighbour shows the gene, a true zero
+    shown = lam > 0
+    lam, scale = lam[shown], scale[shown]
     p_detect = -np.expm1(-lam)
-    small = lam < max_count / 3.0
-    # E[log1p(c * scale) ; c > 0] = sum_c pmf(c) log1p(c * scale), pmf built up recursively
-    lam_s = np.where(small, lam, 0.0)
-    pmf = np.exp(-lam_s)
-    total = np.zeros_like(lam_s)
-    for c in range(1, max_count + 1):
-        pmf = pmf * lam_s / c
-        total += pmf * np.log1p(c * scale)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        exact = np.where(p_detect > 1e-12, total / p_detect, np.log1p(scale))
+    expressed = np.empty_like(lam)
+    large = lam >= max_count / 3.0
     # large lam: E[log1p(c s)] ~ log1p(lam s) - lam s^2 / (2 (1 + lam s)^2)
-    ls = lam * scale
-    approx = np.log1p(ls) - lam * scale**2 / (2.0 * (1.0 + ls) ** 2)
-    expressed = np.where(small, exact, approx)
-    return (np.power(p_detect, alpha) * expressed / max_value).astype(np.float32)
+    ls = lam[large] * scale[large]
+    expressed[large] = np.log1p(ls) - lam[large] * scale[large] ** 2 / (2.0 * (1.0 + ls) ** 2)
+    # E[log1p(c s) | c > 0] = sum_c pmf(c) log1p(c s) / P, pmf built up recursively; small lam needs
+    # fewer terms (the Poisson mass left out is below 1e-9 in every band)
+    bands = ((lam < 2.0, min(16, max_count)), ((lam >= 2.0) & (lam < 8.0), min(32, max_count)),
+             ((lam >= 8.0) & ~large, max_count))
+    for band, n_terms in bands:
+        lam_b, scale_b = lam[band], scale[band]
+        pmf = np.exp(-lam_b)
+        total = np.zeros_like(lam_b)
+        for c in range(1, n_terms + 1):
+            pmf = pmf * lam_b / c
+            total += pmf * np.log1p(c * scale_b)
+        expressed[band] = total / p_detect[band]
+    out[shown] = np.power(p_detect, alpha) * expressed / max_value
+    return out

@@ -71,7 +71,7 @@ def test_poisson_fill_matches_the_poisson_expectations():
 
     from scmaskgan.imputation import poisson_fill
 
-    lam = np.array([0.01, 0.5, 3.0, 15.0, 40.0, 200.0])  # both the exact sum and the large-lam approximation
+    lam = np.array([1e-6, 0.01, 0.5, 1.99, 2.0, 3.0, 7.99, 8.0, 15.0, 21.0, 40.0, 200.0])  # every band
     lib, max_value = 2000.0, 8.0
     pool = (np.log1p(lam / lib * 1e4) / max_value)[None, :].astype(np.float32)
     counts = np.arange(1, 5000)[:, None]
@@ -90,4 +90,6 @@ def test_poisson_fill_uses_the_cells_own_depth_and_keeps_absent_genes_at_zero():
     w = np.full((2, 2), 0.5, dtype=np.float32)
     fill = poisson_fill(w, pool, np.array([500.0, 50_000.0]), alpha=1.0, max_value=8.0, target_sum=1e4)
     assert np.all(fill[:, 1] == 0)  # no neighbour expresses gene 2: a true zero
+    assert np.all(poisson_fill(w, pool, np.array([500.0, 50_000.0]), alpha=0.0, max_value=8.0,
+                               target_sum=1e4)[:, 1] == 0)  # even when every zero counts as a dropout
     assert fill[1, 0] > fill[0, 0]  # a deep cell that shows a zero is more likely to be near the rate
