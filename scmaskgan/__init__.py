@@ -27,7 +27,7 @@ if not _logger.handlers:
 
 _LAZY = {"SCMaskGAN": ("scmaskgan.model", "SCMaskGAN"), "InputError": ("scmaskgan._validation", "InputError")}
 _SUBMODULES = {"pp", "datasets", "io", "cli", "distributed", "evaluation", "metrics", "simulate", "baselines", "benchmark", "model", "modules", "training", "imputation",
-               "tuning", "layout", "scaling", "labels"}
+               "tuning", "layout", "scaling", "labels", "analysis"}
 
 
 def set_verbosity(level: int | str) -> None:

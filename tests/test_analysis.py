@@ -1,0 +1,156 @@
+"""scmaskgan.analysis: the helpers shared by the book's analysis notebooks, on hand-checked cases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from scmaskgan import analysis as A
+from scmaskgan._validation import InputError
+
+
+def test_import_is_light_and_lazy():
+    code = ("import sys, scmaskgan; m = scmaskgan.analysis; "
+            "print(sorted(x for x in ('pandas', 'anndata', 'torch', 'scanpy', 'sklearn') if x in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_dense():
+    m = np.array([[0, 2], [3, 0]], dtype=np.float32)
+    assert A.dense(m) is m or np.shares_memory(A.dense(m), m)  # no copy without dtype
+    d = A.dense(sp.csr_matrix(m))
+    assert isinstance(d, np.ndarray) and d.dtype == np.float32
+    np.testing.assert_array_equal(d, m)
+    d64 = A.dense(sp.csr_matrix(m), dtype=np.float64)
+    assert d64.dtype == np.float64
+    np.testing.assert_array_equal(d64, m)
+    assert not np.shares_memory(A.dense(m, dtype=np.float32), m)  # with a dtype: always a copy
+    np.testing.assert_array_equal(A.dense([[1, 2]]), [[1, 2]])
+    with pytest.raises(InputError):
+        A.dense(None)
+
+
+def test_lognorm_with_library_sizes():
+    counts = np.array([[1.0, 3.0], [0.0, -2.0]])
+    lib = np.array([10.0, 5.0])
+    expected = np.array([[np.log(1 + 1000.0), np.log(1 + 3000.0)], [0.0, 0.0]])  # negatives count as 0
+    np.testing.assert_allclose(A.lognorm(counts, lib), expected)
+    np.testing.assert_allclose(A.lognorm(sp.csr_matrix(counts), lib), expected)
+
+
+def test_lognorm_own_row_sums():
+    counts = np.array([[1.0, 3.0], [0.0, 0.0], [2.0, -1.0]])
+    expected = np.array([[np.log(1 + 2500.0), np.log(1 + 7500.0)], [0.0, 0.0], [np.log(1 + 1e4), 0.0]])
+    out = A.lognorm(counts)
+    np.testing.assert_allclose(out, expected)
+    assert np.isfinite(out).all()  # the empty cell gives zeros, not NaN
+
+
+def test_lognorm_checks():
+    with pytest.raises(InputError, match="two-dimensional"):
+        A.lognorm(np.ones(3))
+    with pytest.raises(InputError, match="one library size per cell"):
+        A.lognorm(np.ones((2, 2)), np.ones(3))
+    with pytest.raises(InputError, match="positive"):
+        A.lognorm(np.ones((2, 2)), np.array([1.0, 0.0]))
+    with pytest.raises(InputError, match="positive"):
+        A.lognorm(np.ones((2, 2)), np.array([1.0, np.nan]))
+
+
+def _cells(sizes: dict) -> ad.AnnData:
+    labels = [k for k, n in sizes.items() for _ in range(n)]
+    X = np.arange(len(labels) * 2, dtype=np.float32).reshape(-1, 2)
+    return ad.AnnData(X, obs=pd.DataFrame({"label": labels}, index=[f"c{i}" for i in range(len(labels))]))
+
+
+def test_subsample_cells_keeps_every_label_and_is_seeded():
+    adata = _cells({"a": 80, "b": 18, "c": 2})
+    sub = A.subsample_cells(adata, "label", 20, seed=3)
+    counts = sub.obs["label"].value_counts().to_dict()
+    # round(20 * share), at least 2 per label (and never more than the label has)
+    assert counts == {"a": 16, "b": 4, "c": 2}
+    assert list(sub.obs_names) == sorted(sub.obs_names, key=lambda s: int(s[1:]))  # original order
+    again = A.subsample_cells(adata, "label", 20, seed=3)
+    assert list(again.obs_names) == list(sub.obs_names)
+    other = A.subsample_cells(adata, "label", 20, seed=4)
+    assert list(other.obs_names) != list(sub.obs_names)
+
+
+def test_subsample_cells_without_labels_and_no_op():
+    adata = _cells({"a": 30})
+    sub = A.subsample_cells(adata, None, 7, seed=0)
+    assert sub.n_obs == 7 and len(set(sub.obs_names)) == 7
+    assert A.subsample_cells(adata, "label", None) is adata
+    assert A.subsample_cells(adata, "label", 30) is adata
+    with pytest.raises(InputError, match="not a column"):
+        A.subsample_cells(adata, "nope", 5)
+    with pytest.raises(InputError):
+        A.subsample_cells(adata, "label", 0)
+    with pytest.raises(InputError):
+        A.subsample_cells(adata, "label", 5.5)
+
+
+def test_choose_genes():
+    # 4 cells x 4 genes: g0 in 4 cells, g1 in 3, g2 in 1 (rare), g3 in 4 but constant
+    X = np.array([[1, 0, 0, 2], [5, 1, 0, 2], [1, 4, 0, 2], [9, 2, 7, 2]], dtype=np.float32)
+    adata = ad.AnnData(sp.csr_matrix(X), var=pd.DataFrame(index=["g0", "g1", "g2", "g3"]))
+    lib, idx, kept, missing, rare = A.choose_genes(adata, 1, ["g3", "g2", "gX"])
+    np.testing.assert_array_equal(lib, X.sum(1))
+    assert lib.dtype == np.float64
+    assert kept == ["g3"] and missing == ["gX"] and rare == ["g2"]
+    # the most variable gene of g0, g1, g3 (g2 is in < 3 cells) plus g3
+    from scmaskgan.evaluation import benchmark_genes
+
+    top = benchmark_genes(X.astype(np.float64), n_top=1)[1]
+    np.testing.assert_array_equal(idx, np.union1d(top, [3]))
+    assert idx.dtype.kind == "i"
+    _, idx0, kept0, missing0, rare0 = A.choose_genes(adata, 10, [])
+    np.testing.assert_array_equal(idx0, [0, 1, 3])
+    assert kept0 == missing0 == rare0 == []
+    with pytest.raises(InputError):
+        A.choose_genes(adata, 0, [])
+    with pytest.raises(InputError, match="list of gene names"):
+        A.choose_genes(adata, 2, "g0")
+
+
+def test_run_baselines(capsys):
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(2.0, size=(20, 6)).astype(np.float32)
+    results, seconds = A.run_baselines(counts, ["none"], seed=0)
+    assert set(results) == set(seconds) == {"none"}
+    assert results["none"].dtype == np.float64 and results["none"].shape == counts.shape
+    assert seconds["none"] >= 0
+    assert "none:" in capsys.readouterr().out
+    with pytest.raises(InputError, match="list of baseline names"):
+        A.run_baselines(counts, "none")
+
+
+def test_jsonable_strict_json():
+    value = {
+        1: np.float32(0.5),
+        "i": np.int64(3),
+        "b": np.bool_(True),
+        "nan": float("nan"),
+        "npnan": np.float64(np.nan),
+        "inf": -np.inf,
+        "arr": np.array([[1.0, np.nan], [np.inf, 2.0]]),
+        "tuple": (np.int32(1), "x"),
+        "other": object,
+    }
+    out = A.jsonable(value)
+    text = json.dumps(out, allow_nan=False)  # strict JSON: raises on NaN/inf
+    back = json.loads(text)
+    assert back == {
+        "1": 0.5, "i": 3, "b": True, "nan": None, "npnan": None, "inf": None,
+        "arr": [[1.0, None], [None, 2.0]], "tuple": [1, "x"], "other": repr(object),
+    }
+    assert type(out["i"]) is int and type(out["1"]) is float
+    assert A.jsonable("text") == "text" and A.jsonable(None) is None
