@@ -15,10 +15,13 @@ and the best epoch's weights are restored (the in-memory checkpoint; also
 written to ``checkpoint_dir`` when given).
 
 Data parallel: inside a ``torch.distributed`` process group (:mod:`scmaskgan.distributed`)
-both networks are wrapped in ``DistributedDataParallel``; every rank draws the same batch
-order and takes every ``world``-th batch (an epoch still covers each cell once, in
-``world`` times fewer steps of ``world`` times more cells), the discriminator sees real and
-generated cells in one forward pass, and rank 0's convergence measure decides for all ranks.
+every rank draws the same batch
+order and takes every ``world``-th cell of each batch, so a step still sees one batch of
+``batch_size`` cells (gradients averaged across ranks) and an epoch has as many steps as in
+one process, each rank doing ``1 / world`` of the work. The generator is wrapped in
+``DistributedDataParallel``; the discriminator's gradients are averaged by hand (it runs two
+forward passes per step, on real and on generated cells, as in one process). Rank 0's
+convergence measure decides for all ranks.
 """
 
 from __future__ import annotations
@@ -65,11 +68,12 @@ class CellData:
         block = block.toarray() if sp.issparse(block) else np.asarray(block)
         return self.scaler.transform(block, self.lib[rows])
 
-    def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-        """Shuffled row indices in batches; a last batch of one cell joins the one before."""
+    def batches(self, batch_size: int, rng: np.random.Generator, min_size: int = 2) -> Iterator[np.ndarray]:
+        """Shuffled row indices in batches; a last batch of fewer than ``min_size`` cells joins the one
+        before (batch norm needs two cells per batch, on every rank)."""
         order = rng.permutation(self.n_cells)
         starts = list(range(0, self.n_cells, batch_size))
-        if len(starts) > 1 and self.n_cells - starts[-1] < 2:
+        if len(starts) > 1 and self.n_cells - starts[-1] < min_size:
             starts.pop()
         for i, s in enumerate(starts):
             end = starts[i + 1] if i + 1 < len(starts) else self.n_cells
@@ -144,12 +148,17 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
     discriminator.to(device).train()
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
-    net_g, net_d = generator, discriminator
+    net_g = generator
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
         ids = [device.index] if device.type == "cuda" else None
-        net_g, net_d = DDP(generator, device_ids=ids), DDP(discriminator, device_ids=ids)
+        net_g = DDP(generator, device_ids=ids)
+        # The discriminator sees real and generated cells in two forward passes, as in one process
+        # (one pass over both would change what its batch norm sees); its gradients are averaged
+        # across ranks by hand before each step, from weights made equal on every rank here.
+        for t in discriminator.state_dict().values():
+            torch.distributed.broadcast(t, src=0)
     layout = data.layout
     pad = layout.padding_mask(device)
     n_gene_pixels = float(layout.n_genes)
@@ -181,10 +190,9 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
             t0 = time.perf_counter()
             sums = np.zeros(2)
             n_batches = 0
-            batches = list(data.batches(config.batch_size, rng))
-            if world > 1:  # every rank must take the same number of steps
-                batches = batches[rank: len(batches) - len(batches) % world: world] or batches[:1]
-            for rows in batches:
+            for rows in data.batches(config.batch_size, rng, min_size=2 * world):
+                if world > 1:  # each rank takes its share of the batch; DDP averages the gradients
+                    rows = rows[rank::world] if len(rows) >= world else rows[[rank % len(rows)]]
                 real = layout.to_images(torch.from_numpy(data.values(rows))).to(device)
                 onehot = eye[torch.from_numpy(data.codes[rows]).to(device)]
                 z = torch.randn(len(rows), generator.latent_dim, device=device)
@@ -193,17 +201,18 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
                 # Discriminator: real -> 1, generated -> 0, on gene pixels only.
                 opt_d.zero_grad(set_to_none=True)
                 with amp():
-                    if world > 1:  # one forward per backward, as DistributedDataParallel needs
-                        logits = net_d(torch.cat([real, fake.detach()]), torch.cat([onehot, onehot]))
-                        loss_d = masked_bce(logits[: len(rows)], 1.0) + masked_bce(logits[len(rows):], 0.0)
-                    else:
-                        loss_d = masked_bce(net_d(real, onehot), 1.0) + masked_bce(net_d(fake.detach(), onehot), 0.0)
+                    loss_d = masked_bce(discriminator(real, onehot), 1.0) + masked_bce(discriminator(fake.detach(), onehot), 0.0)
                 loss_d.backward()
+                if world > 1:
+                    for param in discriminator.parameters():
+                        if param.grad is not None:
+                            torch.distributed.all_reduce(param.grad)
+                            param.grad /= world
                 opt_d.step()
                 # Generator: non-saturating -log D(G(z|y)|y).
                 opt_g.zero_grad(set_to_none=True)
                 with amp():
-                    loss_g = masked_bce(net_d(fake, onehot), 1.0)
+                    loss_g = masked_bce(discriminator(fake, onehot), 1.0)
                 loss_g.backward()
                 opt_g.step()
                 sums += (loss_d.item(), loss_g.item())
