@@ -12,8 +12,8 @@ Rows, per dataset and protocol:
 * the default mode with automatic (Leiden) labels, and alpha 0 (every zero a dropout).
 
 Wall time = training of the GAN the row uses (0 when it uses none) + its imputation.
-Nothing here sees the hidden entries except the scoring: labels are the metadata's cell
-lines, the GANs and Optuna see only the corrupted input.
+Nothing here sees the hidden entries except the scoring: labels are the benchmark's label
+column (the metadata's cell lines), the GANs and Optuna see only the corrupted input.
 
 Usage::
 
@@ -28,12 +28,10 @@ import json
 import time
 from pathlib import Path
 
-import anndata as ad
-import numpy as np
 import pandas as pd
 
-import scmaskgan
-from scmaskgan.evaluation import benchmark_genes, cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
+from scmaskgan.benchmark import prepare
+from scmaskgan.evaluation import cluster_scores, score_hidden, score_thinning
 from scmaskgan.model import MODES, SCMaskGAN
 
 PAPER = MODES["paper"]
@@ -59,21 +57,16 @@ CONFIGS: dict[str, tuple[dict | None, dict]] = {
     "default, alpha 0 (every zero a dropout)": (None, DEFAULT | {"alpha": 0.0}),
     "default, automatic labels": (None, DEFAULT | {"auto_labels": True}),
 }
-LABELS = {"sc_celseq2": "cell_line_original", "sc_dropseq": "cell_line_original"}
 
 
 def run(name: str, seed: int) -> list[dict]:
-    data = scmaskgan.datasets.load(name)
-    counts = data.X.toarray().astype(np.float64)
-    lib, genes = benchmark_genes(counts)
-    truth = counts[:, genes]
-    key = LABELS[name]
-    labels = data.obs[key].astype(str).to_numpy()
-    corrupted, idx = hide_nonzero(truth, 0.1, seed=0)
-    observed = thin(truth, 0.3, seed=0).astype(np.float64)
+    data = prepare(name)
+    truth, lib, labels, key = data.truth, data.lib_orig, data.labels, data.spec.labels_key
+    corrupted, idx = data.protocol_a()
+    observed = data.protocol_b()
     rows = []
     for protocol, matrix in (("A", corrupted), ("B", observed)):
-        adata = ad.AnnData(matrix.astype(np.float32), obs=data.obs[[key]].copy())
+        adata = data.anndata(matrix)
         trained: dict[str, tuple[SCMaskGAN, float]] = {}  # one GAN per set of network switches
         for config, (switches, settings) in CONFIGS.items():
             settings = dict(settings)

@@ -4,7 +4,7 @@
 with the value the gene would have if detected (what protocol A, scored on hidden non-zero
 entries only, rewards), 1 with the posterior mean (what protocol B, scored on every zero,
 rewards). For each alpha: protocol A RMSE / Pearson / ARI and protocol B rmse_zeros / r_all on
-sc_celseq2 and sc_dropseq (labels: the metadata's cell lines), with the no-imputation row.
+sc_celseq2 and sc_dropseq (labels: the benchmark's label column, the metadata's cell lines), with the no-imputation row.
 
 Usage::
 
@@ -16,31 +16,26 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 
-import scmaskgan
-from scmaskgan.evaluation import benchmark_genes, cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
+from scmaskgan.benchmark import prepare
+from scmaskgan.evaluation import cluster_scores, score_hidden, score_thinning
 from scmaskgan.model import SCMaskGAN
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="sc_celseq2,sc_dropseq")
-    parser.add_argument("--labels-key", default="cell_line_original")
     parser.add_argument("--alphas", default="0,0.25,0.5,0.75,1")
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
     rows = []
     for name in args.datasets.split(","):
-        data = scmaskgan.datasets.load(name)
-        counts = data.X.toarray().astype(np.float64)
-        lib, genes = benchmark_genes(counts)
-        truth = counts[:, genes]
-        labels = data.obs[args.labels_key].astype(str).to_numpy()
-        corrupted, idx = hide_nonzero(truth, 0.1, seed=0)
-        observed = thin(truth, 0.3, seed=0)
+        data = prepare(name)
+        truth, lib, labels = data.truth, data.lib_orig, data.labels
+        corrupted, idx = data.protocol_a()
+        observed = data.protocol_b()
         none_a = score_hidden(truth, corrupted, idx, lib) | cluster_scores(corrupted, lib, labels)
         none_b = score_thinning(truth, observed, observed)
         rows.append({"dataset": name, "alpha": "no imputation", "rmse": none_a["rmse"], "pearson": np.nan,
@@ -48,8 +43,8 @@ def main() -> None:
         for alpha in (float(a) for a in args.alphas.split(",")):
             row = {"dataset": name, "alpha": alpha}
             for protocol, matrix in (("A", corrupted), ("B", observed)):
-                adata = ad.AnnData(matrix.astype(np.float32), obs=data.obs[[args.labels_key]].copy())
-                imputed = SCMaskGAN(adata, labels_key=args.labels_key, alpha=alpha, progress=False).impute()
+                imputed = SCMaskGAN(data.anndata(matrix), labels_key=data.spec.labels_key, alpha=alpha,
+                                    progress=False).impute()
                 if protocol == "A":
                     row |= {k: v for k, v in (score_hidden(truth, imputed, idx, lib)
                                               | cluster_scores(imputed, lib, labels)).items()

@@ -24,31 +24,26 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-import scmaskgan
-from scmaskgan.evaluation import benchmark_genes, cluster_scores, hide_nonzero, score_hidden
+from scmaskgan.benchmark import prepare
+from scmaskgan.evaluation import cluster_scores, score_hidden
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="sc_celseq2")
-    parser.add_argument("--labels-key", default="cell_line_original")
     parser.add_argument("--nproc", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="threads per process")
     parser.add_argument("--out", default="benchmarks/results/distributed")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    data = scmaskgan.datasets.load(args.dataset)
-    counts = data.X.toarray().astype(np.float64)
-    lib, genes = benchmark_genes(counts)
-    truth = counts[:, genes]
-    corrupted, idx = hide_nonzero(truth, 0.1, seed=0)
-    labels = data.obs[args.labels_key].astype(str).to_numpy()
+    data = prepare(args.dataset)
+    truth, lib, labels, key = data.truth, data.lib_orig, data.labels, data.spec.labels_key
+    corrupted, idx = data.protocol_a()
     source = out / "input.h5ad"
-    ad.AnnData(corrupted.astype(np.float32), obs=pd.DataFrame({args.labels_key: labels},
-                                                              index=data.obs_names)).write_h5ad(source)
+    data.anndata(corrupted).write_h5ad(source)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    cli = ["-m", "scmaskgan", "impute", str(source), "--labels-key", args.labels_key, "--mode", "paper",
+    cli = ["-m", "scmaskgan", "impute", str(source), "--labels-key", key, "--mode", "paper",
            "--device", "cpu", "--force", "-q"]
     torchrun = str(Path(sys.executable).with_name("torchrun"))
     rows = []

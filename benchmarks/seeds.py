@@ -15,12 +15,11 @@ import argparse
 import time
 from pathlib import Path
 
-import anndata as ad
-import numpy as np
 import pandas as pd
 
 import scmaskgan
-from scmaskgan.evaluation import benchmark_genes, cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
+from scmaskgan.benchmark import prepare
+from scmaskgan.evaluation import cluster_scores, score_hidden, score_thinning
 
 #: run name -> (pp.impute options, uses the true labels)
 RUNS = {"default": ({}, True), "auto": ({}, False), "paper": ({"mode": "paper"}, True)}
@@ -29,7 +28,6 @@ RUNS = {"default": ({}, True), "auto": ({}, False), "paper": ({"mode": "paper"},
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="sc_celseq2,sc_dropseq")
-    parser.add_argument("--labels-key", default="cell_line_original")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--runs", default="default,auto,paper")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -41,21 +39,18 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     rows = []
     for name in args.datasets.split(","):
-        data = scmaskgan.datasets.load(name)
-        counts = data.X.toarray().astype(np.float64)
-        lib, genes = benchmark_genes(counts)
-        truth = counts[:, genes]
-        labels = data.obs[args.labels_key].astype(str).to_numpy()
-        corrupted, idx = hide_nonzero(truth, 0.1, seed=0)
-        observed = thin(truth, 0.3, seed=0)
+        data = prepare(name)
+        truth, lib, labels, key = data.truth, data.lib_orig, data.labels, data.spec.labels_key
+        corrupted, idx = data.protocol_a()
+        observed = data.protocol_b()
         for run in args.runs.split(","):
             options, true_labels = RUNS[run]
             for seed in (int(s) for s in args.seeds.split(",")):
                 row = {"dataset": name, "run": run, "seed": seed}
                 for protocol, matrix in (("A", corrupted), ("B", observed)):
-                    adata = ad.AnnData(matrix.astype(np.float32), obs=data.obs[[args.labels_key]].copy())
+                    adata = data.anndata(matrix)
                     t0 = time.perf_counter()
-                    scmaskgan.pp.impute(adata, labels_key=args.labels_key if true_labels else None, seed=seed,
+                    scmaskgan.pp.impute(adata, labels_key=key if true_labels else None, seed=seed,
                                         progress=False, **options)
                     imputed = adata.layers["scmaskgan"]
                     row[f"seconds_{protocol}"] = time.perf_counter() - t0

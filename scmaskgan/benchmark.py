@@ -65,6 +65,8 @@ __all__ = [
     "METRICS",
     "DatasetSpec",
     "MethodSpec",
+    "Prepared",
+    "prepare",
     "run_benchmark",
     "run_in_child",
     "versions",
@@ -233,7 +235,23 @@ def versions() -> dict[str, str]:
 
 
 @dataclass
-class _Prepared:
+class Prepared:
+    """A benchmark data set after steps 1-4 of protocol A, and the inputs of both protocols.
+
+    Attributes
+    ----------
+    name, spec
+        The data set's name and its :class:`DatasetSpec`.
+    truth
+        Cells x selected genes, the counts before any corruption.
+    lib_orig
+        Each cell's total count over all genes of the file.
+    labels
+        The spec's label column, as strings.
+    n_groups
+        Number of distinct labels.
+    """
+
     name: str
     spec: DatasetSpec
     truth: np.ndarray
@@ -241,10 +259,37 @@ class _Prepared:
     labels: np.ndarray
     n_groups: int
 
+    def protocol_a(self) -> tuple[np.ndarray, np.ndarray]:
+        """Protocol A's input (10% of the non-zero counts set to 0, seed 0) and the hidden flat indices."""
+        from .evaluation import hide_nonzero
 
-def _prepare(name: str, spec: DatasetSpec) -> _Prepared:
-    """Load a dataset and apply steps 1-4 of protocol A (genes detected in >= 3 cells, top 2000)."""
+        return hide_nonzero(self.truth, 0.1, seed=0)
+
+    def protocol_b(self) -> np.ndarray:
+        """Protocol B's input: binomial thinning to 30% of the molecules (seed 0), float64."""
+        from .evaluation import thin
+
+        return thin(self.truth, 0.3, seed=0).astype(np.float64)
+
+    def anndata(self, counts: np.ndarray):
+        """``counts`` (cells x selected genes) as float32 AnnData with the labels in ``obs[spec.labels_key]``."""
+        import anndata as ad
+        import pandas as pd
+
+        obs = pd.DataFrame({self.spec.labels_key: pd.Categorical(self.labels)},
+                           index=[f"cell{i}" for i in range(len(self.labels))])
+        return ad.AnnData(np.asarray(counts, dtype=np.float32), obs=obs)
+
+
+def prepare(name: str, spec: DatasetSpec | None = None) -> Prepared:
+    """Load a benchmark data set (:data:`DATASETS`) and apply steps 1-4 of protocol A (genes
+    detected in >= 3 cells, top 2000 by variance)."""
     from .evaluation import benchmark_genes
+
+    if spec is None:
+        if name not in DATASETS:
+            raise ValueError(f"unknown benchmark data set {name!r}; known: {', '.join(DATASETS)}")
+        spec = DATASETS[name]
 
     if spec.loader is not None:
         adata = spec.loader()
@@ -262,7 +307,7 @@ def _prepare(name: str, spec: DatasetSpec) -> _Prepared:
     n_groups = len(np.unique(labels))
     logger.info("benchmark %s: %d cells x %d genes (of %d), %d label groups (%s)",
                 name, truth.shape[0], truth.shape[1], counts.shape[1], n_groups, spec.labels_key)
-    return _Prepared(name, spec, truth, lib, labels, n_groups)
+    return Prepared(name, spec, truth, lib, labels, n_groups)
 
 
 # ---------------------------------------------------------------------------------------
@@ -427,7 +472,7 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
         Output files exist and ``force`` is false.
     """
     from . import baselines
-    from .evaluation import cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
+    from .evaluation import cluster_scores, score_hidden, score_thinning
 
     datasets = _parse_names("dataset", datasets, list(DATASETS))
     methods = _parse_names("method", methods, list(METHODS))
@@ -451,21 +496,18 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
     info = versions()
     paths["versions"].write_text(json.dumps(info, indent=1) + "\n")
     rows: list[dict[str, Any]] = []
-    prepared: dict[str, _Prepared] = {}
+    prepared: dict[str, Prepared] = {}
     log_level = logging.getLevelName(logger.getEffectiveLevel())
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="scmaskgan-benchmark-") as tmp:
         folder = Path(tmp)
         for ds in datasets:
-            data = _prepare(ds, DATASETS[ds])
+            data = prepare(ds)
             prepared[ds] = data
             labels_file = folder / f"{ds}.labels.npy"
             np.save(labels_file, data.labels.astype(str))
             for protocol in protocols:
-                if protocol == "A":
-                    observed, idx = hide_nonzero(data.truth, 0.1, seed=0)
-                else:
-                    observed, idx = thin(data.truth, 0.3, seed=0).astype(np.float64), None
+                observed, idx = data.protocol_a() if protocol == "A" else (data.protocol_b(), None)
                 input_file = folder / f"{ds}.{protocol}.input.npy"
                 np.save(input_file, observed)
                 for method in methods:
@@ -537,7 +579,7 @@ _HEADERS = {
 }
 
 
-def _markdown(table: Any, prepared: dict[str, _Prepared], info: dict[str, str], *, quick: bool, command: str,
+def _markdown(table: Any, prepared: dict[str, Prepared], info: dict[str, str], *, quick: bool, command: str,
               total_s: float, threads: int | None = None) -> str:
     lines = ["# scmaskgan benchmark", ""]
     if command:

@@ -173,3 +173,17 @@ def test_dataset_table_names_a_label_column_for_every_dataset():
     assert {m: s.true_labels for m, s in benchmark.METHODS.items() if s.baseline == "scmaskgan"} == {
         "scmaskgan": True, "scmaskgan_auto": False, "scmaskgan_paper": True}
     assert benchmark.METHODS["scmaskgan_paper"].options == {"mode": "paper"}
+
+
+def test_prepare_gives_both_protocols_inputs(tiny_dataset, tiny_counts):
+    data = benchmark.prepare(tiny_dataset)
+    assert data.truth.shape == (tiny_counts.n_obs, 40) and data.n_groups == 3
+    corrupted, idx = data.protocol_a()
+    nonzero = np.count_nonzero(data.truth)
+    assert idx.size == round(0.1 * nonzero) and np.all(corrupted.flat[idx] == 0)
+    observed = data.protocol_b()
+    assert observed.dtype == np.float64 and np.all(observed <= data.truth) and observed.sum() < data.truth.sum()
+    adata = data.anndata(corrupted)
+    assert adata.obs["cell_type"].tolist() == list(data.labels) and adata.X.dtype == np.float32
+    with pytest.raises(ValueError, match="unknown benchmark data set"):
+        benchmark.prepare("no_such_set")
