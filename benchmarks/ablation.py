@@ -31,7 +31,6 @@ from pathlib import Path
 import pandas as pd
 
 from scmaskgan.benchmark import prepare
-from scmaskgan.evaluation import cluster_scores, score_hidden, score_thinning
 from scmaskgan.model import MODES, SCMaskGAN
 
 PAPER = MODES["paper"]
@@ -61,9 +60,8 @@ CONFIGS: dict[str, tuple[dict | None, dict]] = {
 
 def run(name: str, seed: int) -> list[dict]:
     data = prepare(name)
-    truth, lib, labels, key = data.truth, data.lib_orig, data.labels, data.spec.labels_key
-    corrupted, idx = data.protocol_a()
-    observed = data.protocol_b()
+    key = data.spec.labels_key
+    corrupted, observed = data.protocol_a()[0], data.protocol_b()
     rows = []
     for protocol, matrix in (("A", corrupted), ("B", observed)):
         adata = data.anndata(matrix)
@@ -88,10 +86,7 @@ def run(name: str, seed: int) -> list[dict]:
             impute_s = time.perf_counter() - t0
             row = {"dataset": name, "protocol": protocol, "config": config, "seed": seed,
                    "train_s": train_s, "impute_s": impute_s, "wall_s": train_s + impute_s}
-            if protocol == "A":
-                row |= score_hidden(truth, imputed, idx, lib) | cluster_scores(imputed, lib, labels)
-            else:
-                row |= score_thinning(truth, observed, imputed)
+            row |= data.score(protocol, imputed)
             rows.append(row)
             print(f"{name} {protocol} {config}: " + ", ".join(
                 f"{k} {row[k]:.3f}" for k in ("rmse", "pearson", "ari", "rmse_zeros", "r_all", "wall_s") if k in row),

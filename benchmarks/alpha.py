@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from scmaskgan.benchmark import prepare
-from scmaskgan.evaluation import cluster_scores, score_hidden, score_thinning
 from scmaskgan.model import SCMaskGAN
 
 
@@ -33,11 +32,8 @@ def main() -> None:
     rows = []
     for name in args.datasets.split(","):
         data = prepare(name)
-        truth, lib, labels = data.truth, data.lib_orig, data.labels
-        corrupted, idx = data.protocol_a()
-        observed = data.protocol_b()
-        none_a = score_hidden(truth, corrupted, idx, lib) | cluster_scores(corrupted, lib, labels)
-        none_b = score_thinning(truth, observed, observed)
+        corrupted, observed = data.protocol_a()[0], data.protocol_b()
+        none_a, none_b = data.score("A", corrupted), data.score("B", observed)
         rows.append({"dataset": name, "alpha": "no imputation", "rmse": none_a["rmse"], "pearson": np.nan,
                      "ari": none_a["ari"], "rmse_zeros": none_b["rmse_zeros"], "r_all": none_b["r_all"]})
         for alpha in (float(a) for a in args.alphas.split(",")):
@@ -45,13 +41,8 @@ def main() -> None:
             for protocol, matrix in (("A", corrupted), ("B", observed)):
                 imputed = SCMaskGAN(data.anndata(matrix), labels_key=data.spec.labels_key, alpha=alpha,
                                     progress=False).impute()
-                if protocol == "A":
-                    row |= {k: v for k, v in (score_hidden(truth, imputed, idx, lib)
-                                              | cluster_scores(imputed, lib, labels)).items()
-                            if k in ("rmse", "pearson", "ari")}
-                else:
-                    row |= {k: v for k, v in score_thinning(truth, observed, imputed).items()
-                            if k in ("rmse_zeros", "r_all")}
+                keep = ("rmse", "pearson", "ari") if protocol == "A" else ("rmse_zeros", "r_all")
+                row |= {k: v for k, v in data.score(protocol, imputed).items() if k in keep}
             rows.append(row)
             print(f"{name} alpha {alpha}: A {row['rmse']:.3f}/{row['pearson']:.3f} ARI {row['ari']:.3f}, "
                   f"B {row['rmse_zeros']:.3f}/{row['r_all']:.3f}", flush=True)

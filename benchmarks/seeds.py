@@ -19,7 +19,6 @@ import pandas as pd
 
 import scmaskgan
 from scmaskgan.benchmark import prepare
-from scmaskgan.evaluation import cluster_scores, score_hidden, score_thinning
 
 #: run name -> (pp.impute options, uses the true labels)
 RUNS = {"default": ({}, True), "auto": ({}, False), "paper": ({"mode": "paper"}, True)}
@@ -40,9 +39,8 @@ def main() -> None:
     rows = []
     for name in args.datasets.split(","):
         data = prepare(name)
-        truth, lib, labels, key = data.truth, data.lib_orig, data.labels, data.spec.labels_key
-        corrupted, idx = data.protocol_a()
-        observed = data.protocol_b()
+        key = data.spec.labels_key
+        corrupted, observed = data.protocol_a()[0], data.protocol_b()
         for run in args.runs.split(","):
             options, true_labels = RUNS[run]
             for seed in (int(s) for s in args.seeds.split(",")):
@@ -54,10 +52,7 @@ def main() -> None:
                                         progress=False, **options)
                     imputed = adata.layers["scmaskgan"]
                     row[f"seconds_{protocol}"] = time.perf_counter() - t0
-                    if protocol == "A":
-                        row |= score_hidden(truth, imputed, idx, lib) | cluster_scores(imputed, lib, labels)
-                    else:
-                        row |= score_thinning(truth, observed, imputed)
+                    row |= data.score(protocol, imputed)
                 rows.append(row)
                 print(f"{name} {run} seed {seed}: A {row['rmse']:.3f}/{row['pearson']:.3f} ARI {row['ari']:.3f}, "
                       f"B {row['rmse_zeros']:.3f}/{row['r_all']:.3f}", flush=True)

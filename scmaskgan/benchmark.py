@@ -258,18 +258,37 @@ class Prepared:
     lib_orig: np.ndarray
     labels: np.ndarray
     n_groups: int
+    _inputs: dict = field(default_factory=dict, repr=False, compare=False)
 
     def protocol_a(self) -> tuple[np.ndarray, np.ndarray]:
         """Protocol A's input (10% of the non-zero counts set to 0, seed 0) and the hidden flat indices."""
         from .evaluation import hide_nonzero
 
-        return hide_nonzero(self.truth, 0.1, seed=0)
+        if "A" not in self._inputs:
+            self._inputs["A"] = hide_nonzero(self.truth, 0.1, seed=0)
+        return self._inputs["A"]
 
     def protocol_b(self) -> np.ndarray:
         """Protocol B's input: binomial thinning to 30% of the molecules (seed 0), float64."""
         from .evaluation import thin
 
-        return thin(self.truth, 0.3, seed=0).astype(np.float64)
+        if "B" not in self._inputs:
+            self._inputs["B"] = thin(self.truth, 0.3, seed=0).astype(np.float64)
+        return self._inputs["B"]
+
+    def score(self, protocol: str, imputed: np.ndarray) -> dict:
+        """Scores of a method's output on ``protocol``'s input: "A" held-out entries and clustering
+        (:func:`~scmaskgan.evaluation.score_hidden`, :func:`~scmaskgan.evaluation.cluster_scores`),
+        "B" the thinning scores (:func:`~scmaskgan.evaluation.score_thinning`)."""
+        from .evaluation import cluster_scores, score_hidden, score_thinning
+
+        if protocol == "A":
+            idx = self.protocol_a()[1]
+            return (score_hidden(self.truth, imputed, idx, self.lib_orig)
+                    | cluster_scores(imputed, self.lib_orig, self.labels))
+        if protocol == "B":
+            return score_thinning(self.truth, self.protocol_b(), imputed)
+        raise ValueError(f"protocol must be 'A' or 'B', got {protocol!r}")
 
     def anndata(self, counts: np.ndarray):
         """``counts`` (cells x selected genes) as float32 AnnData with the labels in ``obs[spec.labels_key]``."""
@@ -472,7 +491,6 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
         Output files exist and ``force`` is false.
     """
     from . import baselines
-    from .evaluation import cluster_scores, score_hidden, score_thinning
 
     datasets = _parse_names("dataset", datasets, list(DATASETS))
     methods = _parse_names("method", methods, list(METHODS))
@@ -534,12 +552,8 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
                     try:
                         row |= run_in_child(task, folder, tag, threads)
                         imputed = np.load(task["output"])
-                        if protocol == "A":
-                            row |= score_hidden(data.truth, imputed, idx, data.lib_orig)
-                            row |= cluster_scores(imputed, data.lib_orig, data.labels)
-                            row.pop("n_hidden", None)
-                        else:
-                            row |= score_thinning(data.truth, observed, imputed)
+                        row |= data.score(protocol, imputed)
+                        row.pop("n_hidden", None)
                         os.remove(task["output"])
                     except Exception as exc:  # one failed run must not lose the others
                         logger.error("benchmark: %s failed: %s", tag, exc)

@@ -187,3 +187,15 @@ def test_prepare_gives_both_protocols_inputs(tiny_dataset, tiny_counts):
     assert adata.obs["cell_type"].tolist() == list(data.labels) and adata.X.dtype == np.float32
     with pytest.raises(ValueError, match="unknown benchmark data set"):
         benchmark.prepare("no_such_set")
+
+
+def test_prepared_scores_both_protocols(tiny_dataset):
+    data = benchmark.prepare(tiny_dataset)
+    corrupted, idx = data.protocol_a()
+    assert data.protocol_a()[0] is corrupted  # computed once
+    a = data.score("A", corrupted)
+    assert a["share_zero"] == 1.0 and a["n_hidden"] == idx.size and "ari" in a
+    b = data.score("B", data.truth)  # the truth itself: no error at the zeros
+    assert b["rmse_zeros"] == 0.0
+    with pytest.raises(ValueError, match="protocol"):
+        data.score("C", corrupted)
