@@ -7,7 +7,12 @@ groups) are written to an h5ad file; then, each in its own process under ``/usr/
 * ``impute``: the command line end to end, default mode, ``scmaskgan impute sim.h5ad -o out.h5ad
   --labels-key group`` (reading, imputing, writing the imputed layer block by block);
 * ``epoch``: one training epoch of the paper's GAN (``mode="paper"``, ``train(max_epochs=1)``:
-  every cell once), for the sizes in ``--epoch-cells``.
+  every cell once), for the sizes in ``--epoch-cells``;
+* ``paper``: the command line end to end in the paper's mode, ``scmaskgan impute ... --mode paper``
+  (reading, training the GAN for its default number of epochs, generating and filtering candidates,
+  Optuna tuning, imputing, writing), for the sizes in ``--paper-cells``.
+
+Rows of earlier runs in ``--out``'s scale.csv are kept unless rerun (same cells, genes and run).
 
 Slopes are least-squares fits of log(time) and log(peak memory) on log(cells), the time being the
 imputation's own (``uns["scmaskgan"]["timings"]["impute_s"]``, without start-up and file I/O) or the
@@ -16,7 +21,7 @@ epoch's: 1 is linear cost.
 Usage::
 
     python benchmarks/scale.py [--cells 1000,10000,100000] [--genes 2000] [--epoch-cells 1000,10000,100000]
-        [--out benchmarks/results/scale] [--threads 2]
+        [--paper-cells 100000] [--out benchmarks/results/scale] [--threads 2]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import sys
 import time
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pandas as pd
 
@@ -76,6 +82,7 @@ def main() -> None:
     parser.add_argument("--cells", default="1000,10000,100000")
     parser.add_argument("--genes", type=int, default=2000)
     parser.add_argument("--epoch-cells", default="1000,10000,100000")
+    parser.add_argument("--paper-cells", default="", help="sizes run end to end in the paper's mode")
     parser.add_argument("--out", default="benchmarks/results/scale")
     parser.add_argument("--threads", type=int, default=None, help="threads per run (OMP/MKL/torch)")
     args = parser.parse_args()
@@ -86,29 +93,36 @@ def main() -> None:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
             env[var] = str(args.threads)
     scmaskgan_cli = str(Path(sys.executable).with_name("scmaskgan"))
-    epoch_cells = {int(c) for c in args.epoch_cells.split(",") if c}
+    sizes = {name: {int(c) for c in getattr(args, name).split(",") if c.strip()}
+             for name in ("cells", "epoch_cells", "paper_cells")}
     rows = []
-    for n in (int(c) for c in args.cells.split(",")):
+    for n in sorted(set().union(*sizes.values())):
         data = out / f"sim_{n}x{args.genes}.h5ad"
         info = simulate(n, args.genes, data, env)
         result = out / f"imputed_{n}x{args.genes}.h5ad"
-        wall, rss, _ = timed([scmaskgan_cli, "impute", str(data), "-o", str(result), "--labels-key", "group",
-                              "--force"], env)
-        import h5py
-
-        with h5py.File(result, "r") as f:  # the imputation's own time, without start-up and I/O
-            impute_s = float(f["uns/scmaskgan/timings/impute_s"][()])
-        rows.append({"cells": n, "genes": args.genes, "zeros": info["zeros"], "run": "impute (default mode, CLI)",
-                     "wall_s": wall, "impute_s": impute_s, "peak_rss_mb": rss})
-        print(f"{n} cells: impute {impute_s:.1f} s ({wall:.1f} s end to end), {rss:.0f} MB", flush=True)
-        result.unlink(missing_ok=True)
-        if n in epoch_cells:
+        for mode in ("default", "paper"):
+            if n not in sizes["cells" if mode == "default" else "paper_cells"]:
+                continue
+            wall, rss, _ = timed([scmaskgan_cli, "impute", str(data), "-o", str(result), "--labels-key", "group",
+                                  "--mode", mode, "--force"], env)
+            with h5py.File(result, "r") as f:  # the steps' own times, without start-up and I/O
+                times = {f"{step}_s": float(f[f"uns/scmaskgan/timings/{step}_s"][()])
+                         for step in ("train", "impute") if f"uns/scmaskgan/timings/{step}_s" in f}
+                epochs = int(len(f["uns/scmaskgan/history/epoch"])) if "uns/scmaskgan/history/epoch" in f else 0
+            rows.append({"cells": n, "genes": args.genes, "zeros": info["zeros"], "run": f"impute ({mode} mode, CLI)",
+                         "wall_s": wall, **times, **({"epochs": epochs} if epochs else {}), "peak_rss_mb": rss})
+            print(f"{n} cells, {mode} mode: {times} ({wall:.1f} s end to end), {rss:.0f} MB", flush=True)
+            result.unlink(missing_ok=True)
+        if n in sizes["epoch_cells"]:
             wall, rss, text = timed([sys.executable, "-c", EPOCH_SCRIPT, str(data)], env)
             epoch_s = float(re.search(r"EPOCH_SECONDS (\S+) (\S+)", text).group(2))
             rows.append({"cells": n, "genes": args.genes, "zeros": info["zeros"], "run": "one GAN epoch (paper)",
                          "wall_s": wall, "epoch_s": epoch_s, "peak_rss_mb": rss})
             print(f"{n} cells: one epoch {epoch_s:.1f} s ({wall:.1f} s with setup), {rss:.0f} MB", flush=True)
     table = pd.DataFrame(rows)
+    if (out / "scale.csv").exists():  # keep earlier rows that were not rerun
+        table = pd.concat([pd.read_csv(out / "scale.csv"), table], ignore_index=True)
+        table = table.drop_duplicates(["cells", "genes", "run"], keep="last").sort_values(["cells", "run"])
     table.to_csv(out / "scale.csv", index=False)
     fits = {}
     for run, part in table.groupby("run"):

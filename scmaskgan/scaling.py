@@ -59,8 +59,16 @@ class Scaler:
             scaled = np.where(lib > 0, x / np.where(lib > 0, lib, 1.0) * self.target_sum, 0.0)
         return np.log1p(scaled)
 
-    def transform(self, X: np.ndarray, lib: np.ndarray) -> np.ndarray:
-        """Dense block of counts (cells x genes) -> float32 values in [0, 1]."""
+    def transform(self, X: np.ndarray | sp.spmatrix, lib: np.ndarray) -> np.ndarray:
+        """Block of counts (cells x genes, dense or sparse) -> dense float32 values in [0, 1].
+
+        A sparse block is transformed on its stored entries only (zeros stay 0), then made dense.
+        """
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+            rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+            data = (self._forward(np.asarray(X.data, dtype=np.float64), lib[rows]) / self.max_value).astype(np.float32)
+            return sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape).toarray()
         return (self._forward(np.asarray(X, dtype=np.float64), lib[:, None]) / self.max_value).astype(np.float32)
 
     def inverse(self, V: np.ndarray, lib: np.ndarray) -> np.ndarray:

@@ -65,8 +65,7 @@ class CellData:
     def values(self, rows: np.ndarray) -> np.ndarray:
         """Scaled values (len(rows) x genes, float32) of the given cells."""
         block = self.X[rows]
-        block = block.toarray() if sp.issparse(block) else np.asarray(block)
-        return self.scaler.transform(block, self.lib[rows])
+        return self.scaler.transform(block if sp.issparse(block) else np.asarray(block), self.lib[rows])
 
     def batches(self, batch_size: int, rng: np.random.Generator, min_size: int = 2) -> Iterator[np.ndarray]:
         """Shuffled row indices in batches; a last batch of fewer than ``min_size`` cells joins the one

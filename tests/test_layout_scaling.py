@@ -59,6 +59,19 @@ def test_scaler_fit_same_on_sparse_and_dense():
     assert Scaler.fit(X).max_value == pytest.approx(Scaler.fit(sp.csr_matrix(X)).max_value)
 
 
+@pytest.mark.parametrize("normalized", [False, True])
+def test_transform_of_a_sparse_block_equals_the_dense_one_exactly(normalized):
+    rng = np.random.default_rng(2)
+    X = rng.poisson(0.3, size=(30, 50)).astype(np.float32)
+    X[3] = 0  # an empty cell
+    scaler = Scaler.fit(X, normalized=normalized)
+    lib = library_sizes(X)
+    dense = scaler.transform(X, lib)
+    sparse = scaler.transform(sp.csr_matrix(X), lib)
+    assert sparse.dtype == dense.dtype == np.float32 and not sp.issparse(sparse)
+    np.testing.assert_array_equal(sparse, dense)
+
+
 def test_normalized_input_is_only_divided_by_its_maximum():
     X = np.array([[0.0, 0.5], [2.0, 1.5]])
     scaler = Scaler.fit(X, normalized=True)
