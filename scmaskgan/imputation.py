@@ -181,35 +181,18 @@ def poisson_fill(weights: np.ndarray | sp.spmatrix, pool: np.ndarray, lib: np.nd
     max_value, target_sum
         The :class:`~scmaskgan.scaling.Scaler`'s constants.
     max_count
-        Counts summed exactly; above ``lam = max_count / 3`` a second-order (delta) approximation is used.
+        At most this many counts are summed exactly (the sum stops once the Poisson mass left is
+        negligible); above ``lam = max_count / 3`` a second-order (delta) approximation is used.
+        The loop is compiled with numba (:mod:`scmaskgan._poisson_kernel`).
     """
+    from ._poisson_kernel import fill_csr  # numba: compiled on first use, cached on disk
+
     if rates is None:
         rates = pool_rates(pool, max_value=max_value, target_sum=target_sum)
-    lib = np.asarray(lib, dtype=np.float64)[:, None]
-    mean_rate = weights @ rates
-    mean_rate = mean_rate.toarray() if sp.issparse(mean_rate) else mean_rate
-    lam = np.maximum(np.asarray(mean_rate, dtype=np.float64) * lib, 0.0)
-    scale = np.broadcast_to(target_sum / np.where(lib > 0, lib, 1.0), lam.shape)
-    out = np.zeros(lam.shape, dtype=np.float32)  # lam = 0: no neighbour shows the gene, a true zero
-    shown = lam > 0
-    lam, scale = lam[shown], scale[shown]
-    p_detect = -np.expm1(-lam)
-    expressed = np.empty_like(lam)
-    large = lam >= max_count / 3.0
-    # large lam: E[log1p(c s)] ~ log1p(lam s) - lam s^2 / (2 (1 + lam s)^2)
-    ls = lam[large] * scale[large]
-    expressed[large] = np.log1p(ls) - lam[large] * scale[large] ** 2 / (2.0 * (1.0 + ls) ** 2)
-    # E[log1p(c s) | c > 0] = sum_c pmf(c) log1p(c s) / P, pmf built up recursively; small lam needs
-    # fewer terms (the Poisson mass left out is below 1e-9 in every band)
-    bands = ((lam < 2.0, min(16, max_count)), ((lam >= 2.0) & (lam < 8.0), min(32, max_count)),
-             ((lam >= 8.0) & ~large, max_count))
-    for band, n_terms in bands:
-        lam_b, scale_b = lam[band], scale[band]
-        pmf = np.exp(-lam_b)
-        total = np.zeros_like(lam_b)
-        for c in range(1, n_terms + 1):
-            pmf = pmf * lam_b / c
-            total += pmf * np.log1p(c * scale_b)
-        expressed[band] = total / p_detect[band]
-    out[shown] = np.power(p_detect, alpha) * expressed / max_value
+    lib = np.ascontiguousarray(lib, dtype=np.float64)
+    mean_rate = sp.csr_matrix(weights @ rates)  # stored entries: genes that some neighbour shows
+    out = np.zeros(mean_rate.shape, dtype=np.float32)  # lam = 0: no neighbour shows the gene, a true zero
+    fill_csr(mean_rate.indptr.astype(np.int64), mean_rate.indices.astype(np.int64),
+             mean_rate.data.astype(np.float64), lib, float(alpha), float(max_value), float(target_sum),
+             int(max_count), out)
     return out
