@@ -371,24 +371,44 @@ class SCMaskGAN:
             out[label] = filter_outliers(raw, tau=p["tau"], min_keep=min(p["k"], p["n_candidates"]), seed=p["seed"])
         return out
 
-    def _pools(self, cand_sets: dict, rng: np.random.Generator) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Per label: pool values (generated candidates first, then real cells) and the cell index of
-        each real member (-1 for generated ones)."""
+    def _pool_members(self, cand_sets: dict, rng: np.random.Generator) -> dict[int, np.ndarray]:
+        """Per label: the pool's members, generated candidates first (-1), then real cells (their index)."""
         p = self.params
         pools = {}
         for label in range(len(self.categories_)):
-            parts, members = [], []
+            members = []
             if p["pool"] in ("generated", "both"):
-                parts.append(cand_sets[label].values)
                 members.append(np.full(cand_sets[label].values.shape[0], -1))
             if p["pool"] in ("real", "both"):
                 rows = np.flatnonzero((self.data.codes == label) & (self.data.lib > 0))
                 if rows.size > p["max_real"]:
                     rows = np.sort(rng.choice(rows, p["max_real"], replace=False))
-                parts.append(self.data.values(rows))
                 members.append(rows)
-            pools[label] = (np.vstack(parts), np.concatenate(members))
+            pools[label] = np.concatenate(members)
         return pools
+
+    def _pool_values(self, members: np.ndarray, candidates: np.ndarray | None, embedding, *,
+                     keep_values: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """[0, 1] values (``None`` unless ``keep_values``) and embedding (``None`` without one) of a pool's
+        members, real cells read a few thousand at a time."""
+        values, embedded = [], []
+        if candidates is not None and (members < 0).any():
+            values.append(candidates)
+            if embedding is not None:
+                embedded.append(embedding.transform(candidates))
+        real = members[members >= 0]
+        for i in range(0, real.size, 4096):
+            v = self.data.values(real[i:i + 4096])
+            if keep_values:
+                values.append(v)
+            if embedding is not None:
+                embedded.append(embedding.transform(v))
+        n_genes = self.genes_used_.size
+        out_values = (np.vstack(values) if values else np.zeros((0, n_genes), np.float32)) if keep_values else None
+        out_emb = None
+        if embedding is not None:
+            out_emb = np.vstack(embedded) if embedded else np.zeros((0, embedding.n_components_))
+        return out_values, out_emb
 
     def _embedding(self, rng: np.random.Generator):
         """PCA of the scaled values (fitted on up to 10,000 cells) for metric='pca', else None."""
@@ -499,10 +519,17 @@ class SCMaskGAN:
         p = self.params
         rng = np.random.default_rng(p["seed"])
         cand_sets = self._candidates() if p["pool"] != "real" else {}
-        pools = self._pools(cand_sets, rng)
+        members_of = self._pool_members(cand_sets, rng)
         embedding = self._embedding(rng)
-        pool_embs = {lab: (embedding.transform(pv) if embedding is not None else None) for lab, (pv, _) in pools.items()}
-        n_gen = {lab: int((members < 0).sum()) for lab, (_, members) in pools.items()}
+        # PCA distances and the Poisson rule need only the pool's embeddings and rates: the dense values
+        # of a real-cell pool are not kept then (tuning still scores fills from them)
+        keep_values = tune or embedding is None or p["fill"] != "poisson" or p["pool"] != "real"
+        pools, pool_embs = {}, {}
+        for lab, members in members_of.items():
+            pv, pool_embs[lab] = self._pool_values(members, cand_sets[lab].values if lab in cand_sets else None,
+                                                   embedding, keep_values=keep_values)
+            pools[lab] = (pv, members)
+        n_gen = {lab: int((members < 0).sum()) for lab, members in members_of.items()}
         rule = self._fill_rule()
         k, k_sigma = p["k"], p["k_sigma"]
         n_cand = min(n_gen.values())
@@ -515,7 +542,7 @@ class SCMaskGAN:
             groups = []
             for lab, (pv, members) in pools.items():
                 sel = np.flatnonzero(self.data.codes[rows] == lab)
-                if sel.size and pv.shape[0]:
+                if sel.size and members.size:
                     d = self._distances(values[sel], visible[sel], pv, pool_embs[lab], embedding, rows[sel], members)
                     groups.append(LabelGroup(sel, d, pv, n_gen[lab]))
             scored = np.zeros(len(rows), bool)  # tuning cells whose label has a pool
@@ -534,17 +561,18 @@ class SCMaskGAN:
                             "mode": p["mode"], "labels": {}}
         labels = {}
         for label, (pv, members) in pools.items():
-            cols = np.r_[0:n_cand, n_gen[label]:pv.shape[0]]
-            pool, members, pool_emb = pv[cols], members[cols], None if pool_embs[label] is None else pool_embs[label][cols]
+            cols = np.r_[0:n_cand, n_gen[label]:members.size]
+            members, pool_emb = members[cols], None if pool_embs[label] is None else pool_embs[label][cols]
+            pool = None if pv is None else pv[cols]
             rows = np.flatnonzero(self.data.codes == label)
-            if pool.shape[0] == 0:
+            if members.size == 0:
                 logger.warning("label %r has no cell with counts to draw neighbours from; its cells are not imputed",
                                self.categories_[label])
                 continue
             sample = rows if rows.size <= 2000 else np.sort(rng.choice(rows, 2000, replace=False))
             v = self.data.values(sample)
             theta = distance_threshold(self._distances(v, v > 0, pool, pool_emb, embedding, sample, members), k_sigma)
-            info = {"n_cells": int(rows.size), "theta": theta, "pool_size": int(pool.shape[0])}
+            info = {"n_cells": int(rows.size), "theta": theta, "pool_size": int(members.size)}
             if label in cand_sets:
                 cset = cand_sets[label]
                 info |= {"n_generated": cset.n_generated, "n_outliers": int(cset.n_generated - cset.values.shape[0]),
@@ -552,7 +580,7 @@ class SCMaskGAN:
             self.imputation_["labels"][str(self.categories_[label])] = info
             rates = self._pool_rates(pool, members) if p["fill"] == "poisson" else None
             if rates is not None and embedding is not None:
-                pool = None  # PCA distances and the Poisson rule need neither: keep only embeddings and rates
+                pool = None  # PCA distances and the Poisson rule need only embeddings and rates
             labels[label] = (pool, members, pool_emb, theta, rates)
         return {"labels": labels, "embedding": embedding, "rule": rule, "k": k}
 
