@@ -1,0 +1,36 @@
+"""The prepared benchmark scripts run (on CPU, tiny sizes), so they have not rotted when a session
+gets a GPU or time to rerun them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_gpu_script_runs_on_cpu_and_writes_every_row(tmp_path):
+    out = tmp_path / "gpu"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu.py"), "--device", "cpu", "--cells", "120",
+                           "--genes", "300", "--epochs", "2", "--precision", "fp32,bf16", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads((out / "results.json").read_text())
+    assert [(r["precision"], r["step"]) for r in rows] == [("fp32", "train"), ("fp32", "impute"),
+                                                          ("bf16", "train"), ("bf16", "impute")]
+    assert all(r["cells"] == 120 and r["cells_per_s"] > 0 for r in rows)
+    assert all(r["epochs"] == 2 for r in rows if r["step"] == "train")
+    assert json.loads((out / "device.json").read_text())["device"] == "cpu"
+
+
+def test_gpu_script_refuses_a_missing_gpu_or_a_bad_precision(tmp_path):
+    import torch
+
+    args = [sys.executable, str(ROOT / "benchmarks" / "gpu.py"), "--out", str(tmp_path)]
+    bad = subprocess.run(args + ["--device", "cpu", "--precision", "fp16"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--precision" in bad.stderr
+    if not torch.cuda.is_available():
+        no_gpu = subprocess.run(args + ["--device", "cuda"], capture_output=True, text=True)
+        assert no_gpu.returncode == 2 and "no CUDA device" in no_gpu.stderr
