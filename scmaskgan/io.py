@@ -161,31 +161,44 @@ def _read_table(path: Path, genes_as_rows: bool) -> ad.AnnData:
     return adata
 
 
-def _find(folder: Path, *names: str) -> Path | None:
-    for name in names:
-        for candidate in (folder / name, folder / f"{name}.gz"):
-            if candidate.is_file():
-                return candidate
-    return None
+class Missing10xPartError(InputFormatError):
+    """A 10x mtx folder lacks one of its three files."""
 
 
-def _read_10x_mtx(folder: Path) -> ad.AnnData:
-    matrix = _find(folder, "matrix.mtx")
-    features = _find(folder, "features.tsv", "genes.tsv")
-    barcodes = _find(folder, "barcodes.tsv")
-    missing = [
-        name
-        for name, found in (
-            ("matrix.mtx(.gz)", matrix),
-            ("features.tsv(.gz) or genes.tsv(.gz)", features),
-            ("barcodes.tsv(.gz)", barcodes),
-        )
-        if found is None
-    ]
+def _find_10x_part(folder: Path, *stems: str) -> list[Path]:
+    """Files of a 10x mtx folder, also with a GEO prefix (``GSM..._matrix.mtx.gz``)."""
+    hits = []
+    for child in sorted(folder.iterdir()):
+        lower = child.name.lower()
+        if child.is_file() and any(
+            lower == s or lower == f"{s}.gz" or lower.endswith((f"_{s}", f"_{s}.gz")) for s in stems
+        ):
+            hits.append(child)
+    return hits
+
+
+def read_10x_parts(folder: Path) -> tuple[sp.csr_matrix, pd.DataFrame, pd.Index, list[Path]]:
+    """Read a 10x mtx folder: (cells x genes float32 CSR, features table, barcodes, the three files).
+
+    The files are ``matrix.mtx``, ``features.tsv`` (or ``genes.tsv``) and ``barcodes.tsv``,
+    each optionally gzipped and with a GEO sample prefix (``GSM3022245_matrix.mtx.gz``).
+    A missing file raises :class:`Missing10xPartError`; two candidates for one file, or
+    shapes that disagree, :class:`InputFormatError`.
+    """
+    parts = {
+        "matrix.mtx(.gz)": _find_10x_part(folder, "matrix.mtx"),
+        "features.tsv(.gz) or genes.tsv(.gz)": _find_10x_part(folder, "features.tsv", "genes.tsv"),
+        "barcodes.tsv(.gz)": _find_10x_part(folder, "barcodes.tsv"),
+    }
+    missing = [what for what, hits in parts.items() if not hits]
     if missing:
-        raise InputFormatError(
-            f"{folder} is not a 10x mtx folder: missing {', '.join(missing)}"
-        )
+        raise Missing10xPartError(f"{folder} is not a 10x mtx folder: no {', no '.join(missing)}")
+    for what, hits in parts.items():
+        if len(hits) > 1:
+            raise InputFormatError(
+                f"{folder} holds several {what}: {', '.join(h.name for h in hits)}; put one sample's files per folder"
+            )
+    matrix, features, barcodes = (hits[0] for hits in parts.values())
     opener = gzip.open if matrix.name.endswith(".gz") else open
     with opener(matrix, "rb") as fh:
         try:
@@ -194,12 +207,17 @@ def _read_10x_mtx(folder: Path) -> ad.AnnData:
             raise InputFormatError(f"cannot read {matrix} as Matrix Market: {exc}") from exc
     x = sp.csr_matrix(genes_by_cells.T, dtype=np.float32)
     feat = pd.read_csv(features, sep="\t", header=None, dtype=str)
-    codes = pd.read_csv(barcodes, sep="\t", header=None, dtype=str)
+    codes = pd.Index(pd.read_csv(barcodes, sep="\t", header=None, dtype=str).iloc[:, 0], dtype=str)
     if x.shape != (len(codes), len(feat)):
         raise InputFormatError(
-            f"{folder}: matrix is {x.shape[1]} genes x {x.shape[0]} cells but there are "
+            f"{folder}: the matrix is {x.shape[1]} genes x {x.shape[0]} cells but there are "
             f"{len(feat)} features and {len(codes)} barcodes"
         )
+    return x, feat, codes, [matrix, features, barcodes]
+
+
+def _read_10x_mtx(folder: Path) -> ad.AnnData:
+    x, feat, codes, _ = read_10x_parts(folder)
     var = pd.DataFrame(index=pd.Index(feat.iloc[:, 0].to_numpy(), dtype=str))
     var["gene_ids"] = feat.iloc[:, 0].to_numpy()
     if feat.shape[1] > 1:
@@ -208,7 +226,7 @@ def _read_10x_mtx(folder: Path) -> ad.AnnData:
     if feat.shape[1] > 2:
         var["feature_types"] = feat.iloc[:, 2].to_numpy()
     var.index.name = None
-    obs = pd.DataFrame(index=pd.Index(codes.iloc[:, 0].to_numpy(), dtype=str))
+    obs = pd.DataFrame(index=codes)
     return ad.AnnData(X=x, obs=obs, var=var)
 
 
@@ -329,7 +347,7 @@ def read_input(
         )
     if path.is_dir():
         adata = _read_10x_mtx(path)
-    elif path.name.lower() in ("matrix.mtx", "matrix.mtx.gz"):
+    elif path.name.lower().endswith(("matrix.mtx", "matrix.mtx.gz")):  # also with a GEO prefix
         adata = _read_10x_mtx(path.parent)
     elif suffix == ".h5ad":
         try:

@@ -121,6 +121,18 @@ def test_10x_mtx_folder(tiny_counts, tmp_path: Path, v3: bool) -> None:
     _assert_same(sio.read_input(matrix), tiny_counts)
 
 
+def test_10x_mtx_folder_with_geo_prefixes(tiny_counts, tmp_path: Path) -> None:
+    folder = tmp_path / "GSM0000001"
+    _write_10x(tiny_counts, folder, v3=True)
+    for part in list(folder.iterdir()):
+        part.rename(folder / f"GSM0000001_{part.name}")
+    _assert_same(sio.read_input(folder), tiny_counts)
+    _assert_same(sio.read_input(folder / "GSM0000001_matrix.mtx.gz"), tiny_counts)
+    (folder / "GSM0000002_barcodes.tsv.gz").write_bytes((folder / "GSM0000001_barcodes.tsv.gz").read_bytes())
+    with pytest.raises(sio.InputFormatError, match="several barcodes"):
+        sio.read_input(folder)
+
+
 def test_10x_missing_file(tiny_counts, tmp_path: Path) -> None:
     folder = tmp_path / "mtx"
     _write_10x(tiny_counts, folder, v3=True)

@@ -42,9 +42,9 @@ from typing import IO, Literal
 import anndata as ad
 import numpy as np
 import pandas as pd
-import scipy.io
 import scipy.sparse as sp
 
+from ..io import InputFormatError, Missing10xPartError, _find_10x_part, read_10x_parts
 from ._loaders import (
     _CELLBENCH_CITATION,
     DatasetFormatError,
@@ -764,52 +764,18 @@ def _find_variant(folder: Path, filename: str) -> Path | None:
     return None
 
 
-def _find_10x_part(folder: Path, *stems: str) -> list[Path]:
-    """Files of a 10x mtx folder, also with a GEO prefix (``GSM..._matrix.mtx.gz``)."""
-    hits = []
-    for child in sorted(folder.iterdir()):
-        lower = child.name.lower()
-        if child.is_file() and any(
-            lower == s or lower == f"{s}.gz" or lower.endswith((f"_{s}", f"_{s}.gz")) for s in stems
-        ):
-            hits.append(child)
-    return hits
-
-
 def _read_10x_folder(folder: Path) -> tuple[sp.csr_matrix, pd.DataFrame, pd.Index, list[Path]]:
-    """(cells x genes CSR, features table, barcodes, files) of a 10x mtx folder."""
-    parts = {
-        "matrix.mtx(.gz)": _find_10x_part(folder, "matrix.mtx"),
-        "genes.tsv(.gz) or features.tsv(.gz)": _find_10x_part(folder, "genes.tsv", "features.tsv"),
-        "barcodes.tsv(.gz)": _find_10x_part(folder, "barcodes.tsv"),
-    }
-    for what, hits in parts.items():
-        if not hits:
-            raise GeoFileNotFoundError(
-                f"{folder} is not a 10x mtx folder: no {what}. Expected matrix.mtx, genes.tsv "
-                f"(or features.tsv) and barcodes.tsv, optionally gzipped and with a GEO prefix "
-                f"such as GSM3022245_; see {_geo_series_url('GSE111108')}"
-            )
-        if len(hits) > 1:
-            raise DatasetFormatError(
-                f"{folder} holds several {what}: {', '.join(h.name for h in hits)}; put one "
-                "sample's files per folder"
-            )
-    matrix, features, barcodes = (hits[0] for hits in parts.values())
-    with _open_binary(matrix.name, matrix) as fh:
-        try:
-            genes_by_cells = scipy.io.mmread(fh)
-        except ValueError as exc:
-            raise DatasetFormatError(f"cannot read {matrix} as Matrix Market: {exc}") from exc
-    x = sp.csr_matrix(genes_by_cells.T, dtype=np.float32)
-    feat = pd.read_csv(features, sep="\t", header=None, dtype=str)
-    codes = pd.Index(pd.read_csv(barcodes, sep="\t", header=None, dtype=str).iloc[:, 0], dtype=str)
-    if x.shape != (len(codes), len(feat)):
-        raise DatasetFormatError(
-            f"{folder}: the matrix is {x.shape[1]} genes x {x.shape[0]} cells but there are "
-            f"{len(feat)} features and {len(codes)} barcodes"
-        )
-    return x, feat, codes, [matrix, features, barcodes]
+    """(cells x genes CSR, features table, barcodes, files) of a 10x mtx folder
+    (:func:`scmaskgan.io.read_10x_parts`, with this module's errors)."""
+    try:
+        return read_10x_parts(folder)
+    except Missing10xPartError as exc:
+        raise GeoFileNotFoundError(
+            f"{exc}. Expected matrix.mtx, genes.tsv (or features.tsv) and barcodes.tsv, optionally "
+            f"gzipped and with a GEO prefix such as GSM3022245_; see {_geo_series_url('GSE111108')}"
+        ) from exc
+    except InputFormatError as exc:
+        raise DatasetFormatError(str(exc)) from exc
 
 
 def _match_barcodes(codes: pd.Index, meta: pd.Index, folder: Path) -> np.ndarray:
