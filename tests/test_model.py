@@ -331,3 +331,36 @@ def test_mixed_precision_training_runs_and_keeps_float32_weights(tiny_counts):
     assert all(t.dtype == torch.float32 for t in model.generator.parameters())
     assert np.isfinite(model.history_[["loss_d", "loss_g"]].to_numpy()).all()
     assert np.all(out[np.asarray(tiny_counts.X) == 0] > 0)
+
+
+def test_the_api_pages_table_of_modes_matches_MODES():
+    """book/api.md's hand-written table of the presets says what scmaskgan.model.MODES holds."""
+    import re
+    from pathlib import Path
+
+    from scmaskgan.model import MODES
+
+    text = (Path(__file__).resolve().parents[1] / "book" / "api.md").read_text()
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`") and "mode" not in cells[0]:
+            rows[cells[0]] = cells[1:]
+
+    def values(cell: str) -> list:
+        out = []
+        for token in re.findall(r'"[^"]*"|\b(?:yes|no)\b|\d+(?:\.\d+)?', cell.split("(")[0] if '"' in cell else cell):
+            out.append(token.strip('"') if token.startswith('"') else {"yes": True, "no": False}.get(token, token))
+        return out
+
+    seen = set()
+    for setting, cells in rows.items():
+        keys = [k.strip("` ") for k in setting.split("(")[0].split(",")]
+        seen.update(keys)
+        for mode, cell in zip(("default", "paper"), cells):
+            expected = [MODES[mode][k] for k in keys]
+            got = values(cell)
+            got = [type(e)(g) if not isinstance(e, bool) and isinstance(g, str) and isinstance(e, (int, float))
+                   else g for e, g in zip(expected, got)]
+            assert got == expected, (setting, mode, cell)
+    assert seen == set(MODES["default"]) == set(MODES["paper"])
