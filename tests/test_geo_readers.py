@@ -272,7 +272,7 @@ def test_neuroblastoma_folder_csv_gz_txt_and_zip(tmp_path: Path) -> None:
         "GSM5768743": 3, "GSM5768748": 4, "GSM5768752": 5,
     }
     per_sample = adata.obs.groupby("sample", observed=True)
-    assert per_sample["risk"].first().tolist() == ["NB", "GNB", "GN"]
+    assert per_sample["tumour_type"].first().tolist() == ["NB", "GNB", "GN"]
     assert per_sample["sample_name"].first().tolist() == ["NB1", "GNB1", "GN1"]
     assert adata.obs["high_risk"].tolist() == [True] * 3 + [False] * 9
     assert adata.obs_names[0] == f"GSM5768743_{c43[0]}"
@@ -280,7 +280,7 @@ def test_neuroblastoma_folder_csv_gz_txt_and_zip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(adata.X.toarray(), np.hstack([v43, v48, v52]).T)
 
     one = datasets.read_neuroblastoma(tmp_path, samples=["GN1"])
-    assert one.n_obs == 5 and set(one.obs["risk"]) == {"GN"}
+    assert one.n_obs == 5 and set(one.obs["tumour_type"]) == {"GN"}
     two = datasets.read_neuroblastoma(tmp_path, samples=["GSM5768743", "gnb1"])
     assert two.n_obs == 7
     single = datasets.read_neuroblastoma(tmp_path / "GSM5768743_NB1_UMI_COUNTS_RAW.csv.gz")
@@ -458,7 +458,7 @@ def test_neuroblastoma_reads_the_real_gsm5768752_zip(require_files) -> None:
     folder = require_files("GSM5768752_Data.zip", "louvain_labels_GSM5768752.csv")
     adata = datasets.read_neuroblastoma(folder / "GSM5768752_Data.zip")
     assert adata.shape == (551, 33514)
-    assert set(adata.obs["risk"]) == {"GN"} and set(adata.obs["sample_name"]) == {"GN1"}
+    assert set(adata.obs["tumour_type"]) == {"GN"} and set(adata.obs["sample_name"]) == {"GN1"}
     reference = datasets.load("gsm5768752")
     assert list(adata.obs["cell"]) == list(reference.obs_names)
     assert list(adata.var_names) == list(reference.var_names)

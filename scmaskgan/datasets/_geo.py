@@ -638,7 +638,7 @@ def read_neuroblastoma(
     anndata.AnnData
         Cells x genes UMI counts (CSR float32). Cells are named ``<GSM>_<cell>``;
         ``obs["sample"]`` (GSM accession), ``obs["sample_name"]`` (e.g. ``"GN1"``),
-        ``obs["risk"]`` (tumour type of the paper's Table 2: ``"NB"`` neuroblastoma,
+        ``obs["tumour_type"]`` (the paper's Table 2: ``"NB"`` neuroblastoma,
         ``"GNB"`` ganglioneuroblastoma, ``"GN"`` ganglioneuroma), ``obs["high_risk"]``
         (True for NB, as the paper groups them), ``obs["cell"]`` (the name in the file).
 
@@ -723,7 +723,7 @@ def read_neuroblastoma(
         kind = NEUROBLASTOMA_TYPES[gsm]
         obs_parts.append(
             pd.DataFrame(
-                {"sample": gsm, "sample_name": name, "risk": kind, "high_risk": kind == "NB",
+                {"sample": gsm, "sample_name": name, "tumour_type": kind, "high_risk": kind == "NB",
                  "cell": cells.to_numpy()},
                 index=[f"{gsm}_{c}" for c in cells],
             )
@@ -731,7 +731,7 @@ def read_neuroblastoma(
     obs = pd.concat(obs_parts)
     obs["sample"] = pd.Categorical(obs["sample"], categories=[p[0] for p in parts])
     obs["sample_name"] = pd.Categorical(obs["sample_name"], categories=[p[1] for p in parts])
-    obs["risk"] = pd.Categorical(obs["risk"], categories=["NB", "GNB", "GN"])
+    obs["tumour_type"] = pd.Categorical(obs["tumour_type"], categories=["NB", "GNB", "GN"])
     obs.index.name = None
     var = pd.DataFrame(index=pd.Index(target, dtype=str))
     var.index.name = None
@@ -741,7 +741,7 @@ def read_neuroblastoma(
         adata,
         name="neuroblastoma",
         description="Peripheral neuroblastic tumours (Yuan 2022), samples "
-        f"{', '.join(p[0] for p in parts)}; UMI counts; obs 'sample', 'risk' (NB/GNB/GN).",
+        f"{', '.join(p[0] for p in parts)}; UMI counts; obs 'sample', 'tumour_type' (NB/GNB/GN).",
         source=where,
         accession="GSE192906",
         citation=_NB_CITATION,
