@@ -18,6 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
+from ._progress import Progress
 from ._validation import InputError, check_counts, check_labels, check_param
 from .imputation import (distance_threshold, fill_values, filter_outliers, generate_candidates, neighbour_weights,
                          poisson_fill, pool_rates, rms_distances)
@@ -489,30 +490,36 @@ class SCMaskGAN:
         block_size = check_param("block_size", block_size, int, low=1, allow_none=True) or self.params["chunk_size"]
         state = self._prepare_imputation(self.params["tune"] if tune is None else tune)
         used = self.genes_used_
-        for start in range(0, self.n_cells, block_size):
-            stop = min(start + block_size, self.n_cells)
-            block = np.zeros((stop - start, self.n_genes), dtype=self.output_dtype_)
-            codes = self.data.codes[start:stop]
-            for label in np.unique(codes):
-                if label not in state["labels"]:
-                    continue  # an empty pool: left unimputed (warned about once)
-                pool, members, pool_emb, theta, rates = state["labels"][label]
-                local = np.flatnonzero(codes == label)
-                # bound the cells x genes work arrays of the fill (about 2**24 values at a time)
-                step = max(1, min(self.params["chunk_size"], 2**24 // max(self.genes_used_.size, 1)))
-                for i in range(0, local.size, step):
-                    part = local[i:i + step]
-                    cells = start + part
-                    v = self.data.values(cells)
-                    observed = v > 0
-                    d = self._distances(v, observed, pool, pool_emb, state["embedding"], cells, members)
-                    w = sp.csr_matrix(neighbour_weights(d, state["k"], theta))  # k non-zeros per row
-                    fill = state["rule"](w, pool, self.data.lib[cells], rates=rates)
-                    out = np.where(observed, 0.0, self.scaler.inverse(fill, self.data.lib[cells]))
-                    out[self.data.lib[cells] == 0] = 0.0
-                    block[np.ix_(part, used)] = out
-            self._restore_observed(block, start, stop)
-            yield start, stop, block
+        with Progress(self.n_cells, desc="scmaskgan imputation", unit="cell", enabled=self.params["progress"]) as shown:
+            for start in range(0, self.n_cells, block_size):
+                block = self._impute_block(start, min(start + block_size, self.n_cells), state, used)
+                shown.update(block.shape[0])
+                yield start, start + block.shape[0], block
+
+    def _impute_block(self, start: int, stop: int, state: dict, used: np.ndarray) -> np.ndarray:
+        """Imputed rows ``start:stop`` (dense, observed values unchanged)."""
+        block = np.zeros((stop - start, self.n_genes), dtype=self.output_dtype_)
+        codes = self.data.codes[start:stop]
+        for label in np.unique(codes):
+            if label not in state["labels"]:
+                continue  # an empty pool: left unimputed (warned about once)
+            pool, members, pool_emb, theta, rates = state["labels"][label]
+            local = np.flatnonzero(codes == label)
+            # bound the cells x genes work arrays of the fill (about 2**24 values at a time)
+            step = max(1, min(self.params["chunk_size"], 2**24 // max(self.genes_used_.size, 1)))
+            for i in range(0, local.size, step):
+                part = local[i:i + step]
+                cells = start + part
+                v = self.data.values(cells)
+                observed = v > 0
+                d = self._distances(v, observed, pool, pool_emb, state["embedding"], cells, members)
+                w = sp.csr_matrix(neighbour_weights(d, state["k"], theta))  # k non-zeros per row
+                fill = state["rule"](w, pool, self.data.lib[cells], rates=rates)
+                out = np.where(observed, 0.0, self.scaler.inverse(fill, self.data.lib[cells]))
+                out[self.data.lib[cells] == 0] = 0.0
+                block[np.ix_(part, used)] = out
+        self._restore_observed(block, start, stop)
+        return block
 
     def _prepare_imputation(self, tune: bool) -> dict:
         """Pools, embedding, tuned k / k_sigma and each label's theta; records ``imputation_``."""

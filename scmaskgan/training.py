@@ -28,17 +28,17 @@ from __future__ import annotations
 
 import copy
 import logging
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
+from ._progress import Progress
 from .layout import ImageLayout
 from .scaling import Scaler
 
@@ -109,28 +109,6 @@ def convergence_measure(real: torch.Tensor, fake: torch.Tensor, codes: torch.Ten
     return total / max(weight, 1)
 
 
-def _epoch_reporter(max_epochs: int, progress: bool) -> tuple[Callable[[dict], None], Callable[[], None]]:
-    """tqdm bar on a terminal; log lines (about ten per run) elsewhere, e.g. under papermill."""
-    if progress and sys.stderr.isatty():
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=max_epochs, desc="scmaskgan training", unit="epoch")
-
-        def update(row: dict) -> None:
-            bar.update(1)
-            bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}", M=f"{row['convergence']:.4f}")
-
-        return update, bar.close
-    every = max(1, max_epochs // 10)
-
-    def log(row: dict) -> None:
-        if progress and (row["epoch"] % every == 0 or row["epoch"] == 1):
-            logger.info("epoch %d/%d  loss_d %.4f  loss_g %.4f  convergence %.5f  (%.1f s)",
-                        row["epoch"], max_epochs, row["loss_d"], row["loss_g"], row["convergence"], row["seconds"])
-
-    return log, lambda: None
-
-
 def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: CellData,
               config: TrainingConfig, *, device: torch.device, seed: int = 0) -> list[dict]:
     """Train G and D adversarially; return the per-epoch history (list of dicts).
@@ -179,7 +157,8 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
     ckpt_dir = Path(config.checkpoint_dir) if config.checkpoint_dir else None
     if ckpt_dir:
         ckpt_dir.mkdir(parents=True, exist_ok=True)
-    update, close = _epoch_reporter(config.max_epochs, config.progress and rank == 0)
+    progress = Progress(config.max_epochs, desc="scmaskgan training", unit="epoch",
+                        enabled=config.progress and rank == 0)
 
     def amp():  # bfloat16 autocast of forward passes when mixed precision is on (a no-op otherwise)
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.mixed_precision)
@@ -231,7 +210,11 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
             row = {"epoch": epoch, "loss_d": float(sums[0]), "loss_g": float(sums[1]),
                    "convergence": measure, "seconds": time.perf_counter() - t0}
             history.append(row)
-            update(row)
+            progress.update(1, postfix={"loss_d": f"{row['loss_d']:.3f}", "loss_g": f"{row['loss_g']:.3f}",
+                                        "M": f"{row['convergence']:.4f}"},
+                            message=f"epoch {epoch}/{config.max_epochs}  loss_d {row['loss_d']:.4f}  "
+                                    f"loss_g {row['loss_g']:.4f}  convergence {row['convergence']:.5f}  "
+                                    f"({row['seconds']:.1f} s)")
             if measure < best[0] - config.tol:
                 best = (measure, epoch, (copy.deepcopy(generator.state_dict()), copy.deepcopy(discriminator.state_dict())))
                 if ckpt_dir and rank == 0:
@@ -242,7 +225,7 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
                             "keeping epoch %d (M = %.5f)", config.patience, best[1], best[0])
                 break
     finally:
-        close()
+        progress.close()
     if best[2] is not None:
         generator.load_state_dict(best[2][0])
         discriminator.load_state_dict(best[2][1])
