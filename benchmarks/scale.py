@@ -14,14 +14,17 @@ groups) are written to an h5ad file; then, each in its own process under ``/usr/
 
 Rows of earlier runs in ``--out``'s scale.csv are kept unless rerun (same cells, genes and run).
 
-Slopes are least-squares fits of log(time) and log(peak memory) on log(cells), the time being the
+Slopes are least-squares fits of log(time) and log(peak memory) on log(cells) over the sizes of at
+least ``--fit-from`` cells (1,000: smaller runs are dominated by fixed costs), the time being the
 imputation's own (``uns["scmaskgan"]["timings"]["impute_s"]``, without start-up and file I/O) or the
 epoch's: 1 is linear cost.
 
 Usage::
 
     python benchmarks/scale.py [--cells 1000,10000,100000] [--genes 2000] [--epoch-cells 1000,10000,100000]
-        [--paper-cells 100000] [--out benchmarks/results/scale] [--threads 2]
+        [--paper-cells 100000] [--fit-from 1000] [--out benchmarks/results/scale] [--threads 2]
+
+With no sizes (``--cells "" --epoch-cells ""``) it only refits the slopes of the saved table.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ def main() -> None:
     parser.add_argument("--genes", type=int, default=2000)
     parser.add_argument("--epoch-cells", default="1000,10000,100000")
     parser.add_argument("--paper-cells", default="", help="sizes run end to end in the paper's mode")
+    parser.add_argument("--fit-from", type=int, default=1000, help="smallest size in the fitted slopes")
     parser.add_argument("--out", default="benchmarks/results/scale")
     parser.add_argument("--threads", type=int, default=None, help="threads per run (OMP/MKL/torch)")
     args = parser.parse_args()
@@ -121,11 +125,12 @@ def main() -> None:
             print(f"{n} cells: one epoch {epoch_s:.1f} s ({wall:.1f} s with setup), {rss:.0f} MB", flush=True)
     table = pd.DataFrame(rows)
     if (out / "scale.csv").exists():  # keep earlier rows that were not rerun
-        table = pd.concat([pd.read_csv(out / "scale.csv"), table], ignore_index=True)
+        earlier = pd.read_csv(out / "scale.csv")
+        table = pd.concat([earlier, table], ignore_index=True) if rows else earlier
         table = table.drop_duplicates(["cells", "genes", "run"], keep="last").sort_values(["cells", "run"])
     table.to_csv(out / "scale.csv", index=False)
     fits = {}
-    for run, part in table.groupby("run"):
+    for run, part in table[table.cells >= args.fit_from].groupby("run"):
         time_col = "epoch_s" if part["run"].iloc[0].startswith("one GAN") else "impute_s"
         fits[run] = {"time_slope": slope(part.cells, part[time_col]), "memory_slope": slope(part.cells,
                                                                                            part.peak_rss_mb)}
