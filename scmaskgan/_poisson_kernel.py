@@ -21,7 +21,15 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, nogil=True)
+def _jit(func):
+    """Compile ``func`` with numba, cached on disk where a cache folder can be written."""
+    try:
+        return numba.njit(cache=True, nogil=True)(func)
+    except RuntimeError:  # no writable cache folder (read-only install, no home): compile in each process
+        return numba.njit(nogil=True)(func)
+
+
+@_jit
 def _expected_log_detected(lam: float, p_detect: float, scale: float, logs: np.ndarray, inv: np.ndarray,
                            max_count: int) -> float:
     """``E[log1p(c * scale) | c > 0]`` for ``c ~ Poisson(lam)``, ``lam > 0``, ``p_detect = P(c > 0)``
@@ -42,7 +50,7 @@ def _expected_log_detected(lam: float, p_detect: float, scale: float, logs: np.n
     return total / p_detect
 
 
-@numba.njit(cache=True, nogil=True)
+@_jit
 def fill_csr(indptr: np.ndarray, indices: np.ndarray, rate: np.ndarray, lib: np.ndarray, alpha: float,
              max_value: float, target_sum: float, max_count: int, out: np.ndarray) -> None:
     """Write the fill of every stored entry of the CSR matrix ``(indptr, indices, rate)`` into ``out``."""

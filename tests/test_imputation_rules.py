@@ -93,3 +93,22 @@ def test_poisson_fill_uses_the_cells_own_depth_and_keeps_absent_genes_at_zero():
     assert np.all(poisson_fill(w, pool, np.array([500.0, 50_000.0]), alpha=0.0, max_value=8.0,
                                target_sum=1e4)[:, 1] == 0)  # even when every zero counts as a dropout
     assert fill[1, 0] > fill[0, 0]  # a deep cell that shows a zero is more likely to be near the rate
+
+
+def test_poisson_kernel_compiles_without_a_writable_cache_folder(monkeypatch):
+    """Where numba finds no folder to cache in (a read-only install, no home), the kernel is compiled
+    in the process instead of failing."""
+    import importlib.util
+
+    from numba.core import caching
+
+    import scmaskgan._poisson_kernel as kernel
+
+    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
+    spec = importlib.util.spec_from_file_location("poisson_kernel_uncached", kernel.__file__)
+    uncached = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(uncached)
+    assert uncached.fill_csr._cache.__class__.__name__ == "NullCache"
+    out = np.zeros((1, 2), dtype=np.float32)
+    uncached.fill_csr(np.array([0, 1]), np.array([1]), np.array([1e-3]), np.array([1000.0]), 0.5, 8.0, 1e4, 64, out)
+    assert out[0, 0] == 0 and out[0, 1] > 0
