@@ -138,7 +138,8 @@ class SCMaskGAN:
     device
         ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
     progress
-        Show a progress bar (terminal) or periodic log lines (otherwise).
+        Show the progress of training (epochs) and imputation (cells): a bar on a terminal, about
+        ten ``INFO`` lines on the ``"scmaskgan"`` logger otherwise (papermill, log files).
     """
 
     def __init__(self, adata, *, labels_key: str | None = None, layer: str | None = None, normalized: bool = False,
