@@ -46,6 +46,35 @@ MODES: dict[str, dict[str, Any]] = {
 }
 
 
+def available_memory() -> int | None:
+    """Bytes of memory that new allocations can take without swapping (Linux ``MemAvailable``),
+    or ``None`` where the system does not say."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_dense_output(n_cells: int, n_genes: int, dtype: np.dtype) -> None:
+    """Refuse, before any work, a dense imputed matrix larger than the memory available.
+
+    The imputed matrix is dense (every zero may get a value); where it cannot fit, the
+    message names the ways that write it to disk block by block instead.
+    """
+    need = int(n_cells) * int(n_genes) * np.dtype(dtype).itemsize
+    available = available_memory()
+    if available is not None and need > available:
+        raise InputError(
+            f"the imputed matrix would take {need / 2**30:.1f} GiB in memory ({n_cells:,} cells x {n_genes:,} "
+            f"genes, dense {np.dtype(dtype).name}) and {available / 2**30:.1f} GiB are available. Write it to "
+            "disk block by block instead: scmaskgan.pp.impute(adata, ..., out_file='imputed.h5ad'), "
+            "SCMaskGAN.iter_imputed(), or the command line (scmaskgan impute in.h5ad -o out.h5ad).")
+
+
 def resolve_device(device: str) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU."""
     if device == "auto":
@@ -470,6 +499,7 @@ class SCMaskGAN:
         default real-cell pool no training is needed. For data too large to hold
         densely, :meth:`iter_imputed` yields the same values in row blocks.
         """
+        check_dense_output(self.n_cells, self.n_genes, self.output_dtype_)
         t0 = time.perf_counter()
         imputed = np.empty((self.n_cells, self.n_genes), dtype=self.output_dtype_)
         for start, stop, block in self.iter_imputed(tune=tune):

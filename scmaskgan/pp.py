@@ -63,6 +63,12 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         ``layers[key_added]`` (dense, the input's scale, observed values
         unchanged; unless ``out_file`` is given) and ``uns[key_added]`` (parameters,
         training history, tuning, timings, labels used).
+
+    Raises
+    ------
+    InputError
+        For a bad parameter or input, and, before any training, when ``out_file`` is not given
+        and the dense imputed matrix would not fit in the memory available.
     """
     from . import __version__
 
@@ -75,8 +81,13 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         from .io import check_output_path
 
         out_file = check_output_path(out_file, force=overwrite)  # fail before any work
-    model = fit(adata, labels_key=labels_key, layer=layer, normalized=normalized, max_epochs=max_epochs, seed=seed,
-                device=device, **model_kwargs)
+    from .model import SCMaskGAN, check_dense_output
+
+    model = SCMaskGAN(adata, labels_key=labels_key, layer=layer, normalized=normalized, max_epochs=max_epochs,
+                      seed=seed, device=device, **model_kwargs)
+    if out_file is None:  # before training: a result that cannot fit in memory fails now, not after it
+        check_dense_output(model.n_cells, model.n_genes, model.output_dtype_)
+    _train_if_needed(model)
     if copy:
         adata = adata.copy()
     if labels_key is None:
@@ -93,7 +104,11 @@ def fit(adata, **params: Any):
     """A :class:`scmaskgan.SCMaskGAN` for ``adata`` with ``params``, trained when its mode uses the GAN."""
     from .model import SCMaskGAN
 
-    model = SCMaskGAN(adata, **params)
+    return _train_if_needed(SCMaskGAN(adata, **params))
+
+
+def _train_if_needed(model):
+    """Train ``model`` when its mode imputes from generated candidates; return it."""
     if model.uses_generator:
         model.train()
     else:

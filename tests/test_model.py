@@ -364,3 +364,31 @@ def test_the_api_pages_table_of_modes_matches_MODES():
                    else g for e, g in zip(expected, got)]
             assert got == expected, (setting, mode, cell)
     assert seen == set(MODES["default"]) == set(MODES["paper"])
+
+
+def test_a_dense_result_larger_than_memory_is_refused_before_training(tiny_counts, tmp_path, monkeypatch):
+    import scmaskgan.model as model_module
+    from scmaskgan import SCMaskGAN, pp
+
+    monkeypatch.setattr(model_module, "available_memory", lambda: 1000)  # bytes
+
+    def no_training(self, *args, **kwargs):
+        raise AssertionError("trained before refusing")
+
+    monkeypatch.setattr(SCMaskGAN, "train", no_training)
+    with pytest.raises(InputError, match=r"imputed matrix would take .* GiB.*out_file="):
+        pp.impute(tiny_counts, labels_key="cell_type", mode="paper")
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type")
+    with pytest.raises(InputError, match="iter_imputed"):
+        model.impute()
+    # the ways that never hold the whole matrix still work
+    assert sum(block.shape[0] for _, _, block in model.iter_imputed()) == tiny_counts.n_obs
+    pp.impute(tiny_counts, labels_key="cell_type", out_file=tmp_path / "imputed.h5ad")
+    assert (tmp_path / "imputed.h5ad").exists() and "scmaskgan" not in tiny_counts.layers
+
+
+def test_available_memory_reads_the_system():
+    from scmaskgan.model import available_memory
+
+    available = available_memory()
+    assert available is None or available > 0
