@@ -46,17 +46,26 @@ MODES: dict[str, dict[str, Any]] = {
 }
 
 
-def available_memory() -> int | None:
-    """Bytes of memory that new allocations can take without swapping (Linux ``MemAvailable``),
-    or ``None`` where the system does not say."""
+def available_memory(meminfo: str | Path = "/proc/meminfo", cgroup: str | Path = "/sys/fs/cgroup") -> int | None:
+    """Bytes of memory that new allocations can take without swapping: Linux ``MemAvailable``,
+    or less where a container's memory limit (cgroup v2) leaves less; ``None`` where the system
+    does not say."""
+    found = []
     try:
-        with open("/proc/meminfo") as fh:
+        with open(meminfo) as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    found.append(int(line.split()[1]) * 1024)
+                    break
     except (OSError, ValueError, IndexError):
         pass
-    return None
+    try:
+        limit = (Path(cgroup) / "memory.max").read_text().strip()
+        if limit != "max":
+            found.append(int(limit) - int((Path(cgroup) / "memory.current").read_text()))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
 
 
 def check_dense_output(n_cells: int, n_genes: int, dtype: np.dtype) -> None:

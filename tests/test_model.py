@@ -387,8 +387,20 @@ def test_a_dense_result_larger_than_memory_is_refused_before_training(tiny_count
     assert (tmp_path / "imputed.h5ad").exists() and "scmaskgan" not in tiny_counts.layers
 
 
-def test_available_memory_reads_the_system():
+def test_available_memory_takes_the_smaller_of_the_system_and_a_container_limit(tmp_path):
     from scmaskgan.model import available_memory
 
     available = available_memory()
     assert available is None or available > 0
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24000000 kB\nMemAvailable:   20000000 kB\n")
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    assert available_memory(meminfo, cgroup) == 20000000 * 1024  # no cgroup files: the system's
+    (cgroup / "memory.max").write_text("max\n")
+    (cgroup / "memory.current").write_text("1000\n")
+    assert available_memory(meminfo, cgroup) == 20000000 * 1024  # no limit
+    (cgroup / "memory.max").write_text(f"{4 * 2**30}\n")
+    (cgroup / "memory.current").write_text(f"{2**30}\n")
+    assert available_memory(meminfo, cgroup) == 3 * 2**30  # the container's limit leaves less
+    assert available_memory(tmp_path / "none", tmp_path / "none") is None
