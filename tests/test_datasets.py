@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +17,9 @@ import scipy.sparse as sp
 
 from scmaskgan import datasets
 from scmaskgan.datasets import _registry
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGED_CSV = Path(_registry.__file__).with_name("registry.csv")
 
 CELLBENCH_FILES = {
     name: (f"{name}.count.csv.gz", f"{name}.metadata.csv.gz", "ensembl2symbol_human.tsv.gz")
@@ -161,6 +168,182 @@ def test_hashes_are_computed_once_per_process(require_files, monkeypatch) -> Non
         datasets.fetch("ercc.txt")
     assert len(calls) == 1
     assert datasets.file_sha256(folder / "ercc.txt") == datasets.REGISTRY["ercc.txt"].sha256
+
+
+# ---------------------------------------------------------------------------------------
+# the registry CSV (data/registry.csv -> scmaskgan/datasets/registry.csv)
+
+
+def _csv_rows(path: Path = PACKAGED_CSV) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows of a registry CSV, read with the csv module only (not read_registry)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        rows = [dict(zip(header, fields, strict=True)) for fields in reader]
+    return header, rows
+
+
+def test_registry_csv_parses_with_every_column() -> None:
+    header, rows = _csv_rows()
+    assert header == list(_registry.REGISTRY_COLUMNS)
+    assert {"filename", "url", "sha256", "size_bytes", "licence", "citation", "loader",
+            "description"} <= set(header)
+    assert len(rows) >= 16  # the 16 files of the shared data folder, at least
+    for row in rows:
+        assert set(row) == set(header)
+        for column in ("filename", "sha256", "size_bytes", "loader", "licence", "citation",
+                       "description"):
+            assert row[column].strip(), (row["filename"], column)
+        assert re.fullmatch(r"[0-9a-f]{64}", row["sha256"])
+        assert int(row["size_bytes"]) > 0
+        # a URL exactly when the file is pinned to a repository
+        assert bool(row["url"]) == bool(row["repo"]) == bool(row["commit"]) == bool(row["path"])
+    filenames = [row["filename"] for row in rows]
+    assert len(set(filenames)) == len(filenames)
+
+
+def test_top_level_data_registry_is_the_packaged_file() -> None:
+    top = REPO / "data" / "registry.csv"
+    if not top.exists() and not (REPO / ".git").exists():
+        pytest.skip("not a source checkout")
+    assert top.is_symlink(), "data/registry.csv must be a symbolic link to the packaged CSV"
+    assert top.resolve() == PACKAGED_CSV.resolve()
+    assert (REPO / "data" / "README.md").is_file()
+
+
+def test_registry_entries_equal_the_csv_rows() -> None:
+    _, rows = _csv_rows()
+    assert list(datasets.REGISTRY) == [row["filename"] for row in rows]
+    for row in rows:
+        entry = datasets.REGISTRY[row["filename"]]
+        assert entry.url == row["url"]
+        assert (entry.repo, entry.commit, entry.path) == (row["repo"], row["commit"], row["path"])
+        assert entry.sha256 == row["sha256"]
+        assert entry.size_bytes == int(row["size_bytes"])
+        assert entry.loader == tuple(row["loader"].split(";"))
+        assert (entry.accession, entry.licence, entry.citation, entry.description) == (
+            row["accession"], row["licence"], row["citation"], row["description"]
+        )
+    assert _registry.read_registry() == datasets.REGISTRY
+    assert _registry.read_registry(PACKAGED_CSV) == datasets.REGISTRY
+
+
+def test_shared_files_match_registered_sha256_and_size(require_files) -> None:
+    folder = require_files(*datasets.REGISTRY)
+    for name, entry in datasets.REGISTRY.items():
+        path = folder / name
+        assert path.stat().st_size == entry.size_bytes, name
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256, name
+
+
+def test_loader_column_names_existing_loaders() -> None:
+    named_datasets = set()
+    for entry in datasets.REGISTRY.values():
+        assert entry.loader, entry.filename
+        for loader in entry.loader:
+            if loader.startswith("load:"):
+                named_datasets.add(loader.removeprefix("load:"))
+                assert loader.removeprefix("load:") in datasets.available(), loader
+            else:
+                assert loader in datasets.__all__, loader
+                assert callable(getattr(datasets, loader)), loader
+    # every dataset of load() reads at least one registered file
+    assert named_datasets == set(datasets.available())
+
+
+def test_loader_column_lists_exactly_the_files_each_dataset_reads(require_files) -> None:
+    require_files(*datasets.REGISTRY)
+    for name in datasets.available():
+        registered = {
+            filename for filename, entry in datasets.REGISTRY.items()
+            if f"load:{name}" in entry.loader
+        }
+        read = set(datasets.load(name).uns["dataset"]["files"])
+        assert read == registered, name
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _set(column: str, value: str, row: int = 2) -> Callable:
+    def edit(header: list[str], rows: list[list[str]]):
+        rows[row][header.index(column)] = value
+        return header, rows
+
+    return edit
+
+
+def _drop_column(column: str) -> Callable:
+    def edit(header: list[str], rows: list[list[str]]):
+        i = header.index(column)
+        return header[:i] + header[i + 1:], [r[:i] + r[i + 1:] for r in rows]
+
+    return edit
+
+
+def _extra_field(header: list[str], rows: list[list[str]]):
+    rows[2] = [*rows[2], "surplus"]
+    return header, rows
+
+
+def _duplicate(header: list[str], rows: list[list[str]]):
+    return header, [*rows, list(rows[2])]
+
+
+def _unknown_column(header: list[str], rows: list[list[str]]):
+    return [*header, "mirror"], [[*r, ""] for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        (_set("sha256", "a50b004f"), 4, "sha256 'a50b004f' is not 64 lower-case hex"),
+        (_set("sha256", "A" * 64), 4, "is not 64 lower-case hex digits"),
+        (_set("size_bytes", "4 kB"), 4, "size_bytes '4 kB' is not a positive integer"),
+        (_set("url", "https://example.org/ERCC.tsv"), 4, "differs from the URL built"),
+        (_set("commit", "088d025"), 4, "not a full 40-hex commit"),
+        (_set("citation", ""), 4, "empty citation"),
+        (_set("loader", "load:ercc;read ercc"), 4, "loader entries ['read ercc']"),
+        (_set("filename", "../ERCC.tsv"), 4, "is not a plain file name"),
+        (_extra_field, 4, "13 fields, but the header has 12 columns"),
+        (_duplicate, 18, "duplicate filename 'ERCC.tsv' (first on line 4)"),
+        (_drop_column("licence"), 1, "missing: ['licence']"),
+        (_unknown_column, 1, "unknown: ['mirror']"),
+    ],
+)
+def test_malformed_registry_csv_raises_a_clear_error(
+    tmp_path: Path, edit: Callable, line: int, message: str
+) -> None:
+    with open(PACKAGED_CSV, newline="", encoding="utf-8") as fh:
+        header, *rows = list(csv.reader(fh))
+    assert rows[2][0] == "ERCC.tsv"  # the row the edits change is on line 4
+    path = _write_csv(tmp_path / "registry.csv", *edit(header, rows))
+    with pytest.raises(_registry.RegistryFormatError) as info:
+        _registry.read_registry(path)
+    assert f"{path}, line {line}" in str(info.value)
+    assert message in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_registry_csv_copy_reads_back_and_empty_ones_are_refused(tmp_path: Path) -> None:
+    with open(PACKAGED_CSV, newline="", encoding="utf-8") as fh:
+        header, *rows = list(csv.reader(fh))
+    # the same rows rewritten (CRLF line ends, as a spreadsheet saves them) read back equal
+    crlf = tmp_path / "crlf.csv"
+    with open(crlf, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([header, *rows])
+    assert _registry.read_registry(crlf) == datasets.REGISTRY
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(_registry.RegistryFormatError, match="is empty"):
+        _registry.read_registry(empty)
+    with pytest.raises(_registry.RegistryFormatError, match="has a header but no rows"):
+        _registry.read_registry(_write_csv(tmp_path / "header.csv", header, []))
 
 
 # ---------------------------------------------------------------------------------------

@@ -11,13 +11,22 @@ in this order, in
 
 No other data is ever substituted: when a file can be found nowhere, the error says which
 file is missing, where it would be downloaded from and how to place it by hand.
+
+The registry itself is data, not code: one row per file in ``registry.csv`` beside this
+module (``data/registry.csv`` at the top of a source checkout is a symbolic link to it, and
+``data/README.md`` describes every file). It ships in the wheel as package data and is read
+and validated once, at import, by :func:`read_registry`.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import importlib.resources
+import io
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +34,16 @@ import pooch
 
 __all__ = [
     "REGISTRY",
+    "REGISTRY_COLUMNS",
     "DataFileHashError",
     "DataFileNotAvailableError",
+    "RegistryFormatError",
     "RemoteFile",
     "UnknownDataFileError",
     "cache_dir",
     "fetch",
     "file_sha256",
+    "read_registry",
 ]
 
 logger = logging.getLogger("scmaskgan")
@@ -52,6 +64,10 @@ class DataFileNotAvailableError(FileNotFoundError):
     """A data file is neither present locally nor downloadable."""
 
 
+class RegistryFormatError(ValueError):
+    """The registry CSV is malformed (columns, a value, or a duplicate file name)."""
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     """One registered data file.
@@ -70,6 +86,22 @@ class RemoteFile:
         SHA-256 of the file's bytes.
     description
         What the file contains.
+    size_bytes
+        Size of the file in bytes (``None`` when not registered).
+    loader
+        What in :mod:`scmaskgan.datasets` reads the file: ``"load:<name>"`` for
+        ``load("<name>")``, a function name such as ``"read_cellbench_10x"``, or ``"fetch"``
+        for a file that no loader parses.
+    accession
+        Accession of the original data (GEO, ArrayExpress) or the upstream release, if any.
+    licence
+        What is known about the terms of use of the file and its upstream source.
+    citation
+        Publication(s) to cite when using the file.
+
+    Notes
+    -----
+    ``repo``, ``commit`` and ``path`` are empty for derived files, which no URL serves.
     """
 
     filename: str
@@ -78,6 +110,11 @@ class RemoteFile:
     path: str
     sha256: str
     description: str
+    size_bytes: int | None = None
+    loader: tuple[str, ...] = ()
+    accession: str = ""
+    licence: str = ""
+    citation: str = ""
 
     @property
     def url(self) -> str:
@@ -87,108 +124,170 @@ class RemoteFile:
         return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{self.path}"
 
 
-_SCIGANS = ("xuyungang/scIGANs", "9716a86d1ab19a56863158430702fe1fd7d99a5b")
-_READQUANT = ("Teichlab/readquant", "088d025dcebcf5f6c2b955927a7afdd816161930")
-_MIXOLOGY = ("LuyiTian/sc_mixology", "7d00ffb0bd043467f365a9358d7312f294f13c9f")
-_DARMANIS = ("numpde/sta426_deconvo", "d8f378502dbf3496795ade2835decebd27025e7a")
-_DARMANIS_DIR = "data/20201206-RefDatasets/2015-Darmanis/b_prepared"
-_SCMASKGAN = ("A-uo/scMASKGAN", "c47e625412bcda48c1ec6b0ebe90b4c4abea0ced")
+#: Columns of the registry CSV, in the order in which they are written.
+REGISTRY_COLUMNS: tuple[str, ...] = (
+    "filename",
+    "url",
+    "repo",
+    "commit",
+    "path",
+    "sha256",
+    "size_bytes",
+    "loader",
+    "accession",
+    "licence",
+    "citation",
+    "description",
+)
 
-_FILES = [
-    RemoteFile(
-        "ercc.txt", *_SCIGANS, "test_data/ercc.txt",
-        "a50b004fc97faec79009bb1df81be43582c701d3cb16badbff748156c53edc35",
-        "ERCC spike-ins in 288 mouse ESCs (Buettner 2015, E-MTAB-2805): 92 genes (rows) x 288 "
-        "cells (columns), tab-separated raw counts; column names start with the phase G1_/S_/G2M_.",
-    ),
-    RemoteFile(
-        "ercc.label.txt", *_SCIGANS, "test_data/ercc.label.txt",
-        "5b319686c22a4dea296055e8332c39435fd1fcef37c1f7862567501ba6562f71",
-        "One phase label per line; its order (G1, G2M, S) does NOT match the columns of ercc.txt.",
-    ),
-    RemoteFile(
-        "ERCC.tsv", *_READQUANT, "readquant/ERCC.tsv",
-        "5151b394332477301851404d37b907cb6f27c9aaa2569e288531a839d6ca2b3b",
-        "Known ERCC ExFold spike-in concentrations (Mix 1 and Mix 2, attomoles/ul).",
-    ),
-    RemoteFile(
-        "sc_celseq2.count.csv.gz", *_MIXOLOGY, "data/csv/sc_celseq2.count.csv.gz",
-        "a82aa89b8995aed412f4260c0adb343967e33a801af6f2e0aa647c1d897a5a21",
-        "CellBench CEL-seq2, 3 lung cancer cell lines: 28,204 genes (Ensembl ids) x 274 cells, UMI counts.",
-    ),
-    RemoteFile(
-        "sc_celseq2.metadata.csv.gz", *_MIXOLOGY, "data/csv/sc_celseq2.metadata.csv.gz",
-        "78429916bac394d92d8c972059a8f195c5479ce578da04f1eb3ba599585ef3d9",
-        "CellBench CEL-seq2 cell metadata (cell_line_demuxlet, demuxlet_cls, QC).",
-    ),
-    RemoteFile(
-        "sc_dropseq.count.csv.gz", *_MIXOLOGY, "data/csv/sc_dropseq.count.csv.gz",
-        "98c0bb6a9fbf4b93967ef82cef9985d7691cf59a31dc5b0b3699f70ed1a0fd08",
-        "CellBench Drop-seq, 3 lung cancer cell lines: 15,127 genes x 225 cells, UMI counts.",
-    ),
-    RemoteFile(
-        "sc_dropseq.metadata.csv.gz", *_MIXOLOGY, "data/csv/sc_dropseq.metadata.csv.gz",
-        "4c48f3e13778e89192d9861095bc102cc0deb9eba1a7f47a093f5a058ce1aa6a",
-        "CellBench Drop-seq cell metadata (cell_line_demuxlet, demuxlet_cls, QC).",
-    ),
-    RemoteFile(
-        "sc_celseq2_5cl_p1.count.csv.gz", *_MIXOLOGY, "data/csv/sc_celseq2_5cl_p1.count.csv.gz",
-        "577324d2fd427685144420536489202c68ae98cb22f5825c40c8cf41c5fe0a07",
-        "CellBench CEL-seq2, 5 cell lines, plate 1: 15,564 genes x 297 cells, UMI counts.",
-    ),
-    RemoteFile(
-        "sc_celseq2_5cl_p1.metadata.csv.gz", *_MIXOLOGY, "data/csv/sc_celseq2_5cl_p1.metadata.csv.gz",
-        "a6f5b206f891113162d2c9af27860c187a04ccd8848f9bc29be97dfa95eeadc4",
-        "CellBench CEL-seq2 5-cell-line plate 1 metadata (cell_line_demuxlet, demuxlet_cls).",
-    ),
-    RemoteFile(
-        "darmanis_GSE67835.data.tsv.gz", *_DARMANIS, f"{_DARMANIS_DIR}/data.csv.gz",
-        "e281d9160965c2381a05795053e7de6c127657b658b0ea80b5e4f4f9290390e0",
-        "Human brain (Darmanis 2015, GSE67835): 22,088 rows (gene symbols + 3 HTSeq counters) x "
-        "466 cells, raw read counts, TAB-separated despite the upstream name data.csv.gz.",
-    ),
-    RemoteFile(
-        "darmanis_GSE67835.meta.csv.gz", *_DARMANIS, f"{_DARMANIS_DIR}/meta.csv.gz",
-        "843f843b0599aa71d688b145cb2921439635fa22a1708aad5542482edbe31d85",
-        "Darmanis 2015 cell metadata (tab-separated): cell type, tissue, age, chip.",
-    ),
-    RemoteFile(
-        "GSM5768752_Data.zip", *_SCMASKGAN, "Data.zip",
-        "7aa1fdca4d08be4ade26c65e5cf6f019f843135140ad380c42ab8ca40f6587f9",
-        "Neuroblastoma sample GSM5768752 (ganglioneuroma, Yuan 2022): "
-        "Data/GSM5768752_GN1_UMI_COUNTS_RAW.csv, 33,514 genes x 551 cells, UMI counts.",
-    ),
-    RemoteFile(
-        "louvain_labels_GSM5768752.csv", *_SCMASKGAN, "louvain_labels_GSM5768752.csv",
-        "c19fa5ebdad75c6fa42b3c0a401b613fdf84655627932da7864f2714d55c232d",
-        "551 Louvain cluster ids (0-9) for GSM5768752, one per line, no header.",
-    ),
-    # Derived files: rewritten from a public source, so no raw URL serves these exact bytes;
-    # they can only be placed by hand in SCMASKGAN_DATA or the cache folder.
-    RemoteFile(
-        "GO_Biological_Process_2021.human.gmt", "", "", "",
-        "d95604170f3a204d84e8eed54e1188d26110ae493d10621b29fbb8626b2bce6b",
-        "Enrichr GO Biological Process 2021 (human symbols), 6,034 terms, standard GMT; derived "
-        "from uttamLab/mitochontrol@4fb35d51a6a1bce8b1db5c35405046d93a3b0a89:"
-        "GO_Biological_Process_2021.gmt.",
-    ),
-    RemoteFile(
-        "GO_BP_mouse_go2msig_2015.gmt", "", "", "",
-        "b67a561a8e193336c0b012b66c81c1ea79cbc0858fc9e24fcf355cc226881eea",
-        "Mouse GO Biological Process (go2msig 2015), 3,469 sets, UPPER-cased symbols, standard "
-        "GMT; derived from Puriney/pseudotime@8e04ff01345794868570cd2c0af220306ccfa825:"
-        "ref/Mus_musculus_GSEA_GO_sets_bp_symbols_highquality_April_2015.gmt.zip.",
-    ),
-    RemoteFile(
-        "ensembl2symbol_human.tsv.gz", "", "", "",
-        "11d9f555d33c9fdd4abe12b24aeae0c87fe73dcd3aaa49476975a88f798a2959",
-        "Ensembl gene id -> HGNC symbol (40,102 rows; columns ensembl_id, symbol, entrez_id), "
-        "derived from org.Hs.eg.db 3.16.0.",
-    ),
-]
+#: Name of the registry CSV inside this package (``data/registry.csv`` in a source checkout
+#: is a symbolic link to it).
+REGISTRY_FILE = "registry.csv"
 
-#: All registered files, by file name.
-REGISTRY: dict[str, RemoteFile] = {f.filename: f for f in _FILES}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_SIZE = re.compile(r"[1-9][0-9]*")
+_FILENAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
+_LOADER = re.compile(r"(load:)?[A-Za-z_][A-Za-z0-9_]*")
+_REQUIRED = ("filename", "sha256", "size_bytes", "loader", "licence", "citation", "description")
+
+
+def _parse_row(row: dict[str, str], where: str) -> RemoteFile:
+    """One validated :class:`RemoteFile` from a CSV row; ``where`` names the row in errors."""
+    empty = [col for col in _REQUIRED if not row[col].strip()]
+    if empty:
+        raise RegistryFormatError(f"{where}: empty {', '.join(empty)}")
+    filename = row["filename"]
+    if not _FILENAME.fullmatch(filename):
+        raise RegistryFormatError(
+            f"{where}: filename {filename!r} is not a plain file name (letters, digits, '_', "
+            f"'.', '+', '-'; no folders)"
+        )
+    if not _SHA256.fullmatch(row["sha256"]):
+        raise RegistryFormatError(
+            f"{where} ({filename}): sha256 {row['sha256']!r} is not 64 lower-case hex digits"
+        )
+    if not _SIZE.fullmatch(row["size_bytes"]):
+        raise RegistryFormatError(
+            f"{where} ({filename}): size_bytes {row['size_bytes']!r} is not a positive integer"
+        )
+    repo, commit, path = row["repo"], row["commit"], row["path"]
+    if any((repo, commit, path)):
+        if not _REPO.fullmatch(repo):
+            raise RegistryFormatError(
+                f"{where} ({filename}): repo {repo!r} is not a GitHub 'owner/name'"
+            )
+        if not _COMMIT.fullmatch(commit):
+            raise RegistryFormatError(
+                f"{where} ({filename}): commit {commit!r} is not a full 40-hex commit hash"
+            )
+        if not path or path.startswith("/") or path != path.strip():
+            raise RegistryFormatError(
+                f"{where} ({filename}): path {path!r} is not a path inside the repository"
+            )
+    loaders = tuple(row["loader"].split(";"))
+    bad = [name for name in loaders if not _LOADER.fullmatch(name)]
+    if bad:
+        raise RegistryFormatError(
+            f"{where} ({filename}): loader entries {bad} are neither a function name nor "
+            f"'load:<dataset>' (entries are separated by ';')"
+        )
+    entry = RemoteFile(
+        filename=filename,
+        repo=repo,
+        commit=commit,
+        path=path,
+        sha256=row["sha256"],
+        description=row["description"],
+        size_bytes=int(row["size_bytes"]),
+        loader=loaders,
+        accession=row["accession"],
+        licence=row["licence"],
+        citation=row["citation"],
+    )
+    if row["url"] != entry.url:
+        raise RegistryFormatError(
+            f"{where} ({filename}): url {row['url']!r} differs from the URL built from "
+            f"repo, commit and path: {entry.url!r}"
+        )
+    return entry
+
+
+def read_registry(source: str | os.PathLike | None = None) -> dict[str, RemoteFile]:
+    """Read and validate a registry CSV.
+
+    Parameters
+    ----------
+    source
+        Path of a registry CSV; ``None`` reads the one shipped in this package
+        (``scmaskgan/datasets/registry.csv``, linked from ``data/registry.csv``).
+
+    Returns
+    -------
+    dict of str to RemoteFile
+        The registered files by file name, in the order of the rows.
+
+    Raises
+    ------
+    RegistryFormatError
+        The header does not name exactly the columns of :data:`REGISTRY_COLUMNS`, a row has
+        a wrong number of fields or an invalid value (``sha256`` not 64 lower-case hex
+        digits, ``size_bytes`` not a positive integer, ``url`` not the one built from
+        ``repo``/``commit``/``path``, ...), or a file name appears twice. The message names
+        the file and the line.
+    """
+    if source is None:
+        resource = importlib.resources.files(__package__).joinpath(REGISTRY_FILE)
+        name = f"{__package__}/{REGISTRY_FILE}"
+        raw = resource.read_bytes()
+    else:
+        name = os.fspath(source)
+        raw = Path(source).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RegistryFormatError(f"{name} is not UTF-8 text: {exc}") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise RegistryFormatError(
+            f"{name} is empty; its header must be {','.join(REGISTRY_COLUMNS)}"
+        )
+    missing = [col for col in REGISTRY_COLUMNS if col not in header]
+    unknown = [col for col in header if col not in REGISTRY_COLUMNS]
+    repeated = sorted({col for col in header if header.count(col) > 1})
+    if missing or unknown or repeated:
+        raise RegistryFormatError(
+            f"{name}, line 1: the header must name the columns {', '.join(REGISTRY_COLUMNS)}; "
+            f"missing: {missing or 'none'}, unknown: {unknown or 'none'}, "
+            f"repeated: {repeated or 'none'}"
+        )
+    entries: dict[str, RemoteFile] = {}
+    lines: dict[str, int] = {}
+    for fields in reader:
+        where = f"{name}, line {reader.line_num}"
+        if not fields:
+            continue
+        if len(fields) != len(header):
+            raise RegistryFormatError(
+                f"{where}: {len(fields)} fields, but the header has {len(header)} columns"
+            )
+        entry = _parse_row(dict(zip(header, fields)), where)
+        if entry.filename in entries:
+            raise RegistryFormatError(
+                f"{where}: duplicate filename {entry.filename!r} (first on line "
+                f"{lines[entry.filename]})"
+            )
+        entries[entry.filename] = entry
+        lines[entry.filename] = reader.line_num
+    if not entries:
+        raise RegistryFormatError(f"{name} has a header but no rows")
+    return entries
+
+
+#: All registered files, by file name (read from ``registry.csv`` at import).
+REGISTRY: dict[str, RemoteFile] = read_registry()
 
 # (resolved path, size, mtime_ns) -> sha256 hex; hashes are computed once per process.
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
