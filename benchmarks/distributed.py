@@ -24,7 +24,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from scmaskgan.benchmark import prepare
+from scmaskgan.evaluation.benchmark import prepare
 from scmaskgan.evaluation import cluster_scores, score_hidden
 
 

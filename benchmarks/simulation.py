@@ -2,7 +2,7 @@
 
 ``scmaskgan.simulate`` (Splatter-style: groups with differentially expressed genes, gamma-Poisson
 counts, logistic dropout) gives the true counts and the dropout mask. For each dropout level
-every method imputes the observed counts; ``scmaskgan.metrics.simulation_scores`` scores, on
+every method imputes the observed counts; ``scmaskgan.evaluation.metrics.simulation_scores`` scores, on
 ``log1p(x / cell total * 1e4)``: RMSE and Pearson on the dropout entries, how many true zeros
 stay exactly 0, precision/recall/F1 of "imputed >= 0.5 counts" for dropouts against true zeros,
 and the RMSE over all observed zeros (protocol B's ``rmse_zeros``).
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 import scmaskgan
-from scmaskgan.metrics import simulation_scores
+from scmaskgan.evaluation.metrics import simulation_scores
 
 #: name -> (baseline, options, uses the true groups)
 METHODS = {
@@ -65,7 +65,7 @@ def main() -> None:
         for name in args.methods.split(","):
             baseline, options, true_groups = METHODS[name]
             t0 = time.perf_counter()
-            imputed = scmaskgan.baselines.run(baseline, observed, labels=groups if true_groups else None,
+            imputed = scmaskgan.evaluation.baselines.run(baseline, observed, labels=groups if true_groups else None,
                                               seed=args.seed, **options)
             seconds = time.perf_counter() - t0
             scores = simulation_scores(truth, observed, imputed, mask)

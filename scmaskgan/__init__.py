@@ -26,8 +26,8 @@ if not _logger.handlers:
     _logger.propagate = False
 
 _LAZY = {"SCMaskGAN": ("scmaskgan.model", "SCMaskGAN"), "InputError": ("scmaskgan._validation", "InputError")}
-_SUBMODULES = {"pp", "datasets", "io", "cli", "distributed", "evaluation", "metrics", "simulate", "baselines", "benchmark", "model", "modules", "training", "imputation",
-               "tuning", "layout", "scaling", "labels", "analysis"}
+_SUBMODULES = {"pp", "datasets", "io", "cli", "evaluation", "gan", "fill", "simulate", "model", "scaling", "labels",
+               "analysis"}
 
 
 def set_verbosity(level: int | str) -> None:

@@ -7,12 +7,13 @@ says what is wrong and what to do, before any expensive work starts.
 from __future__ import annotations
 
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["InputError", "check_counts", "check_labels", "check_param"]
+__all__ = ["InputError", "check_counts", "check_labels", "check_param", "available_memory", "check_dense_output"]
 
 
 class InputError(ValueError):
@@ -134,3 +135,41 @@ def check_param(name: str, value: Any, kind: type | tuple, *, low: float | None 
         if high is not None and value > high:
             raise InputError(f"{name} must be <= {high}, got {value!r}.")
     return value
+
+
+def available_memory(meminfo: str | Path = "/proc/meminfo", cgroup: str | Path = "/sys/fs/cgroup") -> int | None:
+    """Bytes of memory that new allocations can take without swapping: Linux ``MemAvailable``,
+    or less where a container's memory limit (cgroup v2) leaves less; ``None`` where the system
+    does not say."""
+    found = []
+    try:
+        with open(meminfo) as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit = (Path(cgroup) / "memory.max").read_text().strip()
+        if limit != "max":
+            found.append(int(limit) - int((Path(cgroup) / "memory.current").read_text()))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
+
+
+def check_dense_output(n_cells: int, n_genes: int, dtype: np.dtype) -> None:
+    """Refuse, before any work, a dense imputed matrix larger than the memory available.
+
+    The imputed matrix is dense (every zero may get a value); where it cannot fit, the
+    message names the ways that write it to disk block by block instead.
+    """
+    need = int(n_cells) * int(n_genes) * np.dtype(dtype).itemsize
+    available = available_memory()
+    if available is not None and need > available:
+        raise InputError(
+            f"the imputed matrix would take {need / 2**30:.1f} GiB in memory ({n_cells:,} cells x {n_genes:,} "
+            f"genes, dense {np.dtype(dtype).name}) and {available / 2**30:.1f} GiB are available. Write it to "
+            "disk block by block instead: scmaskgan.pp.impute(adata, ..., out_file='imputed.h5ad'), "
+            "SCMaskGAN.iter_imputed(), or the command line (scmaskgan impute in.h5ad -o out.h5ad).")

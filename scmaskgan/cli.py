@@ -117,12 +117,16 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
 
 
 def _run_impute(args: argparse.Namespace) -> int:
-    from . import distributed
+    import os
+
+    from . import pp
     from .io import check_output_path, read_input
 
-    if distributed.init():  # launched by torchrun with several processes: data-parallel training
-        if not distributed.is_main():
-            logger.setLevel(logging.WARNING)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # launched by torchrun: data-parallel GAN training
+        from .gan import distributed
+
+        if distributed.init() and not distributed.is_main():
+            logger.setLevel(logging.WARNING)  # only the main process reports; it imputes and writes
 
     # Refuse an existing output before reading or training anything.
     output = check_output_path(args.output, force=args.force)
@@ -136,19 +140,12 @@ def _run_impute(args: argparse.Namespace) -> int:
         labels_key=labels_key,
     )
 
-    from . import distributed, pp
-
-    key = "scmaskgan"
-    model = pp.fit(adata, labels_key=labels_key, seed=args.seed, max_epochs=args.epochs, mode=args.mode,
-                   normalized=args.normalized, device=args.device)
-    if not distributed.is_main():
-        return 0  # under torchrun every rank trains; rank 0 imputes and writes
-    if labels_key is None:
-        adata.obs[f"{key}_labels"] = model.labels_
     cli = {"input": str(args.input), "labels_file": "" if args.labels_file is None else str(args.labels_file),
            "argv": list(args.argv)}
     # the imputed matrix goes to the file block by block: never held in memory as a whole
-    pp.write_streamed(model, adata, output, key=key, overwrite=args.force, extra={"cli": cli})
+    pp.impute(adata, labels_key=labels_key, seed=args.seed, max_epochs=args.epochs, mode=args.mode,
+              normalized=args.normalized, device=args.device, out_file=output, overwrite=args.force,
+              uns_extra={"cli": cli})
     logger.info("Imputed %d cells x %d genes -> %s", adata.n_obs, adata.n_vars, output)
     return 0
 
@@ -162,7 +159,7 @@ def _comma_list(text: str) -> list[str]:
 
 
 def _add_benchmark(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
-    from .benchmark import DATASETS, DEFAULT_DATASETS, DEFAULT_METHODS, METHODS
+    from .evaluation.benchmark import DATASETS, DEFAULT_DATASETS, DEFAULT_METHODS, METHODS
 
     parser = subparsers.add_parser(
         "benchmark",
@@ -206,7 +203,7 @@ def _add_benchmark(subparsers: Any, parents: list[argparse.ArgumentParser]) -> N
 
 
 def _run_benchmark(args: argparse.Namespace) -> int:
-    from .benchmark import run_benchmark
+    from .evaluation.benchmark import run_benchmark
 
     table = run_benchmark(
         args.datasets, args.methods, args.protocol, args.out, quick=args.quick, seed=args.seed,

@@ -11,12 +11,13 @@ from ._validation import InputError, check_param
 
 logger = logging.getLogger("scmaskgan")
 
-__all__ = ["impute", "fit"]
+__all__ = ["impute"]
 
 
 def impute(adata, *, labels_key: str | None = None, layer: str | None = None, key_added: str = "scmaskgan",
            copy: bool = False, normalized: bool = False, max_epochs: int | None = None, seed: int = 0,
-           device: str = "auto", out_file: str | None = None, overwrite: bool = False, **model_kwargs: Any):
+           device: str = "auto", out_file: str | None = None, overwrite: bool = False,
+           uns_extra: dict | None = None, **model_kwargs: Any):
     """Impute dropouts with scMASKGAN and store the result in ``adata``.
 
     The default mode fills each zero from the most similar real cells of the same
@@ -53,6 +54,8 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         backed="r")``). ``adata`` then only gets ``uns[key_added]``, with ``out_file`` in it.
     overwrite
         Replace an existing ``out_file``.
+    uns_extra
+        Further entries for ``uns[key_added]`` (the command line records its arguments here).
     **model_kwargs
         Further parameters of :class:`scmaskgan.SCMaskGAN`.
 
@@ -81,43 +84,32 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         from .io import check_output_path
 
         out_file = check_output_path(out_file, force=overwrite)  # fail before any work
-    from .model import SCMaskGAN, check_dense_output
+    from ._validation import check_dense_output
+    from .model import SCMaskGAN
 
     model = SCMaskGAN(adata, labels_key=labels_key, layer=layer, normalized=normalized, max_epochs=max_epochs,
                       seed=seed, device=device, **model_kwargs)
     if out_file is None:  # before training: a result that cannot fit in memory fails now, not after it
         check_dense_output(model.n_cells, model.n_genes, model.output_dtype_)
-    _train_if_needed(model)
+    model.train()  # only a mode with a GAN trains
+    if model.uses_generator:
+        from .gan import distributed
+
+        if not distributed.is_main():
+            return None  # under torchrun every process trains; the main one imputes and writes
     if copy:
         adata = adata.copy()
     if labels_key is None:
         adata.obs[f"{key_added}_labels"] = model.labels_
     if out_file is None:
         adata.layers[key_added] = model.impute()
-        adata.uns[key_added] = run_summary(model, version=__version__)
+        adata.uns[key_added] = run_summary(model, version=__version__) | (uns_extra or {})
     else:
-        write_streamed(model, adata, out_file, key=key_added, overwrite=overwrite)
+        _write_streamed(model, adata, out_file, key=key_added, overwrite=overwrite, extra=uns_extra)
     return adata if copy else None
 
 
-def fit(adata, **params: Any):
-    """A :class:`scmaskgan.SCMaskGAN` for ``adata`` with ``params``, trained when its mode uses the GAN."""
-    from .model import SCMaskGAN
-
-    return _train_if_needed(SCMaskGAN(adata, **params))
-
-
-def _train_if_needed(model):
-    """Train ``model`` when its mode imputes from generated candidates; return it."""
-    if model.uses_generator:
-        model.train()
-    else:
-        logger.info("mode %r imputes from real cells of the same label; the GAN is not trained "
-                    "(mode='paper' or pool='generated'/'both' use it).", model.params["mode"])
-    return model
-
-
-def write_streamed(model, adata, out_file, *, key: str, overwrite: bool, extra: dict | None = None) -> None:
+def _write_streamed(model, adata, out_file, *, key: str, overwrite: bool, extra: dict | None = None) -> None:
     """Impute block by block straight into ``out_file``; ``adata.uns[key]`` gets the run summary."""
     import time
 

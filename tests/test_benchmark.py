@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scmaskgan import benchmark
-from scmaskgan.benchmark import METRICS, DatasetSpec
+from scmaskgan.evaluation import benchmark
+from scmaskgan.evaluation.benchmark import METRICS, DatasetSpec
 from scmaskgan.cli import main
 
 COLUMNS = [

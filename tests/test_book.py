@@ -164,8 +164,8 @@ def test_api_page_documents_the_public_api(doms):
     dom = doms["api"]
     for name in ("scmaskgan.pp.impute", "scmaskgan.SCMaskGAN", "scmaskgan.SCMaskGAN.train",
                  "scmaskgan.SCMaskGAN.impute", "scmaskgan.datasets.load", "scmaskgan.evaluation.score_hidden",
-                 "scmaskgan.metrics.js_distance", "scmaskgan.metrics.zscore_summary", "scmaskgan.baselines.run",
-                 "scmaskgan.benchmark.run_benchmark", "scmaskgan.simulate.simulate", "scmaskgan.cli.main"):
+                 "scmaskgan.evaluation.metrics.js_distance", "scmaskgan.evaluation.metrics.zscore_summary", "scmaskgan.evaluation.baselines.run",
+                 "scmaskgan.evaluation.benchmark.run_benchmark", "scmaskgan.simulate.simulate", "scmaskgan.cli.main"):
         assert f'id="{name}"' in dom, f"{name} is not documented on the API page"
 
 

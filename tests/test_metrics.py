@@ -1,4 +1,4 @@
-"""scmaskgan.metrics on small cases whose values are computed by hand."""
+"""scmaskgan.evaluation.metrics on small cases whose values are computed by hand."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from scmaskgan import evaluation
-from scmaskgan import metrics as M
+from scmaskgan.evaluation import metrics as M
 from scmaskgan._validation import InputError
 
 # ---------------------------------------------------------------------------------------

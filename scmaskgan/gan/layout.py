@@ -10,9 +10,12 @@ mask marks a cell's non-zero genes.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch is imported where tensors are made: the layout's sizes need no torch
+    import torch
 
 __all__ = ["ImageLayout"]
 
@@ -38,12 +41,16 @@ class ImageLayout:
 
     def padding_mask(self, device: torch.device | str | None = None) -> torch.Tensor:
         """Float mask of shape (1, 1, N, N): 1 on gene pixels, 0 on padding."""
+        import torch
+
         mask = torch.zeros(self.n_pixels, device=device)
         mask[: self.n_genes] = 1.0
         return mask.view(1, 1, self.side, self.side)
 
     def to_images(self, values: torch.Tensor | np.ndarray) -> torch.Tensor:
         """(cells, m) -> (cells, 1, N, N), padding filled with zeros."""
+        import torch
+
         values = torch.as_tensor(values)
         pad = self.n_pixels - self.n_genes
         if values.shape[-1] != self.n_genes:

@@ -26,7 +26,7 @@ reward changing nothing, so read them beside the metrics with a known truth:
 
 **Known truth**:
 
-- the held-out protocols A and B of BENCHMARK.md, re-exported from :mod:`scmaskgan.evaluation`
+- the held-out protocols A and B of BENCHMARK.md, re-exported from :mod:`scmaskgan.evaluation.protocols`
   (:func:`benchmark_genes`, :func:`hide_nonzero`, :func:`score_hidden`, :func:`cluster_scores`,
   :func:`thin`, :func:`score_thinning`);
 - :func:`ercc_scores`: imputed spike-in expression against the known concentration;
@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import InputError, check_param
-from .evaluation import benchmark_genes, cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
+from .._validation import InputError, check_param
+from .protocols import benchmark_genes, cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
 
 __all__ = [
     "TRANSFORMS",
@@ -441,7 +441,7 @@ def cluster(data: Any, resolution: float = 1.0, seed: int = 0, *, layer: str | N
     """
     import anndata as ad
 
-    from .labels import cluster_labels
+    from ..labels import cluster_labels
 
     check_param("resolution", resolution, float, low=0.0, low_inclusive=False)
     check_param("seed", seed, int, low=0)

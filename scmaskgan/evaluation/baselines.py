@@ -1,6 +1,6 @@
 """Baseline imputation methods behind one interface: counts in, counts out.
 
->>> from scmaskgan import baselines
+>>> from scmaskgan.evaluation import baselines
 >>> baselines.available()  # doctest: +SKIP
 ['alra', 'knn_average', 'knn_smoothing', 'magic', 'none', 'scmaskgan', 'scvi']
 >>> imputed = baselines.run("alra", counts, seed=0)  # doctest: +SKIP
@@ -482,7 +482,7 @@ def _scmaskgan(x: np.ndarray, *, labels: Any = None, seed: int = 0, **options: A
     import anndata as ad
     import pandas as pd
 
-    from . import pp
+    from .. import pp
 
     adata = ad.AnnData(x.astype(np.float32))
     key = None

@@ -2,7 +2,7 @@
 
 ``scmaskgan benchmark --datasets sc_celseq2,sc_dropseq --methods none,magic,scmaskgan --out DIR``
 runs each method on each dataset with protocol A (10% of the non-zero entries hidden) and
-protocol B (binomial thinning to 30% of the molecules) of :mod:`scmaskgan.evaluation`
+protocol B (binomial thinning to 30% of the molecules) of :mod:`scmaskgan.evaluation.protocols`
 (../shared/BENCHMARK.md), and writes into ``DIR``:
 
 * ``benchmark.csv``: one row per dataset x protocol x method with every metric
@@ -13,7 +13,7 @@ protocol B (binomial thinning to 30% of the molecules) of :mod:`scmaskgan.evalua
   versions used and the dataset settings;
 * ``versions.json``: Python, the packages and the machine.
 
-Cost. Every method run happens in its own child process (``python -m scmaskgan.benchmark``
+Cost. Every method run happens in its own child process (``python -m scmaskgan.evaluation.benchmark``
 reading the input from a ``.npy`` file and writing its output to another), so that memory
 is per method: ``peak_rss_mb`` is the child's peak resident set size, ``VmHWM`` of
 ``/proc/self/status`` read by the child just before it exits (the number ``/usr/bin/time -v``
@@ -29,7 +29,7 @@ the child's own ``ru_maxrss`` is used, which has the same fork caveat.)
 
 Methods. ``scmaskgan`` runs its default mode with the dataset's true labels, ``scmaskgan_auto``
 with automatic (Leiden) labels, ``scmaskgan_paper`` the paper's mode (trained GAN, generated
-candidates) with true labels; the other names are those of :mod:`scmaskgan.baselines`, whose docstrings
+candidates) with true labels; the other names are those of :mod:`scmaskgan.evaluation.baselines`, whose docstrings
 state their settings. Only scMASKGAN uses labels. ``--quick`` trains scMASKGAN for 2 epochs
 without tuning and with 64 candidates per label (scVI for 2 epochs): a smoke test of the
 pipeline whose rows are not results.
@@ -262,7 +262,7 @@ class Prepared:
 
     def protocol_a(self) -> tuple[np.ndarray, np.ndarray]:
         """Protocol A's input (10% of the non-zero counts set to 0, seed 0) and the hidden flat indices."""
-        from .evaluation import hide_nonzero
+        from .protocols import hide_nonzero
 
         if "A" not in self._inputs:
             self._inputs["A"] = hide_nonzero(self.truth, 0.1, seed=0)
@@ -270,7 +270,7 @@ class Prepared:
 
     def protocol_b(self) -> np.ndarray:
         """Protocol B's input: binomial thinning to 30% of the molecules (seed 0), float64."""
-        from .evaluation import thin
+        from .protocols import thin
 
         if "B" not in self._inputs:
             self._inputs["B"] = thin(self.truth, 0.3, seed=0).astype(np.float64)
@@ -280,7 +280,7 @@ class Prepared:
         """Scores of a method's output on ``protocol``'s input: "A" held-out entries and clustering
         (:func:`~scmaskgan.evaluation.score_hidden`, :func:`~scmaskgan.evaluation.cluster_scores`),
         "B" the thinning scores (:func:`~scmaskgan.evaluation.score_thinning`)."""
-        from .evaluation import cluster_scores, score_hidden, score_thinning
+        from .protocols import cluster_scores, score_hidden, score_thinning
 
         if protocol == "A":
             idx = self.protocol_a()[1]
@@ -303,7 +303,7 @@ class Prepared:
 def prepare(name: str, spec: DatasetSpec | None = None) -> Prepared:
     """Load a benchmark data set (:data:`DATASETS`) and apply steps 1-4 of protocol A (genes
     detected in >= 3 cells, top 2000 by variance)."""
-    from .evaluation import benchmark_genes
+    from .protocols import benchmark_genes
 
     if spec is None:
         if name not in DATASETS:
@@ -313,7 +313,7 @@ def prepare(name: str, spec: DatasetSpec | None = None) -> Prepared:
     if spec.loader is not None:
         adata = spec.loader()
     else:
-        from . import datasets
+        from .. import datasets
 
         adata = datasets.load(name, **spec.load_kwargs)
     if spec.labels_key not in adata.obs.columns:
@@ -366,7 +366,7 @@ def run_in_child(task: dict[str, Any], folder: Path, tag: str, threads: int | No
     Parameters
     ----------
     task
-        ``baseline`` (a :mod:`scmaskgan.baselines` name), ``input`` (a cells x genes ``.npy``
+        ``baseline`` (a :mod:`scmaskgan.evaluation.baselines` name), ``input`` (a cells x genes ``.npy``
         of counts), ``labels`` (a ``.npy`` of labels or None), ``seed``, ``options`` (keyword
         arguments of the method), ``result`` (where the child writes its timing JSON),
         ``output`` (where it saves the imputed matrix; None: not saved) and ``log_level``.
@@ -393,7 +393,7 @@ def run_in_child(task: dict[str, Any], folder: Path, tag: str, threads: int | No
     task_file = folder / f"{tag}.task.json"
     log_file = folder / f"{tag}.log"
     task_file.write_text(json.dumps(task))
-    cmd = [sys.executable, "-m", "scmaskgan.benchmark", str(task_file)]
+    cmd = [sys.executable, "-m", "scmaskgan.evaluation.benchmark", str(task_file)]
     with open(log_file, "wb") as log:
         start = time.perf_counter()
         try:
@@ -641,7 +641,7 @@ def _markdown(table: Any, prepared: dict[str, Prepared], info: dict[str, str], *
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        print("usage: python -m scmaskgan.benchmark TASK.json (internal: one method run of the benchmark; "
+        print("usage: python -m scmaskgan.evaluation.benchmark TASK.json (internal: one method run of the benchmark; "
               "use `scmaskgan benchmark` instead)", file=sys.stderr)
         sys.exit(2)
     sys.exit(_child_main(sys.argv[1]))

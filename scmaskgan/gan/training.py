@@ -31,52 +31,18 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from ._progress import Progress
+from .._progress import Progress
+from ..scaling import CellData
 from .layout import ImageLayout
-from .scaling import Scaler
 
 logger = logging.getLogger("scmaskgan")
 
-__all__ = ["CellData", "TrainingConfig", "train_gan", "convergence_measure"]
-
-
-@dataclass
-class CellData:
-    """Counts, labels and the maps the networks need, sliced into [0, 1] batches on demand."""
-
-    X: np.ndarray | sp.csr_matrix  # cells x genes, float32 counts (or normalised values)
-    lib: np.ndarray  # library size per cell
-    codes: np.ndarray  # label code per cell
-    n_labels: int
-    scaler: Scaler
-    layout: ImageLayout
-
-    @property
-    def n_cells(self) -> int:
-        return self.X.shape[0]
-
-    def values(self, rows: np.ndarray) -> np.ndarray:
-        """Scaled values (len(rows) x genes, float32) of the given cells."""
-        block = self.X[rows]
-        return self.scaler.transform(block if sp.issparse(block) else np.asarray(block), self.lib[rows])
-
-    def batches(self, batch_size: int, rng: np.random.Generator, min_size: int = 2) -> Iterator[np.ndarray]:
-        """Shuffled row indices in batches; a last batch of fewer than ``min_size`` cells joins the one
-        before (batch norm needs two cells per batch, on every rank)."""
-        order = rng.permutation(self.n_cells)
-        starts = list(range(0, self.n_cells, batch_size))
-        if len(starts) > 1 and self.n_cells - starts[-1] < min_size:
-            starts.pop()
-        for i, s in enumerate(starts):
-            end = starts[i + 1] if i + 1 < len(starts) else self.n_cells
-            yield order[s:end]
+__all__ = ["TrainingConfig", "train_gan", "convergence_measure"]
 
 
 @dataclass
@@ -109,7 +75,7 @@ def convergence_measure(real: torch.Tensor, fake: torch.Tensor, codes: torch.Ten
     return total / max(weight, 1)
 
 
-def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: CellData,
+def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: CellData, layout: ImageLayout,
               config: TrainingConfig, *, device: torch.device, seed: int = 0) -> list[dict]:
     """Train G and D adversarially; return the per-epoch history (list of dicts).
 
@@ -136,7 +102,6 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
         # across ranks by hand before each step, from weights made equal on every rank here.
         for t in discriminator.state_dict().values():
             torch.distributed.broadcast(t, src=0)
-    layout = data.layout
     pad = layout.padding_mask(device)
     n_gene_pixels = float(layout.n_genes)
     eye = torch.eye(data.n_labels, device=device)

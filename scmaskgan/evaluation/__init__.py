@@ -1,0 +1,19 @@
+"""Evaluation of an imputation: the held-out protocols, metrics, baselines and the benchmark runner.
+
+* :mod:`~scmaskgan.evaluation.protocols`: protocols A (hidden non-zero entries) and B (thinning)
+  of ../shared/BENCHMARK.md, and :func:`prepare`, which gives a benchmark data set's inputs for both;
+* :mod:`~scmaskgan.evaluation.metrics`: the paper's metrics and metrics with a known truth;
+* :mod:`~scmaskgan.evaluation.baselines`: other imputation methods behind one call;
+* :mod:`~scmaskgan.evaluation.benchmark`: methods x data sets, each method run in its own process.
+
+The protocol functions and :func:`prepare` are importable from here:
+``from scmaskgan.evaluation import prepare, score_hidden``.
+"""
+
+from __future__ import annotations
+
+from .benchmark import DATASETS, DatasetSpec, Prepared, prepare
+from .protocols import benchmark_genes, cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
+
+__all__ = ["DATASETS", "DatasetSpec", "Prepared", "prepare", "benchmark_genes", "cluster_scores", "hide_nonzero",
+           "score_hidden", "score_thinning", "thin"]
