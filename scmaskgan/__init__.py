@@ -17,13 +17,23 @@ __version__ = "0.1.0"
 
 __all__ = ["SCMaskGAN", "pp", "datasets", "InputError", "set_verbosity", "__version__"]
 
+
+class _DefaultHandler(logging.StreamHandler):
+    """Shows scmaskgan's progress and warnings (stderr) while the application has not configured
+    logging; once the root logger has a handler (``logging.basicConfig``, pytest's ``caplog``, a
+    server's set-up) it stays silent and the records reach that handler by propagation, once."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not logging.getLogger().handlers:
+            super().emit(record)
+
+
 _logger = logging.getLogger("scmaskgan")
-if not _logger.handlers:
-    _handler = logging.StreamHandler()
+if not any(isinstance(h, _DefaultHandler) for h in _logger.handlers):
+    _handler = _DefaultHandler()
     _handler.setFormatter(logging.Formatter("%(asctime)s scmaskgan %(levelname)s: %(message)s", "%H:%M:%S"))
     _logger.addHandler(_handler)
     _logger.setLevel(logging.INFO)
-    _logger.propagate = False
 
 _LAZY = {"SCMaskGAN": ("scmaskgan.model", "SCMaskGAN"), "InputError": ("scmaskgan._validation", "InputError")}
 _SUBMODULES = {"pp", "datasets", "io", "cli", "evaluation", "gan", "fill", "simulate", "model", "scaling", "labels",
