@@ -3,7 +3,9 @@
 Small functions that the notebooks in ``notebooks/`` (gene correlation, GO enrichment, highly
 variable genes, marker genes, batch integration, trajectory, simulation) all need: dense
 matrices, log-normalisation, stratified subsampling of cells, the benchmark's gene selection,
-running the baselines and strict JSON for the ``metrics.json`` files.
+running the baselines and strict JSON for the ``metrics.json`` files. The notebooks' plumbing
+(:func:`setup_notebook`, :func:`notebook_settings`, :func:`impute_and_report`,
+:func:`save_metrics`, ...) lives in :mod:`scmaskgan.notebook` and is importable from here too.
 
 Only numpy is imported with the module; pandas, anndata and the baselines load when a function
 that needs them is called.
@@ -19,100 +21,16 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 import numpy as np
 
 from scmaskgan._validation import InputError, check_param
+from scmaskgan.notebook import (PRESETS, SMOKE_IMPUTE_KWARGS, Imputation, NotebookSettings, impute_and_report,
+                                limit_threads, notebook_settings, preset_name, run_metrics, save_metrics,
+                                setup_notebook)
 
 if TYPE_CHECKING:  # pragma: no cover
     import anndata
 
-__all__ = ["setup_notebook", "limit_threads", "preset_name", "dense", "lognorm", "subsample_cells", "choose_genes", "run_baselines", "jsonable"]
-
-
-#: Messages of the libraries that are notes, not results: kept off the book's pages.
-_QUIET_WARNINGS = (
-    "Input matrix contains unexpressed genes",  # MAGIC, for genes that are zero in every cell
-    "Cannot perform PCA",  # MAGIC (graphtools) on small data
-    "Graph is not fully connected",  # UMAP falls back to a random start when a kNN graph has islands
-    "Spectral initialisation failed",
-)
-
-
-def setup_notebook(output_dir: Optional[str] = None, *, verbosity: str = "INFO", threads: Optional[int] = None,
-                   dpi: int = 100) -> Optional["Path"]:
-    """Set up a notebook of the book in one call; return its output folder (created) when one is given.
-
-    * scmaskgan's progress lines go to the notebook's standard output (not stderr, which papermill
-      and Jupyter show as errors), at ``verbosity``;
-    * library notes that are not results (tqdm's missing ipywidgets, scanpy/anndata deprecations,
-      MAGIC's and UMAP's fallbacks) are not shown;
-    * scanpy prints errors only, figures are drawn at ``dpi``;
-    * ``threads`` limits BLAS/OpenMP (and torch, once imported) thread pools: on a shared machine
-      spinning threads cost more than they give.
-
-    Parameters
-    ----------
-    output_dir
-        Folder for the notebook's metrics and figures; created when missing.
-    verbosity
-        Level of the ``"scmaskgan"`` logger (``"WARNING"`` shows no progress lines).
-    threads
-        Thread limit; ``None`` leaves the libraries' defaults.
-    dpi
-        Resolution of matplotlib figures.
-
-    Returns
-    -------
-    pathlib.Path or None
-        ``Path(output_dir)``, created, or ``None``.
-    """
-    import logging
-    import sys
-    import warnings
-    from pathlib import Path
-
-    import matplotlib.pyplot as plt
-    from tqdm import TqdmWarning
-
-    from scmaskgan import set_verbosity
-
-    if threads is not None:
-        check_param("threads", threads, int, low=1)
-        limit_threads(threads)
-    warnings.filterwarnings("ignore", category=TqdmWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    for message in _QUIET_WARNINGS:
-        warnings.filterwarnings("ignore", message=message)
-    for handler in logging.getLogger("scmaskgan").handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sys.stdout)
-    set_verbosity(verbosity)
-    try:
-        import scanpy as sc
-
-        sc.settings.verbosity = 1
-    except ImportError:  # pragma: no cover - scanpy is a dependency
-        pass
-    plt.rcParams["figure.dpi"] = dpi
-    if output_dir is None:
-        return None
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def limit_threads(threads: int) -> None:
-    """Limit BLAS/OpenMP thread pools, and torch's when torch is loaded, to ``threads``."""
-    import sys
-
-    from threadpoolctl import threadpool_limits
-
-    check_param("threads", threads, int, low=1)
-    threadpool_limits(limits=threads)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
-
-
-def preset_name(quick: bool, smoke: bool) -> str:
-    """The size preset of a notebook from its ``quick`` and ``smoke`` parameters: "smoke", "quick" or "full"."""
-    return "smoke" if smoke else ("quick" if quick else "full")
+__all__ = ["setup_notebook", "limit_threads", "preset_name", "PRESETS", "SMOKE_IMPUTE_KWARGS", "NotebookSettings",
+           "notebook_settings", "Imputation", "impute_and_report", "run_metrics", "save_metrics", "dense", "lognorm",
+           "subsample_cells", "choose_genes", "run_baselines", "jsonable"]
 
 
 def _issparse(m: Any) -> bool:

@@ -154,3 +154,117 @@ def test_jsonable_strict_json():
     }
     assert type(out["i"]) is int and type(out["1"]) is float
     assert A.jsonable("text") == "text" and A.jsonable(None) is None
+
+
+# --- the notebooks' plumbing (scmaskgan.notebook, importable from scmaskgan.analysis) ---------------
+
+
+def test_notebook_settings_presets():
+    s = A.notebook_settings(quick=True, smoke=True, mode="paper")  # smoke wins over quick
+    assert (s.preset, s.epochs, s.n_genes, s.max_cells) == ("smoke", 2, 200, 150)
+    assert s.impute_kwargs == {"n_trials": 5, "n_candidates": 128}
+    s.impute_kwargs["n_trials"] = 99  # a copy: the module's defaults stay
+    assert A.SMOKE_IMPUTE_KWARGS["n_trials"] == 5
+    q = A.notebook_settings(quick=True, smoke=False)
+    assert (q.preset, q.mode, q.epochs, q.n_genes, q.max_cells, q.impute_kwargs) == ("quick", "default", 8, 1000,
+                                                                                         None, {})
+    f = A.notebook_settings(quick=False, smoke=False)
+    assert (f.preset, f.epochs, f.n_genes, f.max_cells) == ("full", None, 2000, None)
+
+
+def test_notebook_settings_overrides_and_defaults():
+    s = A.notebook_settings(True, False, max_epochs=3, n_genes=50, max_cells=10)
+    assert (s.epochs, s.n_genes, s.max_cells) == (3, 50, 10)
+    per_notebook = {"quick": {"n_genes": 2000}, "full": {"n_genes": 3000, "max_cells": 900}}
+    assert A.notebook_settings(True, False, defaults=per_notebook).n_genes == 2000
+    full = A.notebook_settings(False, False, defaults=per_notebook)
+    assert (full.n_genes, full.max_cells) == (3000, 900)
+    assert A.notebook_settings(False, True, defaults=per_notebook).n_genes == 200  # smoke not changed
+    assert A.notebook_settings(False, False, n_genes=7, defaults=per_notebook).n_genes == 7  # the parameter wins
+    with pytest.raises(InputError, match="unknown preset"):
+        A.notebook_settings(True, False, defaults={"fast": {"n_genes": 1}})
+    with pytest.raises(InputError, match="unknown size"):
+        A.notebook_settings(True, False, defaults={"quick": {"genes": 1}})
+    with pytest.raises(InputError):
+        A.notebook_settings("yes", False)
+    with pytest.raises(InputError):
+        A.notebook_settings(True, False, max_epochs=0)
+
+
+def test_notebook_settings_describe():
+    import scmaskgan
+
+    s = A.notebook_settings(quick=True, smoke=False, mode="default")
+    assert s.epochs_note == "no GAN training"
+    line = s.describe(dataset="darmanis_brain", labels_key="cell_type", seed=0, output_dir="out",
+                      genes_note=" + the cell-cycle genes")
+    assert line == (f"scmaskgan {scmaskgan.__version__}; data set 'darmanis_brain', labels 'cell_type'; preset quick, "
+                    "mode 'default': no GAN training, seed=0, 1000 most variable genes + the cell-cycle genes, "
+                    "all cells; outputs in out/")
+    smoke = A.notebook_settings(quick=True, smoke=True, mode="paper")
+    assert smoke.epochs_note == "max_epochs=2"
+    assert smoke.describe(dataset="x.h5ad", labels_key=None, seed=3, output_dir="o").endswith(
+        "labels None; preset smoke, mode 'paper': max_epochs=2, seed=3, 200 most variable genes, "
+        "at most 150 cells; outputs in o/")
+    assert A.notebook_settings(False, False, mode="paper").epochs_note == "max_epochs=model default"
+
+
+def _labelled_counts() -> ad.AnnData:
+    rng = np.random.default_rng(7)
+    labels = np.repeat(["a", "b"], 15)
+    base = np.where(labels[:, None] == "a", 4.0, 1.0) * rng.gamma(1.0, 1.0, size=(1, 12))
+    counts = rng.poisson(base).astype(np.float32)
+    counts[0, :] = np.arange(12)  # one cell with a known zero (gene 0)
+    return ad.AnnData(sp.csr_matrix(counts), obs=pd.DataFrame({"label": labels}, index=[f"c{i}" for i in range(30)]),
+                      var=pd.DataFrame(index=[f"g{j}" for j in range(12)]))
+
+
+def test_impute_and_report(capsys):
+    adata = _labelled_counts()
+    before = adata.X.toarray().copy()
+    lib = before.sum(1).astype(np.float64) * 2  # as if the genes were half of the library
+    res = A.impute_and_report(adata, [0, 2, 3, 5], labels_key="label", mode="default", seed=0, lib=lib)
+    np.testing.assert_array_equal(adata.X.toarray(), before)  # the input is not changed
+    assert "scmaskgan" not in adata.layers
+    assert res.adata.n_vars == 4 and list(res.gene_names) == ["g0", "g2", "g3", "g5"]
+    np.testing.assert_array_equal(res.X, before[:, [0, 2, 3, 5]])
+    assert res.X.dtype == res.imputed.dtype == np.float64
+    np.testing.assert_allclose(res.imputed[res.observed], res.X[res.observed], rtol=1e-5)
+    np.testing.assert_allclose(res.log_orig, np.log1p(res.X / lib[:, None] * 1e4))
+    np.testing.assert_allclose(res.log_imp, np.log1p(res.imputed / lib[:, None] * 1e4))
+    assert res.run["trained"] is False and res.epochs_trained == 0 and res.wall_s > 0
+    out = capsys.readouterr().out.splitlines()
+    zeros = np.mean(res.X == 0)
+    filled = np.mean(res.imputed[res.X == 0] > 0)
+    assert any(line.startswith("imputation of 30 cells x 4 genes (mode 'default') took ")
+               and line.endswith("s; no GAN training (zeros filled from similar real cells)") for line in out)
+    assert "observed values unchanged: True" in out
+    assert f"zeros in the input: {zeros:.1%}; of them filled: {filled:.1%}" in out
+    # all genes, and each matrix's own library sizes
+    whole = A.impute_and_report(adata, labels_key="label", seed=0)
+    assert whole.adata.shape == adata.shape
+    np.testing.assert_allclose(whole.log_orig, A.lognorm(before))
+
+
+def test_run_metrics_and_save_metrics(tmp_path, capsys):
+    import scmaskgan
+
+    res = A.impute_and_report(_labelled_counts(), [1, 4], labels_key="label", seed=0)
+    settings = A.notebook_settings(True, True)
+    m = A.run_metrics(settings, res, seed=5)
+    assert m == {"preset": "smoke", "mode": "default", "max_epochs": 2, "gan_trained": False, "epochs_trained": 0,
+                 "seed": 5, "n_cells": 30, "n_genes_imputed": 2, "impute_wall_s": res.wall_s,
+                 "scmaskgan_version": scmaskgan.__version__, "params": res.run.get("params", {})}
+    data = A.save_metrics({**m, "score": float("nan"), "arr": np.array([1, 2])}, tmp_path)
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert written == data and written["score"] is None and written["arr"] == [1, 2]
+    assert f"wrote {tmp_path / 'metrics.json'}" in capsys.readouterr().out
+    A.save_metrics({"a": 1}, tmp_path, name="other.json")
+    assert json.loads((tmp_path / "other.json").read_text()) == {"a": 1}
+
+
+def test_notebook_plumbing_is_the_same_from_both_modules():
+    from scmaskgan import notebook
+
+    for name in notebook.__all__:
+        assert getattr(A, name) is getattr(notebook, name)

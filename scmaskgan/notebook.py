@@ -1,0 +1,371 @@
+"""Plumbing of the book's analysis notebooks: setup, size presets, the imputation step, metrics files.
+
+A notebook starts with :func:`setup_notebook`, takes its sizes from :func:`notebook_settings`
+(one preset name, ``"smoke"``, ``"quick"`` or ``"full"``, for every notebook), imputes with
+:func:`impute_and_report` and writes its ``metrics.json`` with :func:`run_metrics` and
+:func:`save_metrics`. Everything here is importable from :mod:`scmaskgan.analysis` as well.
+
+Only numpy is imported with the module.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+
+import numpy as np
+
+from scmaskgan._validation import InputError, check_param
+
+if TYPE_CHECKING:  # pragma: no cover
+    import anndata
+
+__all__ = ["setup_notebook", "limit_threads", "preset_name", "PRESETS", "SMOKE_IMPUTE_KWARGS", "NotebookSettings",
+           "notebook_settings", "Imputation", "impute_and_report", "run_metrics", "save_metrics"]
+
+
+#: Messages of the libraries that are notes, not results: kept off the book's pages.
+_QUIET_WARNINGS = (
+    "Input matrix contains unexpressed genes",  # MAGIC, for genes that are zero in every cell
+    "Cannot perform PCA",  # MAGIC (graphtools) on small data
+    "Graph is not fully connected",  # UMAP falls back to a random start when a kNN graph has islands
+    "Spectral initialisation failed",
+)
+
+
+def setup_notebook(output_dir: Optional[str] = None, *, verbosity: str = "INFO", threads: Optional[int] = None,
+                   dpi: int = 100) -> Optional["Path"]:
+    """Set up a notebook of the book in one call; return its output folder (created) when one is given.
+
+    * scmaskgan's progress lines go to the notebook's standard output (not stderr, which papermill
+      and Jupyter show as errors), at ``verbosity``;
+    * library notes that are not results (tqdm's missing ipywidgets, scanpy/anndata deprecations,
+      MAGIC's and UMAP's fallbacks) are not shown;
+    * scanpy prints errors only, figures are drawn at ``dpi``;
+    * ``threads`` limits BLAS/OpenMP (and torch, once imported) thread pools: on a shared machine
+      spinning threads cost more than they give.
+
+    Parameters
+    ----------
+    output_dir
+        Folder for the notebook's metrics and figures; created when missing.
+    verbosity
+        Level of the ``"scmaskgan"`` logger (``"WARNING"`` shows no progress lines).
+    threads
+        Thread limit; ``None`` leaves the libraries' defaults.
+    dpi
+        Resolution of matplotlib figures.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``Path(output_dir)``, created, or ``None``.
+    """
+    import logging
+    import sys
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from tqdm import TqdmWarning
+
+    from scmaskgan import set_verbosity
+
+    if threads is not None:
+        check_param("threads", threads, int, low=1)
+        limit_threads(threads)
+    warnings.filterwarnings("ignore", category=TqdmWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    for message in _QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
+    for handler in logging.getLogger("scmaskgan").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stdout)
+    set_verbosity(verbosity)
+    try:
+        import scanpy as sc
+
+        sc.settings.verbosity = 1
+    except ImportError:  # pragma: no cover - scanpy is a dependency
+        pass
+    plt.rcParams["figure.dpi"] = dpi
+    if output_dir is None:
+        return None
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def limit_threads(threads: int) -> None:
+    """Limit BLAS/OpenMP thread pools, and torch's when torch is loaded, to ``threads``."""
+    import sys
+
+    from threadpoolctl import threadpool_limits
+
+    check_param("threads", threads, int, low=1)
+    threadpool_limits(limits=threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def preset_name(quick: bool, smoke: bool) -> str:
+    """The size preset of a notebook from its ``quick`` and ``smoke`` parameters: "smoke", "quick" or "full"."""
+    return "smoke" if smoke else ("quick" if quick else "full")
+
+
+#: Sizes of the presets of the analysis notebooks: GAN epochs (mode "paper" only; ``None``: the model's
+#: default), most variable genes imputed, cells kept (``None``: all). A notebook may change them.
+PRESETS: dict = {
+    "smoke": {"epochs": 2, "n_genes": 200, "max_cells": 150},  # CI: checks that every cell runs, not a result
+    "quick": {"epochs": 8, "n_genes": 1000, "max_cells": None},  # the book's default build: minutes on a laptop CPU
+    "full": {"epochs": None, "n_genes": 2000, "max_cells": None},
+}
+#: Further parameters of :func:`scmaskgan.pp.impute` in the smoke preset (mode "paper": a small Optuna search).
+SMOKE_IMPUTE_KWARGS: dict = {"n_trials": 5, "n_candidates": 128}
+
+
+@dataclass(frozen=True)
+class NotebookSettings:
+    """What a notebook's size preset and parameters decide; made by :func:`notebook_settings`.
+
+    Attributes
+    ----------
+    preset
+        ``"smoke"``, ``"quick"`` or ``"full"``.
+    mode
+        The imputation mode of :func:`scmaskgan.pp.impute` (``"default"`` or ``"paper"``).
+    epochs
+        ``max_epochs`` for :func:`scmaskgan.pp.impute` (``None``: the model's default).
+    n_genes
+        Most variable genes imputed.
+    max_cells
+        Cells kept (stratified by label); ``None``: all.
+    impute_kwargs
+        Further parameters of :func:`scmaskgan.pp.impute`.
+    """
+
+    preset: str
+    mode: str
+    epochs: Optional[int]
+    n_genes: int
+    max_cells: Optional[int]
+    impute_kwargs: dict = field(default_factory=dict)
+
+    @property
+    def epochs_note(self) -> str:
+        """``"max_epochs=8"`` (``"max_epochs=model default"``) in mode "paper", else ``"no GAN training"``."""
+        if self.mode != "paper":
+            return "no GAN training"
+        return f"max_epochs={self.epochs if self.epochs is not None else 'model default'}"
+
+    def describe(self, *, dataset: str, labels_key: Optional[str], seed: int, output_dir: Any,
+                 genes_note: str = "") -> str:
+        """The line a notebook prints under its parameters: version, data, preset, mode and sizes.
+
+        Parameters
+        ----------
+        dataset, labels_key, seed
+            The notebook's parameters of these names.
+        output_dir
+            Folder of the outputs.
+        genes_note
+            Added after "N most variable genes", e.g. ``" + the marker and control genes"``.
+
+        Returns
+        -------
+        str
+            One line, e.g. ``"scmaskgan 0.3.0; data set 'darmanis_brain', labels 'cell_type'; preset
+            quick, mode 'default': no GAN training, seed=0, 1000 most variable genes, all cells;
+            outputs in out/"``.
+        """
+        from scmaskgan import __version__
+
+        cells = "all cells" if self.max_cells is None else f"at most {self.max_cells} cells"
+        return (f"scmaskgan {__version__}; data set {dataset!r}, labels {labels_key!r}; preset {self.preset}, "
+                f"mode {self.mode!r}: {self.epochs_note}, seed={seed}, {self.n_genes} most variable genes"
+                f"{genes_note}, {cells}; outputs in {output_dir}/")
+
+
+def notebook_settings(quick: bool, smoke: bool, *, mode: str = "default", max_epochs: Optional[int] = None,
+                      n_genes: Optional[int] = None, max_cells: Optional[int] = None,
+                      defaults: Optional[Mapping[str, Mapping[str, Any]]] = None) -> NotebookSettings:
+    """The settings of an analysis notebook from its ``quick``/``smoke`` parameters and overrides.
+
+    The preset (:func:`preset_name`) gives the epochs, genes and cells of :data:`PRESETS`, changed
+    by ``defaults``; a parameter that is not ``None`` wins over the preset. The smoke preset adds
+    :data:`SMOKE_IMPUTE_KWARGS`.
+
+    Parameters
+    ----------
+    quick, smoke
+        The notebook's preset parameters (``smoke`` wins).
+    mode
+        Imputation mode, passed on to the settings.
+    max_epochs, n_genes, max_cells
+        The notebook's own values; ``None``: the preset's.
+    defaults
+        ``{preset: {"epochs"|"n_genes"|"max_cells": value}}``: this notebook's preset sizes where they
+        differ from :data:`PRESETS`, e.g. ``{"quick": {"n_genes": 2000}}``.
+
+    Returns
+    -------
+    NotebookSettings
+
+    Raises
+    ------
+    InputError
+        For ``quick``/``smoke`` that are not booleans, a ``mode`` that is not a string, sizes that are
+        not positive integers, or ``defaults`` naming an unknown preset or size.
+    """
+    check_param("quick", quick, bool)
+    check_param("smoke", smoke, bool)
+    check_param("mode", mode, str)
+    check_param("max_epochs", max_epochs, int, low=1, allow_none=True)
+    check_param("n_genes", n_genes, int, low=1, allow_none=True)
+    check_param("max_cells", max_cells, int, low=1, allow_none=True)
+    preset = preset_name(quick, smoke)
+    sizes = dict(PRESETS[preset])
+    for name, changes in (defaults or {}).items():
+        if name not in PRESETS:
+            raise InputError(f"defaults: unknown preset {name!r}; presets: {list(PRESETS)}.")
+        unknown = set(changes) - set(sizes)
+        if unknown:
+            raise InputError(f"defaults[{name!r}]: unknown size(s) {sorted(unknown)}; sizes: {list(sizes)}.")
+        if name == preset:
+            sizes.update(changes)
+    given = {"epochs": max_epochs, "n_genes": n_genes, "max_cells": max_cells}
+    sizes.update({k: v for k, v in given.items() if v is not None})
+    return NotebookSettings(preset=preset, mode=mode, epochs=sizes["epochs"], n_genes=sizes["n_genes"],
+                            max_cells=sizes["max_cells"],
+                            impute_kwargs=dict(SMOKE_IMPUTE_KWARGS) if preset == "smoke" else {})
+
+
+@dataclass
+class Imputation:
+    """The result of :func:`impute_and_report`.
+
+    Attributes
+    ----------
+    adata
+        The cells x genes imputed (a copy); imputed counts in ``layers["scmaskgan"]``, the run in
+        ``uns["scmaskgan"]``.
+    X, imputed
+        Observed and imputed counts, dense float64.
+    log_orig, log_imp
+        :func:`lognorm` of both, with the library sizes given (or the matrices' own).
+    wall_s
+        Seconds the imputation took.
+    """
+
+    adata: "anndata.AnnData"
+    X: np.ndarray
+    imputed: np.ndarray
+    log_orig: np.ndarray
+    log_imp: np.ndarray
+    wall_s: float
+
+    @property
+    def observed(self) -> np.ndarray:
+        """Boolean mask of the non-zero observed entries."""
+        return self.X > 0
+
+    @property
+    def run(self) -> dict:
+        """``adata.uns["scmaskgan"]``: parameters, whether a GAN was trained, its history."""
+        return self.adata.uns["scmaskgan"]
+
+    @property
+    def gene_names(self) -> "Any":
+        """The genes imputed, a ``pandas.Index``."""
+        import pandas as pd
+
+        return pd.Index(self.adata.var_names)
+
+    @property
+    def epochs_trained(self) -> int:
+        """GAN epochs trained (0 without training)."""
+        return len(self.run.get("history", {}).get("epoch", []))
+
+
+def impute_and_report(adata: "anndata.AnnData", genes: Optional[Sequence[int]] = None, *,
+                      labels_key: Optional[str], mode: str = "default", max_epochs: Optional[int] = None,
+                      seed: int = 0, lib: Optional[Any] = None, **kwargs: Any) -> Imputation:
+    """Impute the chosen genes of the cells with :func:`scmaskgan.pp.impute`, print what happened.
+
+    Prints the time taken and whether a GAN was trained, whether the observed values came back
+    unchanged, and the share of zeros and of filled zeros.
+
+    Parameters
+    ----------
+    adata
+        The cells, raw counts in ``adata.X``; not changed.
+    genes
+        Column indices of the genes to impute (e.g. from :func:`choose_genes`); ``None``: all.
+    labels_key, mode, max_epochs, seed, **kwargs
+        Passed to :func:`scmaskgan.pp.impute`.
+    lib
+        Library size of every cell for :func:`lognorm` (the original ones, over all genes);
+        ``None``: the matrices' own row sums.
+
+    Returns
+    -------
+    Imputation
+        The imputed copy, dense matrices, their log values and the wall time.
+    """
+    import scipy.sparse as sp
+
+    from scmaskgan import pp
+    from scmaskgan.analysis import dense, lognorm
+
+    adata_in = adata.copy() if genes is None else adata[:, np.asarray(genes)].copy()
+    adata_in.X = sp.csr_matrix(dense(adata_in.X).astype(np.float32))
+    t0 = time.perf_counter()
+    pp.impute(adata_in, labels_key=labels_key, mode=mode, max_epochs=max_epochs, seed=seed, **kwargs)
+    wall_s = time.perf_counter() - t0
+    X = dense(adata_in.X, dtype=np.float64)
+    imputed = dense(adata_in.layers["scmaskgan"], dtype=np.float64)
+    result = Imputation(adata_in, X, imputed, lognorm(X, lib), lognorm(imputed, lib), wall_s)
+    print(f"imputation of {adata_in.n_obs} cells x {adata_in.n_vars} genes (mode {mode!r}) took {wall_s:.1f} s; "
+          + (f"{result.epochs_trained} GAN epochs trained" if result.run["trained"]
+             else "no GAN training (zeros filled from similar real cells)"))
+    observed = result.observed
+    print("observed values unchanged:", bool(np.allclose(imputed[observed], X[observed], rtol=1e-4, atol=1e-4)))
+    print(f"zeros in the input: {np.mean(~observed):.1%}; of them filled: {np.mean(imputed[~observed] > 0):.1%}")
+    return result
+
+
+def run_metrics(settings: NotebookSettings, imputation: Imputation, *, seed: int) -> dict:
+    """The entries every analysis notebook's ``metrics.json`` has about the run.
+
+    Returns
+    -------
+    dict
+        ``preset``, ``mode``, ``max_epochs``, ``gan_trained``, ``epochs_trained``, ``seed``,
+        ``n_cells``, ``n_genes_imputed``, ``impute_wall_s``, ``scmaskgan_version`` and ``params``.
+    """
+    from scmaskgan import __version__
+
+    run = imputation.run
+    return {"preset": settings.preset, "mode": settings.mode, "max_epochs": settings.epochs,
+            "gan_trained": bool(run["trained"]), "epochs_trained": imputation.epochs_trained, "seed": seed,
+            "n_cells": int(imputation.adata.n_obs), "n_genes_imputed": int(imputation.adata.n_vars),
+            "impute_wall_s": imputation.wall_s, "scmaskgan_version": __version__, "params": run.get("params", {})}
+
+
+def save_metrics(metrics: Mapping[str, Any], output_dir: Any, name: str = "metrics.json") -> dict:
+    """Write ``metrics`` as strict JSON (:func:`jsonable`) to ``output_dir/name``; print and return it.
+
+    Returns
+    -------
+    dict
+        The JSON data written.
+    """
+    from scmaskgan.analysis import jsonable
+
+    data = jsonable(dict(metrics))
+    path = Path(output_dir) / name
+    path.write_text(json.dumps(data, indent=2, allow_nan=False))
+    print(f"wrote {path} and the figures in {Path(output_dir)}/")
+    return data
