@@ -23,11 +23,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._progress import Progress
-from ._validation import InputError, check_counts, check_dense_output, check_labels, check_param
+from ._validation import InputError, check_dense_output, check_param
+from .cells import read_cells
 from .fill.imputer import NeighbourFill
 from .gan.layout import ImageLayout
-from .labels import cluster_labels
-from .scaling import CellData, Scaler, library_sizes
+from .scaling import Scaler
 
 logger = logging.getLogger("scmaskgan")
 
@@ -48,6 +48,44 @@ MODES: dict[str, dict[str, Any]] = {
 #: Settings of the GAN component (:class:`scmaskgan.gan.conditional.ConditionalGAN`).
 _GAN_SETTINGS = ("latent_dim", "base_channels", "head_channels", "gene_channels", "attention", "residual",
                  "conditional", "seed")
+
+
+#: How each parameter of :class:`SCMaskGAN` is checked at construction: (type, bounds and choices).
+_CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "labels_key": (str, {"allow_none": True}),
+    "layer": (str, {"allow_none": True}),
+    "normalized": (bool, {}),
+    "latent_dim": (int, {"low": 1, "high": 4096}),
+    "base_channels": (int, {"low": 4, "high": 1024}),
+    "head_channels": (int, {"low": 1, "high": 256}),
+    "gene_channels": (int, {"low": 1, "high": 256}),
+    "batch_size": (int, {"low": 2, "allow_none": True}),
+    "lr": (float, {"low": 0, "high": 1, "low_inclusive": False}),
+    "max_epochs": (int, {"low": 1, "allow_none": True}),
+    "patience": (int, {"low": 1}),
+    "n_candidates": (int, {"low": 2}),
+    "k": (int, {"low": 1, "allow_none": True}),
+    "k_sigma": (float, {"allow_none": True}),
+    "tau": (float, {"low": 0, "high": 1, "allow_none": True}),
+    "mode": (str, {"choices": tuple(MODES)}),
+    "pool": (str, {"choices": ("generated", "real", "both"), "allow_none": True}),
+    "metric": (str, {"choices": ("observed", "pca"), "allow_none": True}),
+    "fill": (str, {"choices": ("mean", "poisson"), "allow_none": True}),
+    "alpha": (float, {"low": 0, "high": 1, "allow_none": True}),
+    "max_real": (int, {"low": 1}),
+    "tune": (bool, {"allow_none": True}),
+    "n_trials": (int, {"low": 1}),
+    "tune_candidates": (bool, {}),
+    "attention": (bool, {}),
+    "residual": (bool, {}),
+    "conditional": (bool, {}),
+    "mixed_precision": (bool, {}),
+    "leiden_resolution": (float, {"low": 0, "low_inclusive": False}),
+    "chunk_size": (int, {"low": 1}),
+    "seed": (int, {"low": 0}),
+    "device": (str, {"choices": ("auto", "cpu", "cuda")}),
+    "progress": (bool, {}),
+}
 
 
 class SCMaskGAN:
@@ -147,41 +185,8 @@ class SCMaskGAN:
                  conditional: bool = True, mixed_precision: bool = False,
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True):
-        self.params = dict(
-            labels_key=check_param("labels_key", labels_key, str, allow_none=True),
-            layer=check_param("layer", layer, str, allow_none=True),
-            normalized=check_param("normalized", normalized, bool),
-            latent_dim=check_param("latent_dim", latent_dim, int, low=1, high=4096),
-            base_channels=check_param("base_channels", base_channels, int, low=4, high=1024),
-            head_channels=check_param("head_channels", head_channels, int, low=1, high=256),
-            gene_channels=check_param("gene_channels", gene_channels, int, low=1, high=256),
-            batch_size=check_param("batch_size", batch_size, int, low=2, allow_none=True),
-            lr=check_param("lr", lr, float, low=0, high=1, low_inclusive=False),
-            max_epochs=check_param("max_epochs", max_epochs, int, low=1, allow_none=True),
-            patience=check_param("patience", patience, int, low=1),
-            n_candidates=check_param("n_candidates", n_candidates, int, low=2),
-            k=check_param("k", k, int, low=1, allow_none=True),
-            k_sigma=check_param("k_sigma", k_sigma, float, allow_none=True),
-            tau=check_param("tau", tau, float, low=0, high=1, allow_none=True),
-            mode=check_param("mode", mode, str, choices=tuple(MODES)),
-            pool=check_param("pool", pool, str, choices=("generated", "real", "both"), allow_none=True),
-            metric=check_param("metric", metric, str, choices=("observed", "pca"), allow_none=True),
-            fill=check_param("fill", fill, str, choices=("mean", "poisson"), allow_none=True),
-            alpha=check_param("alpha", alpha, float, low=0, high=1, allow_none=True),
-            max_real=check_param("max_real", max_real, int, low=1),
-            tune=check_param("tune", tune, bool, allow_none=True),
-            n_trials=check_param("n_trials", n_trials, int, low=1),
-            tune_candidates=check_param("tune_candidates", tune_candidates, bool),
-            attention=check_param("attention", attention, bool),
-            residual=check_param("residual", residual, bool),
-            conditional=check_param("conditional", conditional, bool),
-            mixed_precision=check_param("mixed_precision", mixed_precision, bool),
-            leiden_resolution=check_param("leiden_resolution", leiden_resolution, float, low=0, low_inclusive=False),
-            chunk_size=check_param("chunk_size", chunk_size, int, low=1),
-            seed=check_param("seed", seed, int, low=0),
-            device=check_param("device", device, str, choices=("auto", "cpu", "cuda")),
-            progress=check_param("progress", progress, bool),
-        )
+        args = locals()  # the parameters as given, each checked against its row of _CHECKS
+        self.params = {name: check_param(name, args[name], kind, **bounds) for name, (kind, bounds) in _CHECKS.items()}
         for name, value in MODES[mode].items():  # the mode's preset for every setting left unset
             if self.params[name] is None:
                 self.params[name] = value
@@ -207,53 +212,21 @@ class SCMaskGAN:
     # ------------------------------------------------------------------ setup
     def _setup(self, adata) -> None:
         p = self.params
-        layer = p["layer"]
-        if layer is not None and layer not in adata.layers:
-            raise InputError(f"layer {layer!r} is not in adata.layers (available: {list(adata.layers)}).")
-        self._input = adata.X if layer is None else adata.layers[layer]  # observed values are copied from it
-        X = check_counts(self._input, normalized=p["normalized"],
-                         what=f"adata.{'X' if layer is None else 'layers[' + repr(layer) + ']'}")
-        n_cells, n_genes = X.shape
-        batch_size = p["batch_size"] if p["batch_size"] is not None else min(64, n_cells)
-        if batch_size > n_cells:
-            raise InputError(f"batch_size ({batch_size}) is larger than the number of cells ({n_cells}); "
+        n_cells = adata.n_obs
+        self.batch_size = p["batch_size"] if p["batch_size"] is not None else min(64, n_cells)
+        if self.batch_size > n_cells:
+            raise InputError(f"batch_size ({self.batch_size}) is larger than the number of cells ({n_cells}); "
                              "lower batch_size or leave it unset.")
-        if n_cells < 2:
-            raise InputError("at least two cells are needed.")
-        self.batch_size = batch_size
-        nonzero_per_gene = np.asarray((X != 0).sum(axis=0)).ravel()
-        self.genes_used_ = np.flatnonzero(nonzero_per_gene > 0)
-        if self.genes_used_.size == 0:
-            raise InputError("every value of the input is zero; there is nothing to learn from.")
-        lib = library_sizes(X)
-        self.empty_cells_ = np.flatnonzero(lib == 0)
-        if self.empty_cells_.size:
-            logger.warning("%d cell(s) have no counts at all; they are left as zeros.", self.empty_cells_.size)
-        if self.genes_used_.size < n_genes:
-            logger.info("%d gene(s) are zero in every cell; they are left as zeros and not modelled.",
-                        n_genes - self.genes_used_.size)
-        if p["labels_key"] is not None:
-            if p["labels_key"] not in adata.obs:
-                raise InputError(f"labels_key {p['labels_key']!r} is not a column of adata.obs "
-                                 f"(columns: {list(adata.obs.columns)}).")
-            codes, categories = check_labels(adata.obs[p["labels_key"]].to_numpy(), n_cells,
-                                             what=f"adata.obs[{p['labels_key']!r}]")
-            self.labels_info_ = {"method": "obs", "key": p["labels_key"]}
-        else:
-            codes, categories, self.labels_info_ = cluster_labels(
-                X, normalized=p["normalized"], seed=p["seed"], resolution=p["leiden_resolution"])
-        Xu = X[:, self.genes_used_]
-        self.scaler = Scaler.fit(Xu, normalized=p["normalized"])
+        cells = read_cells(adata, layer=p["layer"], normalized=p["normalized"], labels_key=p["labels_key"],
+                           seed=p["seed"], leiden_resolution=p["leiden_resolution"])
+        self._input = cells.matrix  # observed values are copied from it unchanged
+        self.data, self.scaler = cells.data, cells.data.scaler
+        self.genes_used_, self.empty_cells_ = cells.genes_used, cells.empty_cells
+        self.categories_, self.labels_info_ = cells.categories, cells.labels_info
+        self.var_names_, self.obs_names_ = cells.var_names, cells.obs_names
+        self.output_dtype_ = cells.output_dtype
+        self.n_cells, self.n_genes = self._input.shape
         self.layout = ImageLayout(self.genes_used_.size)
-        self.categories_ = categories
-        self.var_names_ = np.asarray(adata.var_names, dtype=str)
-        self.obs_names_ = np.asarray(adata.obs_names, dtype=str)
-        self.data = CellData(Xu, lib, codes, len(categories), self.scaler)
-        self.n_cells, self.n_genes = n_cells, n_genes
-        # float32 holds every integer count up to 2**24 exactly; wider input keeps float64.
-        wide = np.dtype(self._input.dtype) == np.float64 or (
-            not p["normalized"] and (X.data if sp.issparse(X) else X).max(initial=0) > 2**24)
-        self.output_dtype_ = np.dtype(np.float64 if wide else np.float32)
 
     def _build_gan(self):
         from .gan.conditional import ConditionalGAN, resolve_device

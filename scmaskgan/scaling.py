@@ -11,13 +11,12 @@ the count scale of the same cell. Already-normalised input
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Scaler", "CellData", "library_sizes"]
+__all__ = ["Scaler", "library_sizes"]
 
 
 @dataclass
@@ -86,35 +85,3 @@ class Scaler:
 def library_sizes(X: np.ndarray | sp.spmatrix) -> np.ndarray:
     """Total count of each cell (row) as float64."""
     return np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
-
-
-@dataclass
-class CellData:
-    """The model's cells: counts (genes in use only), library sizes and label codes, read as [0, 1]
-    values a few rows at a time (:meth:`values`), never all at once."""
-
-    X: np.ndarray | sp.csr_matrix  # cells x genes, float32 counts (or normalised values)
-    lib: np.ndarray  # library size per cell
-    codes: np.ndarray  # label code per cell
-    n_labels: int
-    scaler: Scaler
-
-    @property
-    def n_cells(self) -> int:
-        return self.X.shape[0]
-
-    def values(self, rows: np.ndarray) -> np.ndarray:
-        """Scaled values (len(rows) x genes, float32) of the given cells."""
-        block = self.X[rows]
-        return self.scaler.transform(block if sp.issparse(block) else np.asarray(block), self.lib[rows])
-
-    def batches(self, batch_size: int, rng: np.random.Generator, min_size: int = 2) -> Iterator[np.ndarray]:
-        """Shuffled row indices in batches; a last batch of fewer than ``min_size`` cells joins the one
-        before (batch norm needs two cells per batch, on every rank)."""
-        order = rng.permutation(self.n_cells)
-        starts = list(range(0, self.n_cells, batch_size))
-        if len(starts) > 1 and self.n_cells - starts[-1] < min_size:
-            starts.pop()
-        for i, s in enumerate(starts):
-            end = starts[i + 1] if i + 1 < len(starts) else self.n_cells
-            yield order[s:end]

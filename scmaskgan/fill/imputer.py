@@ -24,7 +24,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
-from ..scaling import CellData
+from ..cells import CellData
 from .neighbours import distance_threshold, neighbour_weights, rms_distances
 from .rules import fill_values, poisson_fill, pool_rates
 from .tuning import LabelGroup, tune_knn, validation_mask

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .._validation import InputError
-from ..scaling import CellData
+from ..cells import CellData
 from .candidates import CandidateSet, filter_outliers, generate_candidates
 from .layout import ImageLayout
 from .modules import Discriminator, Generator

@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from .._progress import Progress
-from ..scaling import CellData
+from ..cells import CellData
 from .layout import ImageLayout
 
 logger = logging.getLogger("scmaskgan")

@@ -1,0 +1,124 @@
+"""The model's cells: the input read from AnnData and checked, and the container both wings read.
+
+:func:`read_cells` does, once, what every mode needs before any work: it checks the counts
+(or normalised values), drops genes that are zero in every cell from the modelling, takes the
+library sizes, reads the labels (or clusters the cells when none are given), fits the
+[0, 1] :class:`~scmaskgan.scaling.Scaler` and chooses the output's dtype. :class:`CellData` holds
+the counts of the genes in use and hands out [0, 1] values a few rows at a time, to the
+neighbour fill (:mod:`scmaskgan.fill`) and to the GAN (:mod:`scmaskgan.gan`) alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._validation import InputError, check_counts, check_labels
+from .labels import cluster_labels
+from .scaling import Scaler, library_sizes
+
+logger = logging.getLogger("scmaskgan")
+
+__all__ = ["CellData", "ModelInput", "read_cells"]
+
+
+@dataclass
+class CellData:
+    """The model's cells: counts (genes in use only), library sizes and label codes, read as [0, 1]
+    values a few rows at a time (:meth:`values`), never all at once."""
+
+    X: np.ndarray | sp.csr_matrix  # cells x genes, float32 counts (or normalised values)
+    lib: np.ndarray  # library size per cell
+    codes: np.ndarray  # label code per cell
+    n_labels: int
+    scaler: Scaler
+
+    @property
+    def n_cells(self) -> int:
+        return self.X.shape[0]
+
+    def values(self, rows: np.ndarray) -> np.ndarray:
+        """Scaled values (len(rows) x genes, float32) of the given cells."""
+        block = self.X[rows]
+        return self.scaler.transform(block if sp.issparse(block) else np.asarray(block), self.lib[rows])
+
+    def batches(self, batch_size: int, rng: np.random.Generator, min_size: int = 2) -> Iterator[np.ndarray]:
+        """Shuffled row indices in batches; a last batch of fewer than ``min_size`` cells joins the one
+        before (batch norm needs two cells per batch, on every rank)."""
+        order = rng.permutation(self.n_cells)
+        starts = list(range(0, self.n_cells, batch_size))
+        if len(starts) > 1 and self.n_cells - starts[-1] < min_size:
+            starts.pop()
+        for i, s in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else self.n_cells
+            yield order[s:end]
+
+
+@dataclass
+class ModelInput:
+    """What :func:`read_cells` read: the input matrix (a reference, never modified), the cells of the
+    genes in use, and what the model reports about them."""
+
+    matrix: Any  # adata.X or adata.layers[layer], as given: observed values are copied from it
+    data: CellData
+    genes_used: np.ndarray  # columns with a non-zero value in some cell
+    empty_cells: np.ndarray  # rows without any count
+    categories: np.ndarray  # label names, in code order
+    labels_info: dict  # where the labels came from
+    var_names: np.ndarray
+    obs_names: np.ndarray
+    output_dtype: np.dtype  # float32 unless a value needs float64
+
+
+def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | None, seed: int,
+               leiden_resolution: float) -> ModelInput:
+    """Read and check the cells of ``adata`` for a model (see :class:`scmaskgan.SCMaskGAN` for the parameters).
+
+    Raises
+    ------
+    InputError
+        For a missing layer or labels column, values that are not counts (unless ``normalized``),
+        fewer than two cells, or an input without any non-zero value.
+    """
+    if layer is not None and layer not in adata.layers:
+        raise InputError(f"layer {layer!r} is not in adata.layers (available: {list(adata.layers)}).")
+    matrix = adata.X if layer is None else adata.layers[layer]
+    X = check_counts(matrix, normalized=normalized,
+                     what=f"adata.{'X' if layer is None else 'layers[' + repr(layer) + ']'}")
+    n_cells, n_genes = X.shape
+    if n_cells < 2:
+        raise InputError("at least two cells are needed.")
+    genes_used = np.flatnonzero(np.asarray((X != 0).sum(axis=0)).ravel() > 0)
+    if genes_used.size == 0:
+        raise InputError("every value of the input is zero; there is nothing to learn from.")
+    lib = library_sizes(X)
+    empty_cells = np.flatnonzero(lib == 0)
+    if empty_cells.size:
+        logger.warning("%d cell(s) have no counts at all; they are left as zeros.", empty_cells.size)
+    if genes_used.size < n_genes:
+        logger.info("%d gene(s) are zero in every cell; they are left as zeros and not modelled.",
+                    n_genes - genes_used.size)
+    if labels_key is not None:
+        if labels_key not in adata.obs:
+            raise InputError(f"labels_key {labels_key!r} is not a column of adata.obs "
+                             f"(columns: {list(adata.obs.columns)}).")
+        codes, categories = check_labels(adata.obs[labels_key].to_numpy(), n_cells,
+                                         what=f"adata.obs[{labels_key!r}]")
+        labels_info = {"method": "obs", "key": labels_key}
+    else:
+        codes, categories, labels_info = cluster_labels(X, normalized=normalized, seed=seed,
+                                                        resolution=leiden_resolution)
+    Xu = X[:, genes_used]
+    scaler = Scaler.fit(Xu, normalized=normalized)
+    # float32 holds every integer count up to 2**24 exactly; wider input keeps float64.
+    wide = np.dtype(matrix.dtype) == np.float64 or (
+        not normalized and (X.data if sp.issparse(X) else X).max(initial=0) > 2**24)
+    return ModelInput(matrix=matrix, data=CellData(Xu, lib, codes, len(categories), scaler), genes_used=genes_used,
+                      empty_cells=empty_cells, categories=categories, labels_info=labels_info,
+                      var_names=np.asarray(adata.var_names, dtype=str), obs_names=np.asarray(adata.obs_names, dtype=str),
+                      output_dtype=np.dtype(np.float64 if wide else np.float32))
