@@ -22,7 +22,9 @@ reward changing nothing, so read them beside the metrics with a known truth:
 - :func:`js_distance`, :func:`wasserstein`, :func:`distribution_distances`: per gene, the
   distance between the original and the imputed distribution of the gene's values over cells.
 - :func:`pearson_with_original`: over all entries, and per cell.
-- :func:`cluster` (Leiden) and :func:`clustering_agreement` (ACC, AUC, F1, ARI, NMI).
+- :func:`cluster` (Leiden) and :func:`clustering_agreement` (ACC, AUC, F1, ARI, NMI) live in
+  :mod:`scmaskgan.evaluation.structure` (with batch mixing and embeddings) and are importable
+  from here too.
 
 **Known truth**:
 
@@ -35,7 +37,6 @@ reward changing nothing, so read them beside the metrics with a known truth:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -44,7 +45,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import InputError, check_param
+from ._matrices import check_matrix as _matrix
 from .protocols import benchmark_genes, cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
+from .structure import cluster, cluster_and_score, clustering_agreement, match_clusters
 
 __all__ = [
     "TRANSFORMS",
@@ -82,25 +85,6 @@ _BLOCK_ENTRIES = 1 << 22
 
 # ---------------------------------------------------------------------------------------
 # helpers
-
-
-def _matrix(X: Any, what: str) -> np.ndarray | sp.csr_matrix:
-    """A 2-D finite numeric matrix (dense ndarray or CSR), not copied when possible."""
-    if sp.issparse(X):
-        X = sp.csr_matrix(X)
-        values = X.data
-    else:
-        X = np.asarray(X)
-        values = X
-    if X.ndim != 2:
-        raise InputError(f"{what} must be two-dimensional (cells x genes), got shape {X.shape}.")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise InputError(f"{what} is empty (shape {X.shape}).")
-    if not (np.issubdtype(values.dtype, np.number) or values.dtype == bool) or np.iscomplexobj(values):
-        raise InputError(f"{what} must hold real numbers, got dtype {values.dtype}.")
-    if not np.isfinite(values).all():
-        raise InputError(f"{what} holds NaN or infinite values.")
-    return X
 
 
 def _pair(original: Any, imputed: Any) -> tuple[np.ndarray | sp.csr_matrix, np.ndarray | sp.csr_matrix]:
@@ -399,161 +383,6 @@ def pearson_with_original(original: Any, imputed: Any, *, transform: str = "log1
         "pearson_cell_median": float(np.median(r)) if r.size else float("nan"),
         "n_cells_undefined": int((~ok).sum()),
     }
-
-
-# ---------------------------------------------------------------------------------------
-# the paper's metrics: clustering against labels
-
-
-@contextlib.contextmanager
-def _quiet_logger() -> Iterator[None]:
-    level = logger.level
-    logger.setLevel(max(level, logging.WARNING))
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def cluster(data: Any, resolution: float = 1.0, seed: int = 0, *, layer: str | None = None,
-            normalized: bool = False, n_pcs: int = 30, n_neighbors: int = 15) -> np.ndarray:
-    """Leiden clusters (igraph flavour) of cells, as used to score imputed data against labels.
-
-    The same pipeline as the labels that condition the generator when none are given
-    (:func:`scmaskgan.labels.cluster_labels`): ``normalize_total`` to 1e4 and ``log1p``
-    (unless ``normalized``), PCA (``n_pcs``), a ``n_neighbors`` graph, Leiden with
-    ``n_iterations=2``. The paper clusters with Louvain; Leiden is its refinement.
-
-    Parameters
-    ----------
-    data
-        :class:`anndata.AnnData` (``X`` or ``layers[layer]``) or a cells x genes matrix.
-        Negative values are clipped to 0.
-    resolution
-        Leiden resolution (higher: more clusters).
-    seed
-        Seed of PCA, the neighbour graph and Leiden.
-
-    Returns
-    -------
-    numpy.ndarray
-        Cluster name (``"0"``, ``"1"``, ...) per cell, dtype object.
-    """
-    import anndata as ad
-
-    from ..labels import cluster_labels
-
-    check_param("resolution", resolution, float, low=0.0, low_inclusive=False)
-    check_param("seed", seed, int, low=0)
-    if isinstance(data, ad.AnnData):
-        if layer is not None and layer not in data.layers:
-            raise InputError(f"layer {layer!r} not found; available: {list(data.layers)}.")
-        X = data.X if layer is None else data.layers[layer]
-    elif layer is not None:
-        raise InputError("layer= needs an AnnData input.")
-    else:
-        X = data
-    X = _matrix(X, "the data to cluster")
-    if X.shape[0] < 3:
-        raise InputError(f"clustering needs at least 3 cells, got {X.shape[0]}.")
-    X = X.astype(np.float32, copy=True)
-    if sp.issparse(X):
-        np.clip(X.data, 0, None, out=X.data)
-    else:
-        np.clip(X, 0, None, out=X)
-    with _quiet_logger():
-        codes, categories, info = cluster_labels(X, normalized=normalized, seed=seed, resolution=resolution,
-                                                 n_pcs=n_pcs, n_neighbors=n_neighbors)
-    logger.debug("Leiden (resolution %g, seed %d): %d clusters", resolution, seed, info["n_clusters"])
-    return np.asarray(categories, dtype=object)[codes]
-
-
-def match_clusters(labels: Any, clusters: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Match clusters one-to-one to labels, maximising the cells in matched pairs (Hungarian).
-
-    Returns
-    -------
-    predicted, label_names, contingency
-        ``predicted``: the matched label's index per cell, or -1 for cells in a cluster
-        that no label is matched to (more clusters than labels); ``label_names``: the
-        sorted distinct labels; ``contingency``: labels x clusters cell counts.
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    labels = np.asarray(labels).ravel()
-    clusters = np.asarray(clusters).ravel()
-    if labels.size != clusters.size:
-        raise InputError(f"labels ({labels.size}) and clusters ({clusters.size}) must have one entry per cell.")
-    if labels.size == 0:
-        raise InputError("labels and clusters are empty.")
-    if _has_missing(labels) or _has_missing(clusters):
-        raise InputError("labels and clusters must not contain missing values.")
-    label_names, y = np.unique(labels.astype(str), return_inverse=True)
-    _, c = np.unique(clusters.astype(str), return_inverse=True)
-    contingency = np.zeros((label_names.size, c.max() + 1), dtype=np.int64)
-    np.add.at(contingency, (y, c), 1)
-    rows, cols = linear_sum_assignment(contingency, maximize=True)
-    cluster_to_label = np.full(contingency.shape[1], -1, dtype=np.int64)
-    cluster_to_label[cols] = rows
-    return cluster_to_label[c], label_names, contingency
-
-
-def _has_missing(values: np.ndarray) -> bool:
-    import pandas as pd
-
-    return bool(pd.isna(values).any())
-
-
-def clustering_agreement(labels: Any, clusters: Any) -> dict:
-    """ACC, AUC, F1, ARI and NMI of a clustering against known labels.
-
-    Clusters are matched one-to-one to labels with the Hungarian algorithm
-    (:func:`match_clusters`); cells of an unmatched cluster count as wrong.
-
-    - ``acc``: share of cells whose matched label is their label.
-    - ``f1``: macro F1 over labels of the matched prediction (``2 TP / (n_label + n_predicted)``).
-    - ``auc``: macro one-vs-rest ROC AUC of the matched prediction. A hard assignment is a
-      0/1 score, whose ROC curve has one corner, so the AUC of label k is
-      ``(1 + TPR_k - FPR_k) / 2``, its balanced accuracy. 0.5 is chance, 1 is perfect.
-    - ``ari``, ``nmi``: adjusted Rand index and normalised mutual information of the raw
-      clusters (no matching needed).
-
-    Returns
-    -------
-    dict
-        ``acc``, ``auc``, ``f1``, ``ari``, ``nmi``, ``n_labels``, ``n_clusters``.
-    """
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-
-    predicted, label_names, contingency = match_clusters(labels, clusters)
-    if label_names.size < 2:
-        raise InputError("labels hold a single class; ACC, AUC and F1 need at least two.")
-    y = np.unique(np.asarray(labels).ravel().astype(str), return_inverse=True)[1]
-    n = y.size
-    n_label = np.bincount(y, minlength=label_names.size)
-    n_pred = np.bincount(predicted[predicted >= 0], minlength=label_names.size)
-    tp = np.bincount(y[predicted == y], minlength=label_names.size)
-    f1 = 2 * tp / (n_label + n_pred)
-    tpr = tp / n_label
-    fpr = (n_pred - tp) / (n - n_label)
-    auc = (1 + tpr - fpr) / 2
-    clusters = np.asarray(clusters).ravel().astype(str)
-    labels_str = np.asarray(labels).ravel().astype(str)
-    return {
-        "acc": float(tp.sum() / n),
-        "auc": float(auc.mean()),
-        "f1": float(f1.mean()),
-        "ari": float(adjusted_rand_score(labels_str, clusters)),
-        "nmi": float(normalized_mutual_info_score(labels_str, clusters)),
-        "n_labels": int(label_names.size),
-        "n_clusters": int(contingency.shape[1]),
-    }
-
-
-def cluster_and_score(data: Any, labels: Any, resolution: float = 1.0, seed: int = 0, **kwargs: Any) -> dict:
-    """:func:`cluster` then :func:`clustering_agreement`; also returns ``resolution`` and ``seed``."""
-    clusters = cluster(data, resolution=resolution, seed=seed, **kwargs)
-    return {**clustering_agreement(labels, clusters), "resolution": float(resolution), "seed": int(seed)}
 
 
 # ---------------------------------------------------------------------------------------
