@@ -1,0 +1,185 @@
+"""Pseudotime on original and imputed counts, scored against a known time.
+
+Used by the book's trajectory notebook: one scanpy recipe for every matrix (:func:`embed`:
+library-size normalisation, log1p, PCA, kNN graph, diffusion map; :func:`pseudotime`: diffusion
+pseudotime from a shared root, Leiden, PAGA and a PAGA-initialised UMAP), a root chosen once
+(:func:`choose_root`), the scores (:func:`trajectory_scores`: Spearman's rho of pseudotime against
+the known time, the mean time gap between kNN neighbours, the share of cells the root does not
+reach) and expression along pseudotime (:func:`binned_profile`, :func:`strongest_trend_genes`).
+
+scanpy loads when a function needs it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from scmaskgan._validation import InputError, check_param
+
+if TYPE_CHECKING:  # pragma: no cover
+    import anndata
+    import pandas as pd
+
+__all__ = ["N_NEIGHBORS", "embed", "choose_root", "pseudotime", "neighbour_time_gap", "trajectory_scores",
+           "binned_profile", "strongest_trend_genes"]
+
+#: Neighbours of the kNN graph of :func:`embed`.
+N_NEIGHBORS = 15
+
+
+def embed(counts: np.ndarray, obs: Optional["pd.DataFrame"] = None, *, seed: int = 0,
+          n_neighbors: int = N_NEIGHBORS) -> "anndata.AnnData":
+    """Library-size normalisation (1e4), log1p, PCA (at most 30 components), kNN graph and diffusion map.
+
+    Parameters
+    ----------
+    counts
+        Cells x genes counts (negative values count as 0).
+    obs
+        Cell annotations to carry (e.g. the known time).
+    seed, n_neighbors
+        Seed of PCA, graph and diffusion map; neighbours of the graph.
+    """
+    import anndata as ad
+    import scanpy as sc
+
+    a = ad.AnnData(np.clip(np.asarray(counts, dtype=np.float64), 0, None).astype(np.float32),
+                   obs=None if obs is None else obs.copy())
+    sc.pp.normalize_total(a, target_sum=1e4)
+    sc.pp.log1p(a)
+    sc.pp.pca(a, n_comps=min(30, min(a.shape) - 1), random_state=seed)
+    sc.pp.neighbors(a, n_neighbors=n_neighbors, random_state=seed)
+    sc.tl.diffmap(a, random_state=seed)
+    return a
+
+
+def choose_root(embedding: "anndata.AnnData", known_time: np.ndarray, how: str = "earliest") -> int:
+    """The root cell of the pseudotime, chosen on one embedding of :func:`embed`.
+
+    ``"earliest"``: of the cells with the smallest known time, the one nearest their centroid in
+    PCA space. ``"tip"`` (without the time): the cell with the smallest value of the first
+    non-trivial diffusion component.
+
+    Raises
+    ------
+    InputError
+        For another ``how``, or a ``known_time`` without one value per cell.
+    """
+    if how not in ("earliest", "tip"):
+        raise InputError(f"root must be 'earliest' or 'tip', not {how!r}.")
+    if how == "tip":
+        return int(np.argmin(embedding.obsm["X_diffmap"][:, 1]))  # column 0 is the stationary component
+    known_time = np.asarray(known_time, dtype=np.float64)
+    if known_time.shape != (embedding.n_obs,):
+        raise InputError(f"known_time must hold one value per cell ({embedding.n_obs}), got shape {known_time.shape}.")
+    first = np.flatnonzero(known_time == known_time.min())
+    pcs = embedding.obsm["X_pca"][first]
+    return int(first[np.argmin(np.linalg.norm(pcs - pcs.mean(axis=0), axis=1))])
+
+
+def pseudotime(embedding: "anndata.AnnData", root_cell: int, *, seed: int = 0) -> "anndata.AnnData":
+    """Diffusion pseudotime from ``root_cell``, Leiden clusters, PAGA and a PAGA-initialised UMAP, in place.
+
+    ``obs["pseudotime"]`` gets DPT with NaN for cells the graph does not connect to the root.
+    """
+    import scanpy as sc
+
+    check_param("root_cell", root_cell, int, low=0, high=embedding.n_obs - 1)
+    a = embedding
+    a.uns["iroot"] = root_cell
+    sc.tl.dpt(a)
+    sc.tl.leiden(a, resolution=1.0, flavor="igraph", n_iterations=2, random_state=seed)
+    sc.tl.paga(a, groups="leiden")
+    sc.pl.paga(a, plot=False, random_state=seed)
+    sc.tl.umap(a, init_pos="paga", random_state=seed)
+    pt = a.obs["dpt_pseudotime"].to_numpy(dtype=np.float64)
+    a.obs["pseudotime"] = np.where(np.isfinite(pt), pt, np.nan)
+    return a
+
+
+def neighbour_time_gap(distances, known_time: np.ndarray) -> float:
+    """Mean over cells of the mean absolute known-time difference to the cell's kNN neighbours.
+
+    Parameters
+    ----------
+    distances
+        Sparse cells x cells kNN graph (``obsp["distances"]``); its non-zero entries are the neighbours.
+    known_time
+        Known time of every cell.
+    """
+    import pandas as pd
+    import scipy.sparse as sp
+
+    graph = sp.coo_matrix(distances)
+    known_time = np.asarray(known_time, dtype=np.float64)
+    if graph.shape != (known_time.size, known_time.size):
+        raise InputError(f"neighbour_time_gap(): a {graph.shape} graph for {known_time.size} cells.")
+    if graph.nnz == 0:
+        return float("nan")
+    gaps = pd.Series(np.abs(known_time[graph.row] - known_time[graph.col])).groupby(graph.row).mean()
+    return float(gaps.mean())
+
+
+def trajectory_scores(a: "anndata.AnnData", known_time: np.ndarray) -> dict:
+    """Scores of a pseudotime of :func:`pseudotime` against the known time.
+
+    Returns
+    -------
+    dict
+        ``spearman_pseudotime_time`` (over the reached cells; NaN with fewer than 3),
+        ``neighbour_time_gap`` (:func:`neighbour_time_gap`), ``unreached`` (share of cells without
+        pseudotime) and ``n_leiden_clusters``.
+    """
+    from scipy.stats import spearmanr
+
+    known_time = np.asarray(known_time, dtype=np.float64)
+    pt = a.obs["pseudotime"].to_numpy(dtype=np.float64)
+    ok = np.isfinite(pt)
+    rho = spearmanr(pt[ok], known_time[ok]).statistic if ok.sum() > 2 else float("nan")
+    return {"spearman_pseudotime_time": float(rho), "neighbour_time_gap": neighbour_time_gap(a.obsp["distances"],
+                                                                                             known_time),
+            "unreached": float(np.mean(~ok)), "n_leiden_clusters": int(a.obs["leiden"].nunique())}
+
+
+def binned_profile(pt: np.ndarray, expr: np.ndarray, n_bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Expression along pseudotime in ``n_bins`` bins of equal numbers of cells.
+
+    Cells without pseudotime (NaN) are left out; the cells, sorted by pseudotime, are cut into bins
+    of ``len // n_bins`` (the last bins take the rest).
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Mean pseudotime and mean expression of every bin.
+    """
+    import pandas as pd
+
+    check_param("n_bins", n_bins, int, low=1)
+    pt, expr = np.asarray(pt, dtype=np.float64), np.asarray(expr, dtype=np.float64)
+    if pt.shape != expr.shape or pt.ndim != 1:
+        raise InputError("binned_profile() needs one pseudotime and one expression value per cell.")
+    ok = np.isfinite(pt)
+    if not ok.any():
+        return np.array([]), np.array([])
+    bins = np.minimum((np.argsort(np.argsort(pt[ok], kind="stable")) * n_bins) // ok.sum(), n_bins - 1)
+    frame = pd.DataFrame({"pt": pt[ok], "expr": expr[ok]}).groupby(bins).mean()
+    return frame["pt"].to_numpy(), frame["expr"].to_numpy()
+
+
+def strongest_trend_genes(var: "pd.DataFrame", n: int = 3, *, factor_key: str = "de_fac_Group1",
+                          mean_key: str = "base_mean") -> list:
+    """Genes of a simulated trajectory that change most: ``n`` with the largest increase, then ``n`` decreasing.
+
+    Among genes with a base mean above the median (``var[mean_key]``), ranked by the log of their
+    change factor (``var[factor_key]``, as :func:`scmaskgan.simulate.simulate` writes it).
+    """
+    check_param("n", n, int, low=1)
+    for key in (factor_key, mean_key):
+        if key not in var.columns:
+            raise InputError(f"strongest_trend_genes(): var has no column {key!r}.")
+    fac = np.log(var[factor_key].to_numpy(dtype=np.float64))
+    base = var[mean_key].to_numpy(dtype=np.float64)
+    order = np.argsort(np.where(base > np.median(base), fac, 0.0), kind="stable")
+    return list(var.index[order[::-1][:n]]) + list(var.index[order[:n]])
