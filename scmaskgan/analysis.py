@@ -77,7 +77,7 @@ def lognorm(counts: Any, lib: Optional[Any] = None) -> np.ndarray:
         Library size of every cell. Give the ORIGINAL library sizes (over all genes) to compare
         several matrices of the same cells: observed entries then keep their value and only the
         filled zeros change. ``None`` (default): each matrix's own row sums (of the values
-        clipped at 0), at least ``1e-12`` so that an empty cell gives zeros.
+        clipped at 0); an empty cell gives zeros.
 
     Returns
     -------
@@ -93,9 +93,10 @@ def lognorm(counts: Any, lib: Optional[Any] = None) -> np.ndarray:
     counts = dense(counts)
     if counts.ndim != 2:
         raise InputError(f"lognorm() needs a two-dimensional cells x genes matrix, got shape {counts.shape}.")
+    from scmaskgan.scaling import log_normalize
+
     if lib is None:
-        values = np.clip(counts, 0, None)
-        return np.log1p(values / np.maximum(values.sum(axis=1, keepdims=True), 1e-12) * 1e4)
+        return log_normalize(counts)
     lib = np.asarray(lib)
     if lib.shape != (counts.shape[0],):
         raise InputError(f"lib must hold one library size per cell: shape ({counts.shape[0]},) expected, "
@@ -103,7 +104,7 @@ def lognorm(counts: Any, lib: Optional[Any] = None) -> np.ndarray:
     if not np.issubdtype(lib.dtype, np.number) or not np.all(np.isfinite(lib)) or np.any(lib <= 0):
         raise InputError("lib must hold positive, finite library sizes (a cell without counts has none; "
                          "drop it first).")
-    return np.log1p(np.clip(counts, 0, None) / lib[:, None] * 1e4)
+    return log_normalize(counts, lib)
 
 
 def subsample_cells(adata: "anndata.AnnData", key: Optional[str], n: Optional[int],

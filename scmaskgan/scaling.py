@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Scaler", "library_sizes"]
+__all__ = ["Scaler", "library_sizes", "log_normalize"]
 
 
 @dataclass
@@ -85,3 +85,70 @@ class Scaler:
 def library_sizes(X: np.ndarray | sp.spmatrix) -> np.ndarray:
     """Total count of each cell (row) as float64."""
     return np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
+
+
+def log_normalize(counts: np.ndarray | sp.spmatrix, lib: np.ndarray | None = None, *, target_sum: float = 1e4,
+                  log: bool = True, multiply: bool = False) -> np.ndarray:
+    """``log1p(max(count, 0) / lib * target_sum)``: the package's one log-normalisation (log1p CP10k).
+
+    The held-out protocols, the metrics, the baselines and the notebooks' helper
+    (:func:`scmaskgan.analysis.lognorm`) all normalise through this function, so that one
+    definition holds everywhere. (The model's own [0, 1] scale is :class:`Scaler`.)
+
+    Parameters
+    ----------
+    counts
+        Cells x genes values, dense or ``scipy.sparse`` (made dense), or a 1-D array of values
+        with one library size each in ``lib``. Negative values count as 0.
+    lib
+        Library size of every cell: shape ``(n_cells,)`` for a cells x genes matrix, or any
+        shape that broadcasts against ``counts`` (e.g. ``(n_cells, 1)``, or one per value of a
+        1-D ``counts``). ``None``: each cell's own total of the values clipped at 0.
+    target_sum
+        Counts per cell after normalisation (1e4: CP10k).
+    log
+        ``False``: the normalised values without ``log1p``.
+    multiply
+        ``False`` (default): ``value / lib * target_sum``. ``True``: ``value * (target_sum / lib)``,
+        one division per cell, for a matrix normalised a block of genes at a time; the two
+        orders can differ in the last bit of a value, and each caller keeps the order its
+        published numbers were computed with.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array of the broadcast shape (float64 for integer or float64 input, float32
+        for float32 values and library sizes); a cell whose library size is 0 (or, with
+        ``lib=None``, whose values are all 0) gives 0.
+
+    Raises
+    ------
+    InputError
+        ``lib=None`` with values that are not a 2-D matrix, or a ``lib`` whose shape does not
+        fit ``counts``.
+    """
+    from ._validation import InputError
+
+    values = np.clip(counts.toarray() if sp.issparse(counts) else np.asarray(counts), 0, None)
+    if lib is None:
+        if values.ndim != 2:
+            raise InputError(f"log_normalize() without lib needs a cells x genes matrix, got shape {values.shape}.")
+        lib = values.sum(axis=1, keepdims=True)
+    else:
+        lib = np.asarray(lib)
+        if values.ndim == 2 and lib.ndim == 1:
+            lib = lib[:, None]
+    try:
+        shape = np.broadcast_shapes(values.shape, lib.shape)
+    except ValueError:
+        raise InputError(f"lib of shape {lib.shape} does not fit values of shape {values.shape}: give one "
+                         "library size per cell.") from None
+    if multiply:
+        factor = np.divide(target_sum, lib, out=np.zeros(lib.shape, np.result_type(lib.dtype, np.float16)),
+                           where=lib > 0)
+        out = values * factor
+    else:
+        dtype = np.divide(values.ravel()[:0], lib.ravel()[:0]).dtype
+        out = np.divide(values, lib, out=np.zeros(shape, dtype), where=lib > 0)
+        out *= target_sum
+    return np.log1p(out) if log else out

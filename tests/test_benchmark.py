@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scmaskgan.evaluation import benchmark
+from scmaskgan.evaluation import benchmark, child
 from scmaskgan.evaluation.benchmark import METRICS, DatasetSpec
 from scmaskgan.cli import main
 
@@ -81,8 +81,8 @@ def test_quick_run_writes_every_metric_cost_and_version(tiny_dataset, tmp_path):
 
 def test_threads_limit_every_thread_pool_of_the_children(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
-    assert benchmark._child_env(None) is None  # children inherit the environment unchanged
-    env = benchmark._child_env(1)
+    assert child.child_env(None) is None  # children inherit the environment unchanged
+    env = child.child_env(1)
     assert {env[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")} == {"1"}
     assert env["PATH"] == os.environ["PATH"]
 
@@ -185,7 +185,7 @@ def test_prepare_gives_both_protocols_inputs(tiny_dataset, tiny_counts):
     assert observed.dtype == np.float64 and np.all(observed <= data.truth) and observed.sum() < data.truth.sum()
     adata = data.anndata(corrupted)
     assert adata.obs["cell_type"].tolist() == list(data.labels) and adata.X.dtype == np.float32
-    with pytest.raises(ValueError, match="unknown benchmark data set"):
+    with pytest.raises(ValueError, match="unknown dataset 'no_such_set'; choose from: sc_celseq2"):
         benchmark.prepare("no_such_set")
 
 

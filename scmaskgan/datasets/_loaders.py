@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._name_registry import Registry
 from ._registry import REGISTRY, DataFileNotAvailableError, fetch
 
 __all__ = ["DatasetFormatError", "UnknownDatasetError", "available", "describe", "load"]
@@ -45,15 +46,10 @@ class _Dataset:
     citation: str
 
 
-_DATASETS: dict[str, _Dataset] = {}
-
-
-def _register(name: str, *, description: str, source: str, accession: str, citation: str):
-    def decorator(func: Callable[..., ad.AnnData]) -> Callable[..., ad.AnnData]:
-        _DATASETS[name] = _Dataset(name, func, description, source, accession, citation)
-        return func
-
-    return decorator
+#: The loaders, by dataset name (the pattern of :mod:`scmaskgan._name_registry`).
+_DATASETS: Registry[_Dataset] = Registry("dataset", error=UnknownDatasetError, hint="available datasets",
+                                         sorted_names=True, factory=_Dataset)
+_register = _DATASETS.register
 
 
 def available() -> list[str]:
@@ -64,7 +60,7 @@ def available() -> list[str]:
     list of str
         Sorted dataset names.
     """
-    return sorted(_DATASETS)
+    return _DATASETS.names()
 
 
 def describe(name: str) -> str:
@@ -79,17 +75,13 @@ def describe(name: str) -> str:
     -------
     str
         The description.
+
+    Raises
+    ------
+    UnknownDatasetError
+        When no dataset has that name.
     """
-    return _get(name).description
-
-
-def _get(name: str) -> _Dataset:
-    try:
-        return _DATASETS[name]
-    except KeyError:
-        raise UnknownDatasetError(
-            f"unknown dataset {name!r}; available datasets: {', '.join(available())}"
-        ) from None
+    return _DATASETS.lookup(name).description
 
 
 def load(name: str, **kwargs: Any) -> ad.AnnData:
@@ -113,7 +105,7 @@ def load(name: str, **kwargs: Any) -> ad.AnnData:
         Raw counts in ``X`` (CSR, float32), annotations in ``obs``/``var``, provenance in
         ``uns["dataset"]``.
     """
-    dataset = _get(name)
+    dataset = _DATASETS.lookup(name)
     adata = dataset.loader(**kwargs)
     adata.uns["dataset"] = {
         "name": dataset.name,

@@ -4,7 +4,8 @@
   of ../shared/BENCHMARK.md, and :func:`prepare`, which gives a benchmark data set's inputs for both;
 * :mod:`~scmaskgan.evaluation.metrics`: the paper's metrics and metrics with a known truth;
 * :mod:`~scmaskgan.evaluation.baselines`: other imputation methods behind one call;
-* :mod:`~scmaskgan.evaluation.benchmark`: methods x data sets, each method run in its own process.
+* :mod:`~scmaskgan.evaluation.benchmark`: methods x data sets, each method run in its own process
+  (:mod:`~scmaskgan.evaluation.child`: the one way to run measured work in a child process).
 
 The protocol functions and :func:`prepare` are importable from here:
 ``from scmaskgan.evaluation import prepare, score_hidden``.
@@ -12,8 +13,18 @@ The protocol functions and :func:`prepare` are importable from here:
 
 from __future__ import annotations
 
-from .benchmark import DATASETS, DatasetSpec, Prepared, prepare
-from .protocols import benchmark_genes, cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
+from .protocols import (
+    DATASETS,
+    DatasetSpec,
+    Prepared,
+    benchmark_genes,
+    cluster_scores,
+    hide_nonzero,
+    prepare,
+    score_hidden,
+    score_thinning,
+    thin,
+)
 
 __all__ = ["DATASETS", "DatasetSpec", "Prepared", "prepare", "benchmark_genes", "cluster_scores", "hide_nonzero",
            "score_hidden", "score_thinning", "thin"]

@@ -29,6 +29,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .._name_registry import Registry
+from ..scaling import log_normalize
+
 logger = logging.getLogger("scmaskgan")
 
 __all__ = ["BASELINES", "Baseline", "BaselineNotAvailableError", "available", "get", "run"]
@@ -76,16 +79,9 @@ class Baseline:
             )
 
 
-#: Registry of the baseline methods, by name.
-BASELINES: dict[str, Baseline] = {}
-
-
-def _register(name: str, summary: str, *, requires: str | None = None, install: str = ""):
-    def decorator(func: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        BASELINES[name] = Baseline(name, func, summary, requires, install)
-        return func
-
-    return decorator
+#: Registry of the baseline methods, by name (the pattern of :mod:`scmaskgan._name_registry`).
+BASELINES: Registry[Baseline] = Registry("baseline", sorted_names=True, factory=Baseline)
+_register = BASELINES.register
 
 
 def available() -> list[str]:
@@ -96,7 +92,7 @@ def available() -> list[str]:
     list of str
         The names that :func:`get` and :func:`run` accept.
     """
-    return sorted(BASELINES)
+    return BASELINES.names()
 
 
 def get(name: str) -> Baseline:
@@ -117,10 +113,7 @@ def get(name: str) -> Baseline:
     ValueError
         When no baseline has that name.
     """
-    try:
-        return BASELINES[name]
-    except KeyError:
-        raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(available())}") from None
+    return BASELINES.lookup(name)
 
 
 def _as_counts(counts: Any) -> np.ndarray:
@@ -198,11 +191,6 @@ def _library(x: np.ndarray) -> np.ndarray:
 def _per_library(x: np.ndarray, lib: np.ndarray) -> np.ndarray:
     """Each cell divided by its library size (zeros for empty cells)."""
     return np.divide(x, lib, out=np.zeros_like(x), where=lib > 0)
-
-
-def _log_normalise(x: np.ndarray, lib: np.ndarray) -> np.ndarray:
-    """``log1p(count / library * 1e4)``."""
-    return np.log1p(_per_library(x, lib) * 1e4)
 
 
 # ---------------------------------------------------------------------------------------
@@ -339,7 +327,7 @@ def _alra(x: np.ndarray, *, labels: Any = None, seed: int = 0, k: int | None = N
     ARI 0.966; rank 10).
     """
     lib = _library(x)
-    a = _log_normalise(x, lib)
+    a = log_normalize(x, lib)
     if k is None:
         k, _ = alra_choose_k(a, seed=seed)
     if not 1 <= k <= min(a.shape):
@@ -392,7 +380,7 @@ def _knn_average(x: np.ndarray, *, labels: Any = None, seed: int = 0, k: int = 1
         raise ValueError(f"knn_average needs k >= 1, got {k}")
     k = min(k, x.shape[0] - 1)
     lib = _library(x)
-    pcs = _pca(_log_normalise(x, lib), n_pcs, seed)
+    pcs = _pca(log_normalize(x, lib), n_pcs, seed)
     _, neighbours = NearestNeighbors(n_neighbors=k + 1).fit(pcs).kneighbors(pcs)
     return _per_library(x, lib)[neighbours].mean(1) * lib
 

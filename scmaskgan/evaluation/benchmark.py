@@ -13,19 +13,15 @@ protocol B (binomial thinning to 30% of the molecules) of :mod:`scmaskgan.evalua
   versions used and the dataset settings;
 * ``versions.json``: Python, the packages and the machine.
 
-Cost. Every method run happens in its own child process (``python -m scmaskgan.evaluation.benchmark``
-reading the input from a ``.npy`` file and writing its output to another), so that memory
-is per method: ``peak_rss_mb`` is the child's peak resident set size, ``VmHWM`` of
-``/proc/self/status`` read by the child just before it exits (the number ``/usr/bin/time -v``
-prints as "Maximum resident set size"), and ``wall_s`` is the child's wall time from start
-to exit. Both include starting Python, importing the method's packages and reading/writing
-the matrices, as a command-line run under ``/usr/bin/time -v`` would; ``method_s`` is the
-time of the method call alone. ``--threads N`` limits each child's thread pools to N
-threads (``OMP_NUM_THREADS`` and its kin; on a shared or busy machine, torch's two spinning
-OpenMP threads can cost several times the CPU time of one). (``ru_maxrss`` of the child, from ``os.wait4`` or
-``RUSAGE_CHILDREN``, is not used: Linux counts the parent's memory at the fork into it, and
-``RUSAGE_CHILDREN`` keeps the maximum over all children so far. Where ``/proc`` is missing
-the child's own ``ru_maxrss`` is used, which has the same fork caveat.)
+Cost. Every method run happens in its own child process (:func:`~scmaskgan.evaluation.child.run_in_child`:
+the child reads the input from a ``.npy`` file and writes its output to another), so that memory
+is per method: ``peak_rss_mb`` is the child's peak resident set size (its ``VmHWM``, the number
+``/usr/bin/time -v`` prints as "Maximum resident set size"), and ``wall_s`` is the child's wall
+time from start to exit. Both include starting Python, importing the method's packages and
+reading/writing the matrices, as a command-line run under ``/usr/bin/time -v`` would;
+``method_s`` is the time of the method call alone. ``--threads N`` limits each child's thread
+pools to N threads (``OMP_NUM_THREADS`` and its kin; on a shared or busy machine, torch's two
+spinning OpenMP threads can cost several times the CPU time of one).
 
 Methods. ``scmaskgan`` runs its default mode with the dataset's true labels, ``scmaskgan_auto``
 with automatic (Leiden) labels, ``scmaskgan_paper`` the paper's mode (trained GAN, generated
@@ -34,7 +30,8 @@ state their settings. Only scMASKGAN uses labels. ``--quick`` trains scMASKGAN f
 without tuning and with 64 candidates per label (scVI for 2 epochs): a smoke test of the
 pipeline whose rows are not results.
 
-Datasets and their labels are in :data:`DATASETS`.
+Datasets and their labels are in :data:`~scmaskgan.evaluation.protocols.DATASETS`, and each is
+set up by :func:`~scmaskgan.evaluation.protocols.prepare` (imported here).
 """
 
 from __future__ import annotations
@@ -45,15 +42,18 @@ import math
 import os
 import platform
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .._name_registry import Registry
+from .child import run_in_child
+from .protocols import DATASETS, DEFAULT_DATASETS, DatasetSpec, Prepared, prepare
 
 logger = logging.getLogger("scmaskgan")
 
@@ -74,69 +74,6 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class DatasetSpec:
-    """How one dataset enters the benchmark.
-
-    Attributes
-    ----------
-    labels_key
-        ``obs`` column with the labels that clustering is scored against (and that
-        ``scmaskgan`` is conditioned on).
-    load_kwargs
-        Options of :func:`scmaskgan.datasets.load`.
-    note
-        Why these settings, for the markdown report.
-    n_top, min_cells
-        Gene selection of protocol A, steps 3-4.
-    loader
-        Callable returning the AnnData (raw counts, cells x genes); ``None`` loads the
-        dataset of that name with :func:`scmaskgan.datasets.load`.
-    """
-
-    labels_key: str
-    load_kwargs: dict[str, Any] = field(default_factory=dict)
-    note: str = ""
-    n_top: int = 2000
-    min_cells: int = 3
-    loader: Callable[[], Any] | None = None
-
-
-#: Dataset settings of the benchmark, by dataset name (one table for all of them).
-DATASETS: dict[str, DatasetSpec] = {
-    "sc_celseq2": DatasetSpec(
-        "cell_line_original", {"symbols": False},
-        "all 274 cells as in the anchors; labels = the metadata's `cell_line` (kept by the loader "
-        "as `cell_line_original`; demuxlet's call differs for 2 doublets)",
-    ),
-    "sc_dropseq": DatasetSpec(
-        "cell_line_original", {"symbols": False},
-        "all 225 cells as in the anchors; labels = the metadata's `cell_line`",
-    ),
-    "sc_celseq2_5cl_p1": DatasetSpec(
-        "cell_line", {"symbols": False, "drop_doublets": True},
-        "demuxlet singlets only (156 of 297 cells, 5 cell lines): a doublet has no single true "
-        "cell line, and 141 doublets would dominate the clustering score",
-    ),
-    "darmanis_brain": DatasetSpec(
-        "cell_type", {},
-        "the paper's 420 cells of 8 types (no `hybrid`); raw read counts (not UMIs)",
-    ),
-    "ercc": DatasetSpec(
-        "phase", {},
-        "92 ERCC spike-ins (read counts): top-2000 keeps every spike-in detected in >= 3 cells; "
-        "the labels are cell-cycle phases, which spike-ins do not carry (ARI near 0 is expected)",
-    ),
-    "gsm5768752": DatasetSpec(
-        "louvain", {},
-        "labels are the Louvain clusters of the scMASKGAN repository, not an independent truth",
-    ),
-}
-
-#: Datasets that ``scmaskgan benchmark`` runs by default.
-DEFAULT_DATASETS: tuple[str, ...] = ("sc_celseq2", "sc_dropseq", "sc_celseq2_5cl_p1", "darmanis_brain", "ercc")
-
-
-@dataclass(frozen=True)
 class MethodSpec:
     """A benchmark row: which baseline, whether it gets the true labels, quick-mode options."""
 
@@ -150,7 +87,7 @@ class MethodSpec:
 _QUICK_GAN = {"max_epochs": 2, "tune": False, "n_candidates": 64}
 
 #: Benchmark method names (the rows of the tables).
-METHODS: dict[str, MethodSpec] = {
+METHODS: Registry[MethodSpec] = Registry("method", {
     "none": MethodSpec("none", label="no imputation"),
     "magic": MethodSpec("magic", label="MAGIC (knn 5, t auto)"),
     "alra": MethodSpec("alra", label="ALRA (numpy)"),
@@ -162,7 +99,7 @@ METHODS: dict[str, MethodSpec] = {
     "scmaskgan_auto": MethodSpec("scmaskgan", quick_options=_QUICK_GAN, label="scMASKGAN, automatic labels"),
     "scmaskgan_paper": MethodSpec("scmaskgan", true_labels=True, quick_options=_QUICK_GAN, options={"mode": "paper"},
                                   label="scMASKGAN paper mode (GAN candidates), true labels"),
-}
+})
 
 #: Methods that ``scmaskgan benchmark`` runs by default.
 DEFAULT_METHODS: tuple[str, ...] = (
@@ -170,10 +107,10 @@ DEFAULT_METHODS: tuple[str, ...] = (
 )
 
 #: Metric columns of each protocol.
-METRICS: dict[str, tuple[str, ...]] = {
+METRICS: Registry[tuple[str, ...]] = Registry("protocol", {
     "A": ("rmse", "pearson", "spearman", "mae", "share_zero", "ari", "nmi"),
     "B": ("rmse_zeros", "r_zeros", "rmse_dropouts", "mean_at_true_zeros", "r_all"),
-}
+})
 
 _COLUMNS = (
     "dataset", "protocol", "method", "labels", "n_cells", "n_genes", "n_scored",
@@ -231,215 +168,18 @@ def versions() -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------
-# data
-
-
-@dataclass
-class Prepared:
-    """A benchmark data set after steps 1-4 of protocol A, and the inputs of both protocols.
-
-    Attributes
-    ----------
-    name, spec
-        The data set's name and its :class:`DatasetSpec`.
-    truth
-        Cells x selected genes, the counts before any corruption.
-    lib_orig
-        Each cell's total count over all genes of the file.
-    labels
-        The spec's label column, as strings.
-    n_groups
-        Number of distinct labels.
-    """
-
-    name: str
-    spec: DatasetSpec
-    truth: np.ndarray
-    lib_orig: np.ndarray
-    labels: np.ndarray
-    n_groups: int
-    _inputs: dict = field(default_factory=dict, repr=False, compare=False)
-
-    def protocol_a(self) -> tuple[np.ndarray, np.ndarray]:
-        """Protocol A's input (10% of the non-zero counts set to 0, seed 0) and the hidden flat indices."""
-        from .protocols import hide_nonzero
-
-        if "A" not in self._inputs:
-            self._inputs["A"] = hide_nonzero(self.truth, 0.1, seed=0)
-        return self._inputs["A"]
-
-    def protocol_b(self) -> np.ndarray:
-        """Protocol B's input: binomial thinning to 30% of the molecules (seed 0), float64."""
-        from .protocols import thin
-
-        if "B" not in self._inputs:
-            self._inputs["B"] = thin(self.truth, 0.3, seed=0).astype(np.float64)
-        return self._inputs["B"]
-
-    def score(self, protocol: str, imputed: np.ndarray) -> dict:
-        """Scores of a method's output on ``protocol``'s input: "A" held-out entries and clustering
-        (:func:`~scmaskgan.evaluation.score_hidden`, :func:`~scmaskgan.evaluation.cluster_scores`),
-        "B" the thinning scores (:func:`~scmaskgan.evaluation.score_thinning`)."""
-        from .protocols import cluster_scores, score_hidden, score_thinning
-
-        if protocol == "A":
-            idx = self.protocol_a()[1]
-            return (score_hidden(self.truth, imputed, idx, self.lib_orig)
-                    | cluster_scores(imputed, self.lib_orig, self.labels))
-        if protocol == "B":
-            return score_thinning(self.truth, self.protocol_b(), imputed)
-        raise ValueError(f"protocol must be 'A' or 'B', got {protocol!r}")
-
-    def anndata(self, counts: np.ndarray):
-        """``counts`` (cells x selected genes) as float32 AnnData with the labels in ``obs[spec.labels_key]``."""
-        import anndata as ad
-        import pandas as pd
-
-        obs = pd.DataFrame({self.spec.labels_key: pd.Categorical(self.labels)},
-                           index=[f"cell{i}" for i in range(len(self.labels))])
-        return ad.AnnData(np.asarray(counts, dtype=np.float32), obs=obs)
-
-
-def prepare(name: str, spec: DatasetSpec | None = None) -> Prepared:
-    """Load a benchmark data set (:data:`DATASETS`) and apply steps 1-4 of protocol A (genes
-    detected in >= 3 cells, top 2000 by variance)."""
-    from .protocols import benchmark_genes
-
-    if spec is None:
-        if name not in DATASETS:
-            raise ValueError(f"unknown benchmark data set {name!r}; known: {', '.join(DATASETS)}")
-        spec = DATASETS[name]
-
-    if spec.loader is not None:
-        adata = spec.loader()
-    else:
-        from .. import datasets
-
-        adata = datasets.load(name, **spec.load_kwargs)
-    if spec.labels_key not in adata.obs.columns:
-        raise ValueError(f"dataset {name!r} has no obs column {spec.labels_key!r} (labels of the benchmark)")
-    x = adata.X
-    counts = np.asarray(x.toarray() if hasattr(x, "toarray") else x, dtype=np.float64)
-    labels = adata.obs[spec.labels_key].astype(str).to_numpy()
-    lib, genes = benchmark_genes(counts, n_top=spec.n_top, min_cells=spec.min_cells)
-    truth = counts[:, genes]
-    n_groups = len(np.unique(labels))
-    logger.info("benchmark %s: %d cells x %d genes (of %d), %d label groups (%s)",
-                name, truth.shape[0], truth.shape[1], counts.shape[1], n_groups, spec.labels_key)
-    return Prepared(name, spec, truth, lib, labels, n_groups)
-
-
-# ---------------------------------------------------------------------------------------
-# child process
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident set size of this process in MB: ``VmHWM`` (Linux), else ``ru_maxrss``."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-
-
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
-
-
-def _child_env(threads: int | None) -> dict[str, str] | None:
-    """Environment of a child: thread pools (OpenMP, hence torch; BLAS; numba) limited to ``threads``."""
-    if threads is None:
-        return None
-    env = dict(os.environ)
-    env.update({name: str(threads) for name in _THREAD_VARIABLES})
-    return env
-
-
-def run_in_child(task: dict[str, Any], folder: Path, tag: str, threads: int | None = None,
-                 timeout: float | None = None) -> dict[str, Any]:
-    """Run one method in a child process; return its wall time, peak memory and method time.
-
-    Parameters
-    ----------
-    task
-        ``baseline`` (a :mod:`scmaskgan.evaluation.baselines` name), ``input`` (a cells x genes ``.npy``
-        of counts), ``labels`` (a ``.npy`` of labels or None), ``seed``, ``options`` (keyword
-        arguments of the method), ``result`` (where the child writes its timing JSON),
-        ``output`` (where it saves the imputed matrix; None: not saved) and ``log_level``.
-    folder
-        Where the task file and the child's log go.
-    tag
-        Name stem of those files.
-    threads
-        Thread limit of the child's numerical libraries (OMP_NUM_THREADS and kin).
-    timeout
-        Seconds after which the child is killed (a RuntimeError).
-
-    Returns
-    -------
-    dict
-        ``wall_s`` (the whole child process), ``peak_rss_mb`` (its VmHWM), ``method_s``
-        (the method call alone).
-
-    Raises
-    ------
-    RuntimeError
-        The child failed or ran past ``timeout``; the message carries the end of its log.
-    """
-    task_file = folder / f"{tag}.task.json"
-    log_file = folder / f"{tag}.log"
-    task_file.write_text(json.dumps(task))
-    cmd = [sys.executable, "-m", "scmaskgan.evaluation.benchmark", str(task_file)]
-    with open(log_file, "wb") as log:
-        start = time.perf_counter()
-        try:
-            returncode = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=_child_env(threads),
-                                        check=False, timeout=timeout).returncode
-        except subprocess.TimeoutExpired:
-            raise RuntimeError(f"timed out after {timeout} s") from None
-        wall = time.perf_counter() - start
-    if returncode != 0:
-        tail = log_file.read_text(errors="replace").strip().splitlines()[-15:]
-        raise RuntimeError(f"exit status {returncode}: " + " | ".join(line.strip() for line in tail))
-    result = json.loads(Path(task["result"]).read_text())
-    return {"wall_s": wall, "peak_rss_mb": result["peak_rss_mb"], "method_s": result["method_s"]}
-
-
-def _child_main(task_file: str) -> int:
-    """Entry point of the child process: read the task, run the method, write the output."""
-    task = json.loads(Path(task_file).read_text())
-    logging.getLogger("scmaskgan").setLevel(task.get("log_level", "INFO"))
-    from . import baselines
-
-    counts = np.load(task["input"])
-    labels = np.load(task["labels"]) if task.get("labels") else None
-    start = time.perf_counter()
-    out = baselines.run(task["baseline"], counts, labels=labels, seed=task["seed"], **task["options"])
-    method_s = time.perf_counter() - start
-    if task.get("output"):
-        np.save(task["output"], out)
-    Path(task["result"]).write_text(json.dumps({"method_s": method_s, "peak_rss_mb": _peak_rss_mb()}))
-    return 0
-
-
-# ---------------------------------------------------------------------------------------
 # the benchmark
 
 
-def _parse_names(kind: str, names: Sequence[str], known: Sequence[str]) -> list[str]:
+def _parse_names(names: Sequence[str], known: Registry) -> list[str]:
+    """``names`` stripped, checked against ``known`` (unknown, missing or repeated names: ValueError)."""
     names = [n.strip() for n in names if n.strip()]
     if not names:
-        raise ValueError(f"no {kind} given")
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"unknown {kind} {', '.join(map(repr, unknown))}; choose from {', '.join(known)}")
+        raise ValueError(f"no {known.kind} given")
+    known.check(names)
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise ValueError(f"{kind} listed twice: {', '.join(duplicated)}")
+        raise ValueError(f"{known.kind} listed twice: {', '.join(duplicated)}")
     return names
 
 
@@ -492,9 +232,9 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
     """
     from . import baselines
 
-    datasets = _parse_names("dataset", datasets, list(DATASETS))
-    methods = _parse_names("method", methods, list(METHODS))
-    protocols = _parse_names("protocol", [p.upper() for p in protocols], ["A", "B"])
+    datasets = _parse_names(datasets, DATASETS)
+    methods = _parse_names(methods, METHODS)
+    protocols = _parse_names([p.upper() for p in protocols], METRICS)
     for name in methods:
         baseline = baselines.get(METHODS[name].baseline)
         if not baseline.is_available():
@@ -524,8 +264,8 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
             prepared[ds] = data
             labels_file = folder / f"{ds}.labels.npy"
             np.save(labels_file, data.labels.astype(str))
-            for protocol in protocols:
-                observed, idx = data.protocol_a() if protocol == "A" else (data.protocol_b(), None)
+            for protocol, observed in data.inputs(protocols).items():
+                idx = data.protocol_a()[1] if protocol == "A" else None
                 input_file = folder / f"{ds}.{protocol}.input.npy"
                 np.save(input_file, observed)
                 for method in methods:
@@ -637,11 +377,3 @@ def _markdown(table: Any, prepared: dict[str, Prepared], info: dict[str, str], *
                 lines.append(f"| {label} | " + " | ".join(cells) + " |")
             lines.append("")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print("usage: python -m scmaskgan.evaluation.benchmark TASK.json (internal: one method run of the benchmark; "
-              "use `scmaskgan benchmark` instead)", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(_child_main(sys.argv[1]))

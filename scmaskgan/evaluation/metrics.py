@@ -115,10 +115,9 @@ def _apply(block: np.ndarray, totals: np.ndarray, transform: str) -> np.ndarray:
     """Transform a dense block (cells x some genes) given the cells' totals over all genes."""
     if transform == "none":
         return block
-    block = np.clip(block, 0, None)
-    scale = np.divide(1e4, totals, out=np.zeros_like(totals), where=totals > 0)
-    block *= scale[:, None]
-    return np.log1p(block, out=block) if transform == "log1p_cp10k" else block
+    from ..scaling import log_normalize
+
+    return log_normalize(block, totals, log=transform == "log1p_cp10k", multiply=True)
 
 
 def _gene_blocks(matrices: list, transform: str) -> Iterator[tuple[slice, list[np.ndarray]]]:

@@ -1,14 +1,32 @@
 """Held-out benchmark protocols of ../shared/BENCHMARK.md (A: hidden non-zero entries; B: thinning).
 
+* the steps of the protocols: :func:`benchmark_genes` (protocol A, steps 2-4), :func:`hide_nonzero`
+  (step 5), :func:`score_hidden` and :func:`cluster_scores` (steps 7-8), :func:`thin` and
+  :func:`score_thinning` (protocol B);
+* the benchmark's data sets, :data:`DATASETS` (one :class:`DatasetSpec` each), and :func:`prepare`,
+  which loads one and gives both protocols' inputs and scores as a :class:`Prepared`: the one
+  set-up that the benchmark runner, the scripts in ``benchmarks/``, the notebooks and the tests use.
+
 Everything here works on dense cells x genes count matrices and is
 deterministic given its seed, so that numbers compare with the published table.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 
-__all__ = ["benchmark_genes", "hide_nonzero", "score_hidden", "cluster_scores", "thin", "score_thinning"]
+from .._name_registry import Registry
+from ..scaling import log_normalize
+
+logger = logging.getLogger("scmaskgan")
+
+__all__ = ["DATASETS", "DEFAULT_DATASETS", "DatasetSpec", "Prepared", "prepare", "benchmark_genes", "hide_nonzero",
+           "score_hidden", "cluster_scores", "thin", "score_thinning"]
 
 
 def benchmark_genes(counts: np.ndarray, n_top: int = 2000, min_cells: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -36,17 +54,13 @@ def hide_nonzero(counts: np.ndarray, fraction: float = 0.1, seed: int = 0) -> tu
     return corrupted, idx
 
 
-def _lognorm(values: np.ndarray, lib: np.ndarray) -> np.ndarray:
-    return np.log1p(np.clip(values, 0, None) / lib * 1e4)
-
-
 def score_hidden(truth: np.ndarray, imputed: np.ndarray, idx: np.ndarray, lib_orig: np.ndarray) -> dict:
     """Step 7: RMSE, Pearson, Spearman, MAE and share left at 0 of the hidden entries (log1p CP10k)."""
     from scipy.stats import pearsonr, spearmanr
 
     rows = idx // truth.shape[1]
-    t = _lognorm(np.asarray(truth).flat[idx], lib_orig[rows])
-    p = _lognorm(np.asarray(imputed, dtype=np.float64).flat[idx], lib_orig[rows])
+    t = log_normalize(np.asarray(truth).flat[idx], lib_orig[rows])
+    p = log_normalize(np.asarray(imputed, dtype=np.float64).flat[idx], lib_orig[rows])
     constant = np.ptp(p) == 0
     return {
         "rmse": float(np.sqrt(np.mean((p - t) ** 2))),
@@ -64,7 +78,7 @@ def cluster_scores(imputed: np.ndarray, lib_orig: np.ndarray, labels: np.ndarray
     from sklearn.decomposition import PCA
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    x = _lognorm(np.asarray(imputed, dtype=np.float64), lib_orig[:, None])
+    x = log_normalize(np.asarray(imputed, dtype=np.float64), lib_orig)
     x -= x.mean(0)
     pcs = PCA(n_components=min(30, *x.shape), random_state=0).fit_transform(x)
     k = len(np.unique(labels))
@@ -81,12 +95,7 @@ def score_thinning(truth: np.ndarray, observed: np.ndarray, imputed: np.ndarray)
     """Protocol B, steps 3-4: scores over the entries where the thinned input is 0."""
     from scipy.stats import pearsonr
 
-    def norm(m: np.ndarray) -> np.ndarray:
-        m = np.clip(np.asarray(m, dtype=np.float64), 0, None)
-        tot = m.sum(1, keepdims=True)
-        return np.log1p(np.divide(m, tot, out=np.zeros_like(m), where=tot > 0) * 1e4)
-
-    t, p = norm(truth), norm(imputed)
+    t, p = (log_normalize(np.asarray(m, dtype=np.float64)) for m in (truth, imputed))
     zeros = np.asarray(observed) == 0
     dropouts = zeros & (np.asarray(truth) > 0)
     true_zeros = np.asarray(truth) == 0
@@ -98,3 +107,196 @@ def score_thinning(truth: np.ndarray, observed: np.ndarray, imputed: np.ndarray)
         "mean_at_true_zeros": float(p[true_zeros].mean()),
         "r_all": float(pearsonr(p.ravel(), t.ravel())[0]),
     }
+
+
+# ---------------------------------------------------------------------------------------
+# the benchmark's data sets, prepared for both protocols
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How one dataset enters the benchmark.
+
+    Attributes
+    ----------
+    labels_key
+        ``obs`` column with the labels that clustering is scored against (and that
+        ``scmaskgan`` is conditioned on).
+    load_kwargs
+        Options of :func:`scmaskgan.datasets.load`.
+    note
+        Why these settings, for the markdown report.
+    n_top, min_cells
+        Gene selection of protocol A, steps 3-4.
+    loader
+        Callable returning the AnnData (raw counts, cells x genes); ``None`` loads the
+        dataset of that name with :func:`scmaskgan.datasets.load`.
+    """
+
+    labels_key: str
+    load_kwargs: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+    n_top: int = 2000
+    min_cells: int = 3
+    loader: Callable[[], Any] | None = None
+
+
+#: Dataset settings of the benchmark, by dataset name (one table for all of them).
+DATASETS: Registry[DatasetSpec] = Registry("dataset", {
+    "sc_celseq2": DatasetSpec(
+        "cell_line_original", {"symbols": False},
+        "all 274 cells as in the anchors; labels = the metadata's `cell_line` (kept by the loader "
+        "as `cell_line_original`; demuxlet's call differs for 2 doublets)",
+    ),
+    "sc_dropseq": DatasetSpec(
+        "cell_line_original", {"symbols": False},
+        "all 225 cells as in the anchors; labels = the metadata's `cell_line`",
+    ),
+    "sc_celseq2_5cl_p1": DatasetSpec(
+        "cell_line", {"symbols": False, "drop_doublets": True},
+        "demuxlet singlets only (156 of 297 cells, 5 cell lines): a doublet has no single true "
+        "cell line, and 141 doublets would dominate the clustering score",
+    ),
+    "darmanis_brain": DatasetSpec(
+        "cell_type", {},
+        "the paper's 420 cells of 8 types (no `hybrid`); raw read counts (not UMIs)",
+    ),
+    "ercc": DatasetSpec(
+        "phase", {},
+        "92 ERCC spike-ins (read counts): top-2000 keeps every spike-in detected in >= 3 cells; "
+        "the labels are cell-cycle phases, which spike-ins do not carry (ARI near 0 is expected)",
+    ),
+    "gsm5768752": DatasetSpec(
+        "louvain", {},
+        "labels are the Louvain clusters of the scMASKGAN repository, not an independent truth",
+    ),
+})
+
+#: Datasets that ``scmaskgan benchmark`` runs by default.
+DEFAULT_DATASETS: tuple[str, ...] = ("sc_celseq2", "sc_dropseq", "sc_celseq2_5cl_p1", "darmanis_brain", "ercc")
+
+
+@dataclass
+class Prepared:
+    """A benchmark data set after steps 1-4 of protocol A, and the inputs of both protocols.
+
+    Attributes
+    ----------
+    name, spec
+        The data set's name and its :class:`DatasetSpec`.
+    truth
+        Cells x selected genes, the counts before any corruption (also :attr:`counts`).
+    lib_orig
+        Each cell's total count over all genes of the file (also :attr:`lib`).
+    labels
+        The spec's label column, as strings.
+    n_groups
+        Number of distinct labels.
+    genes
+        Column indices of the selected genes in the loaded data (sorted).
+    gene_names
+        Their names (the loaded data's ``var_names``).
+    """
+
+    name: str
+    spec: DatasetSpec
+    truth: np.ndarray
+    lib_orig: np.ndarray
+    labels: np.ndarray
+    n_groups: int
+    genes: np.ndarray | None = None
+    gene_names: np.ndarray | None = None
+    _inputs: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Cells x selected genes before any corruption (the same array as :attr:`truth`)."""
+        return self.truth
+
+    @property
+    def lib(self) -> np.ndarray:
+        """Each cell's total count over all genes of the file (the same array as :attr:`lib_orig`)."""
+        return self.lib_orig
+
+    def protocol_a(self) -> tuple[np.ndarray, np.ndarray]:
+        """Protocol A's input (10% of the non-zero counts set to 0, seed 0) and the hidden flat indices."""
+        if "A" not in self._inputs:
+            self._inputs["A"] = hide_nonzero(self.truth, 0.1, seed=0)
+        return self._inputs["A"]
+
+    def protocol_b(self) -> np.ndarray:
+        """Protocol B's input: binomial thinning to 30% of the molecules (seed 0), float64."""
+        if "B" not in self._inputs:
+            self._inputs["B"] = thin(self.truth, 0.3, seed=0).astype(np.float64)
+        return self._inputs["B"]
+
+    def inputs(self, protocols: Sequence[str] = ("A", "B")) -> dict[str, np.ndarray]:
+        """The input counts of each protocol, by protocol name (``{"A": corrupted, "B": thinned}``)."""
+        unknown = [p for p in protocols if p not in ("A", "B")]
+        if unknown:
+            raise ValueError(f"protocol must be 'A' or 'B', got {', '.join(map(repr, unknown))}")
+        return {p: self.protocol_a()[0] if p == "A" else self.protocol_b() for p in protocols}
+
+    def score(self, protocol: str, imputed: np.ndarray) -> dict:
+        """Scores of a method's output on ``protocol``'s input: "A" held-out entries and clustering
+        (:func:`score_hidden`, :func:`cluster_scores`), "B" the thinning scores (:func:`score_thinning`)."""
+        if protocol == "A":
+            idx = self.protocol_a()[1]
+            return (score_hidden(self.truth, imputed, idx, self.lib_orig)
+                    | cluster_scores(imputed, self.lib_orig, self.labels))
+        if protocol == "B":
+            return score_thinning(self.truth, self.protocol_b(), imputed)
+        raise ValueError(f"protocol must be 'A' or 'B', got {protocol!r}")
+
+    def anndata(self, counts: np.ndarray):
+        """``counts`` (cells x selected genes) as float32 AnnData with the labels in ``obs[spec.labels_key]``."""
+        import anndata as ad
+        import pandas as pd
+
+        obs = pd.DataFrame({self.spec.labels_key: pd.Categorical(self.labels)},
+                           index=[f"cell{i}" for i in range(len(self.labels))])
+        return ad.AnnData(np.asarray(counts, dtype=np.float32), obs=obs)
+
+
+def prepare(name: str, spec: DatasetSpec | None = None) -> Prepared:
+    """Load a benchmark data set and apply steps 1-4 of protocol A.
+
+    Parameters
+    ----------
+    name
+        A name from :data:`DATASETS` or, with ``spec``, any name :func:`scmaskgan.datasets.load` knows
+        (or any name at all when the spec has a ``loader``).
+    spec
+        Settings other than the table's (labels, gene selection, loader options).
+
+    Returns
+    -------
+    Prepared
+        The selected genes' counts (genes detected in >= ``min_cells`` cells, the ``n_top`` most
+        variable), library sizes over all genes, labels, and both protocols' inputs and scores.
+
+    Raises
+    ------
+    ValueError
+        An unknown name without ``spec``, or a data set without the spec's label column.
+    """
+    if spec is None:
+        spec = DATASETS.lookup(name)
+    if spec.loader is not None:
+        adata = spec.loader()
+    else:
+        from .. import datasets
+
+        adata = datasets.load(name, **spec.load_kwargs)
+    if spec.labels_key not in adata.obs.columns:
+        raise ValueError(f"dataset {name!r} has no obs column {spec.labels_key!r} (labels of the benchmark)")
+    x = adata.X
+    counts = np.asarray(x.toarray() if hasattr(x, "toarray") else x, dtype=np.float64)
+    labels = adata.obs[spec.labels_key].astype(str).to_numpy()
+    lib, genes = benchmark_genes(counts, n_top=spec.n_top, min_cells=spec.min_cells)
+    truth = counts[:, genes]
+    n_groups = len(np.unique(labels))
+    logger.info("benchmark %s: %d cells x %d genes (of %d), %d label groups (%s)",
+                name, truth.shape[0], truth.shape[1], counts.shape[1], n_groups, spec.labels_key)
+    return Prepared(name, spec, truth, lib, labels, n_groups, genes=genes,
+                    gene_names=np.asarray(adata.var_names[genes]).astype(str))
