@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scmaskgan.evaluation.benchmark import prepare
+from scmaskgan.evaluation import prepare
 from scmaskgan.model import MODES, SCMaskGAN
 
 PAPER = MODES["paper"]
@@ -61,9 +61,8 @@ CONFIGS: dict[str, tuple[dict | None, dict]] = {
 def run(name: str, seed: int) -> list[dict]:
     data = prepare(name)
     key = data.spec.labels_key
-    corrupted, observed = data.protocol_a()[0], data.protocol_b()
     rows = []
-    for protocol, matrix in (("A", corrupted), ("B", observed)):
+    for protocol, matrix in data.inputs().items():
         adata = data.anndata(matrix)
         trained: dict[str, tuple[SCMaskGAN, float]] = {}  # one GAN per set of network switches
         for config, (switches, settings) in CONFIGS.items():

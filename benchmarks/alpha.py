@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scmaskgan.evaluation.benchmark import prepare
+from scmaskgan.evaluation import prepare
 from scmaskgan.model import SCMaskGAN
 
 
@@ -32,13 +32,13 @@ def main() -> None:
     rows = []
     for name in args.datasets.split(","):
         data = prepare(name)
-        corrupted, observed = data.protocol_a()[0], data.protocol_b()
-        none_a, none_b = data.score("A", corrupted), data.score("B", observed)
+        inputs = data.inputs()
+        none_a, none_b = (data.score(protocol, matrix) for protocol, matrix in inputs.items())
         rows.append({"dataset": name, "alpha": "no imputation", "rmse": none_a["rmse"], "pearson": np.nan,
                      "ari": none_a["ari"], "rmse_zeros": none_b["rmse_zeros"], "r_all": none_b["r_all"]})
         for alpha in (float(a) for a in args.alphas.split(",")):
             row = {"dataset": name, "alpha": alpha}
-            for protocol, matrix in (("A", corrupted), ("B", observed)):
+            for protocol, matrix in inputs.items():
                 imputed = SCMaskGAN(data.anndata(matrix), labels_key=data.spec.labels_key, alpha=alpha,
                                     progress=False).impute()
                 keep = ("rmse", "pearson", "ari") if protocol == "A" else ("rmse_zeros", "r_all")

@@ -14,18 +14,15 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-import time
+import tempfile
 from pathlib import Path
 
 import anndata as ad
 import numpy as np
 import pandas as pd
 
-from scmaskgan.evaluation.benchmark import prepare
-from scmaskgan.evaluation import cluster_scores, score_hidden
+from scmaskgan.evaluation import prepare
+from scmaskgan.evaluation.child import run_command
 
 
 def main() -> None:
@@ -38,28 +35,24 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = prepare(args.dataset)
-    truth, lib, labels, key = data.truth, data.lib_orig, data.labels, data.spec.labels_key
-    corrupted, idx = data.protocol_a()
     source = out / "input.h5ad"
-    data.anndata(corrupted).write_h5ad(source)
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    cli = ["-m", "scmaskgan", "impute", str(source), "--labels-key", key, "--mode", "paper",
+    data.anndata(data.protocol_a()[0]).write_h5ad(source)
+    cli = ["-m", "scmaskgan", "impute", str(source), "--labels-key", data.spec.labels_key, "--mode", "paper",
            "--device", "cpu", "--force", "-q"]
-    torchrun = str(Path(sys.executable).with_name("torchrun"))
     rows = []
+    logs = tempfile.TemporaryDirectory(prefix="distributed-")  # the child processes' task files and logs
     for nproc in (1, args.nproc):
         target = out / f"imputed_{nproc}.h5ad"
-        launcher = [sys.executable] if nproc == 1 else [torchrun, "--standalone", f"--nproc_per_node={nproc}"]
-        t0 = time.perf_counter()
-        subprocess.run([*launcher, *cli, "-o", str(target)], check=True, env=env)
-        wall = time.perf_counter() - t0
+        launcher = [] if nproc == 1 else ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
+        wall = run_command([*launcher, *cli, "-o", str(target)], Path(logs.name), f"run_{nproc}", args.threads)["wall_s"]
         result = ad.read_h5ad(target)
         run = result.uns["scmaskgan"]
         imputed = np.asarray(result.layers["scmaskgan"], dtype=np.float64)
         rows.append({"processes": nproc, "threads_each": args.threads, "wall_s": wall,
                      "train_s": float(run["timings"]["train_s"]), "epochs": len(run["history"]["epoch"]),
-                     **score_hidden(truth, imputed, idx, lib), **cluster_scores(imputed, lib, labels)})
+                     **data.score("A", imputed)})
         print(rows[-1], flush=True)
+    logs.cleanup()
     table = pd.DataFrame(rows)
     table.to_csv(out / "distributed.csv", index=False)
     print("\n" + table[["processes", "threads_each", "epochs", "train_s", "wall_s", "rmse", "pearson", "spearman",

@@ -1,7 +1,8 @@
 """Cost and held-out quality of the default scmaskgan run (issue 2 targets).
 
-Runs the command line ``scmaskgan impute`` under ``/usr/bin/time -v`` (wall
-time and peak RSS of the whole run, imports and I/O included), as
+Runs the command line ``scmaskgan impute`` in a child process measured by
+:func:`scmaskgan.evaluation.child.run_command` (wall time and peak RSS of the whole
+run, imports and I/O included: the number ``/usr/bin/time -v`` reports), as
 ../shared/BENCHMARK.md asks, on:
 
 * sc_celseq2 (CellBench CEL-seq2, GSE118706): protocol A (10% of the non-zero
@@ -21,9 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -31,25 +29,16 @@ import anndata as ad
 import numpy as np
 
 import scmaskgan
-from scmaskgan.evaluation import benchmark_genes, cluster_scores, hide_nonzero, score_hidden, score_thinning, thin
-
-
-def timed_cli(args: list[str]) -> dict:
-    """Run ``python -m scmaskgan ARGS`` under /usr/bin/time -v; return wall seconds and peak RSS (MB)."""
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "scmaskgan", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
-    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in wall.groups())
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
-    return {"wall_s": hours * 3600 + minutes * 60 + seconds, "peak_rss_mb": rss / 1024}
+from scmaskgan.evaluation import prepare
+from scmaskgan.evaluation.child import run_command
 
 
 def run_case(adata: ad.AnnData, labels_key: str, folder: Path, name: str) -> tuple[ad.AnnData, dict]:
     src, dst = folder / f"{name}.in.h5ad", folder / f"{name}.out.h5ad"
     adata.write_h5ad(src)
-    cost = timed_cli(["impute", str(src), "-o", str(dst), "--labels-key", labels_key, "--seed", "0", "--force", "-q"])
+    run = run_command(["-m", "scmaskgan", "impute", str(src), "-o", str(dst), "--labels-key", labels_key, "--seed", "0",
+                       "--force", "-q"], folder, name)
+    cost = {"wall_s": run["wall_s"], "peak_rss_mb": run["peak_rss_mb"]}
     out = ad.read_h5ad(dst)
     uns = out.uns["scmaskgan"]
     cost |= {"epochs": len(uns["history"]["epoch"]), "best_epoch": int(uns["best_epoch"]),
@@ -60,24 +49,16 @@ def run_case(adata: ad.AnnData, labels_key: str, folder: Path, name: str) -> tup
 
 
 def celseq2(folder: Path) -> dict:
-    data = scmaskgan.datasets.load("sc_celseq2")
-    counts = data.X.toarray().astype(np.float64)
-    lib, genes = benchmark_genes(counts)
-    truth = counts[:, genes]
     # The protocol's labels are the metadata's `cell_line` column (the loader keeps it as
     # `cell_line_original`; its `cell_line` is the demuxlet call, which differs for 2 doublets).
-    key = "cell_line_original"
-    labels = data.obs[key].astype(str).to_numpy()
-    corrupted, idx = hide_nonzero(truth, 0.1, seed=0)
-    a = ad.AnnData(corrupted.astype(np.float32), obs=data.obs[[key]].copy(), var=data.var.iloc[genes].copy())
-    out, cost = run_case(a, key, folder, "celseq2_A")
-    imputed = np.asarray(out.layers["scmaskgan"])
-    result = {"cost": cost, "protocol_A": score_hidden(truth, imputed, idx, lib) | cluster_scores(imputed, lib, labels),
-              "protocol_A_no_imputation": score_hidden(truth, corrupted, idx, lib) | cluster_scores(corrupted, lib, labels)}
-    observed = thin(truth, 0.3, seed=0)
-    b = ad.AnnData(observed.astype(np.float32), obs=a.obs.copy(), var=a.var.copy())
-    out_b, cost_b = run_case(b, key, folder, "celseq2_B")
-    result["protocol_B"] = score_thinning(truth, observed, np.asarray(out_b.layers["scmaskgan"]))
+    data = prepare("sc_celseq2")
+    key = data.spec.labels_key
+    corrupted, observed = data.protocol_a()[0], data.protocol_b()
+    out, cost = run_case(data.anndata(corrupted), key, folder, "celseq2_A")
+    result = {"cost": cost, "protocol_A": data.score("A", np.asarray(out.layers["scmaskgan"])),
+              "protocol_A_no_imputation": data.score("A", corrupted)}
+    out_b, cost_b = run_case(data.anndata(observed), key, folder, "celseq2_B")
+    result["protocol_B"] = data.score("B", np.asarray(out_b.layers["scmaskgan"]))
     result["protocol_B_cost"] = cost_b
     return result
 

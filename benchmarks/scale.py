@@ -1,8 +1,9 @@
 """Cost of scmaskgan against the number of cells: wall time and peak memory, with fitted slopes.
 
 For each size, simulated counts (``scmaskgan.simulate``, ``lib_loc`` 7.5: about 90% zeros, 5
-groups) are written to an h5ad file; then, each in its own process under ``/usr/bin/time -v``
-(peak RSS = its "Maximum resident set size"):
+groups) are written to an h5ad file; then, each in its own process
+(:func:`scmaskgan.evaluation.child.run_command`; peak RSS = the process's ``VmHWM``, the "Maximum
+resident set size" of ``/usr/bin/time -v``):
 
 * ``impute``: the command line end to end, default mode, ``scmaskgan impute sim.h5ad -o out.h5ad
   --labels-key group`` (reading, imputing, writing the imputed layer block by block);
@@ -31,16 +32,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
-import sys
-import time
+import tempfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pandas as pd
+
+from scmaskgan.evaluation.child import run_command
 
 EPOCH_SCRIPT = """
 import sys, time, anndata as ad
@@ -53,22 +53,11 @@ print("EPOCH_SECONDS", time.perf_counter() - t0, model.history_["seconds"].iloc[
 """
 
 
-def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
-    """Run ``cmd`` under /usr/bin/time -v: (wall seconds, peak RSS MB, stdout+stderr)."""
-    t0 = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
-    return wall, rss_kb / 1024, proc.stdout + proc.stderr
-
-
-def simulate(n_cells: int, n_genes: int, path: Path, env: dict) -> dict:
+def simulate(n_cells: int, n_genes: int, path: Path, folder: Path, threads: int | None) -> dict:
     if not path.exists():
         code = ("import sys, scmaskgan; a = scmaskgan.simulate.simulate(int(sys.argv[1]), int(sys.argv[2]), 5, "
                 "lib_loc=7.5, seed=0, keep_truth=False); a.write_h5ad(sys.argv[3])")
-        timed([sys.executable, "-c", code, str(n_cells), str(n_genes), str(path)], env)
+        run_command(["-c", code, n_cells, n_genes, path], folder, f"simulate_{n_cells}", threads)
     import anndata as ad
 
     backed = ad.read_h5ad(path, backed="r")
@@ -92,23 +81,22 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    if args.threads:
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
-            env[var] = str(args.threads)
-    scmaskgan_cli = str(Path(sys.executable).with_name("scmaskgan"))
+    threads = args.threads or None  # threads per run (OMP_NUM_THREADS and kin), as before: 0 = no limit
+    tmp = tempfile.TemporaryDirectory(prefix="scale-")
+    folder = Path(tmp.name)  # the child processes' task files and logs
     sizes = {name: {int(c) for c in getattr(args, name).split(",") if c.strip()}
              for name in ("cells", "epoch_cells", "paper_cells")}
     rows = []
     for n in sorted(set().union(*sizes.values())):
         data = out / f"sim_{n}x{args.genes}.h5ad"
-        info = simulate(n, args.genes, data, env)
+        info = simulate(n, args.genes, data, folder, threads)
         result = out / f"imputed_{n}x{args.genes}.h5ad"
         for mode in ("default", "paper"):
             if n not in sizes["cells" if mode == "default" else "paper_cells"]:
                 continue
-            wall, rss, _ = timed([scmaskgan_cli, "impute", str(data), "-o", str(result), "--labels-key", "group",
-                                  "--mode", mode, "--force"], env)
+            run = run_command(["-m", "scmaskgan", "impute", data, "-o", result, "--labels-key", "group", "--mode", mode,
+                               "--force"], folder, f"impute_{mode}_{n}", threads)
+            wall, rss = run["wall_s"], run["peak_rss_mb"]
             with h5py.File(result, "r") as f:  # the steps' own times, without start-up and I/O
                 times = {f"{step}_s": float(f[f"uns/scmaskgan/timings/{step}_s"][()])
                          for step in ("train", "impute") if f"uns/scmaskgan/timings/{step}_s" in f}
@@ -118,11 +106,13 @@ def main() -> None:
             print(f"{n} cells, {mode} mode: {times} ({wall:.1f} s end to end), {rss:.0f} MB", flush=True)
             result.unlink(missing_ok=True)
         if n in sizes["epoch_cells"]:
-            wall, rss, text = timed([sys.executable, "-c", EPOCH_SCRIPT, str(data)], env)
-            epoch_s = float(re.search(r"EPOCH_SECONDS (\S+) (\S+)", text).group(2))
+            run = run_command(["-c", EPOCH_SCRIPT, data], folder, f"epoch_{n}", threads)
+            wall, rss = run["wall_s"], run["peak_rss_mb"]
+            epoch_s = float(re.search(r"EPOCH_SECONDS (\S+) (\S+)", run["output"]).group(2))
             rows.append({"cells": n, "genes": args.genes, "zeros": info["zeros"], "run": "one GAN epoch (paper)",
                          "wall_s": wall, "epoch_s": epoch_s, "peak_rss_mb": rss})
             print(f"{n} cells: one epoch {epoch_s:.1f} s ({wall:.1f} s with setup), {rss:.0f} MB", flush=True)
+    tmp.cleanup()
     table = pd.DataFrame(rows)
     if (out / "scale.csv").exists():  # keep earlier rows that were not rerun
         earlier = pd.read_csv(out / "scale.csv")

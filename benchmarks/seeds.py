@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 import scmaskgan
-from scmaskgan.evaluation.benchmark import prepare
+from scmaskgan.evaluation import prepare
 
 #: run name -> (pp.impute options, uses the true labels)
 RUNS = {"default": ({}, True), "auto": ({}, False), "paper": ({"mode": "paper"}, True)}
@@ -40,12 +40,11 @@ def main() -> None:
     for name in args.datasets.split(","):
         data = prepare(name)
         key = data.spec.labels_key
-        corrupted, observed = data.protocol_a()[0], data.protocol_b()
         for run in args.runs.split(","):
             options, true_labels = RUNS[run]
             for seed in (int(s) for s in args.seeds.split(",")):
                 row = {"dataset": name, "run": run, "seed": seed}
-                for protocol, matrix in (("A", corrupted), ("B", observed)):
+                for protocol, matrix in data.inputs().items():
                     adata = data.anndata(matrix)
                     t0 = time.perf_counter()
                     scmaskgan.pp.impute(adata, labels_key=key if true_labels else None, seed=seed,

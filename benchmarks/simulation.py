@@ -23,19 +23,9 @@ import numpy as np
 import pandas as pd
 
 import scmaskgan
+from scmaskgan.evaluation import baselines
+from scmaskgan.evaluation.benchmark import DEFAULT_METHODS, METHODS
 from scmaskgan.evaluation.metrics import simulation_scores
-
-#: name -> (baseline, options, uses the true groups)
-METHODS = {
-    "none": ("none", {}, False),
-    "magic": ("magic", {}, False),
-    "alra": ("alra", {}, False),
-    "knn_average": ("knn_average", {}, False),
-    "knn_smoothing": ("knn_smoothing", {}, False),
-    "scmaskgan": ("scmaskgan", {}, True),
-    "scmaskgan_auto": ("scmaskgan", {}, False),
-    "scmaskgan_paper": ("scmaskgan", {"mode": "paper"}, True),
-}
 
 
 def main() -> None:
@@ -45,11 +35,17 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=4)
     parser.add_argument("--dropout-mids", default="0.5,1.5,3.0",
                         help="midpoints of the logistic dropout curve (log mean); larger = more dropout")
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                        help="names of scmaskgan.evaluation.benchmark.METHODS (the benchmark's rows)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args()
+    methods = args.methods.split(",")
+    try:
+        METHODS.check(methods)
+    except ValueError as exc:
+        parser.error(f"--methods: {exc}")
     if args.threads:
         import torch
 
@@ -62,11 +58,11 @@ def main() -> None:
         mask = sim.layers["dropout"].toarray()
         groups = sim.obs["group"].astype(str).to_numpy()
         zeros = float((observed == 0).mean())
-        for name in args.methods.split(","):
-            baseline, options, true_groups = METHODS[name]
+        for name in methods:
+            spec = METHODS[name]
             t0 = time.perf_counter()
-            imputed = scmaskgan.evaluation.baselines.run(baseline, observed, labels=groups if true_groups else None,
-                                              seed=args.seed, **options)
+            imputed = baselines.run(spec.baseline, observed, labels=groups if spec.true_labels else None,
+                                    seed=args.seed, **spec.options)
             seconds = time.perf_counter() - t0
             scores = simulation_scores(truth, observed, imputed, mask)
             rows.append({"dropout_mid": mid, "share_zeros": zeros, "share_dropouts": float(mask.mean()),

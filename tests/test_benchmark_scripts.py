@@ -34,3 +34,18 @@ def test_gpu_script_refuses_a_missing_gpu_or_a_bad_precision(tmp_path):
     if not torch.cuda.is_available():
         no_gpu = subprocess.run(args + ["--device", "cuda"], capture_output=True, text=True)
         assert no_gpu.returncode == 2 and "no CUDA device" in no_gpu.stderr
+
+
+def test_scale_script_measures_each_run_in_a_child_process(tmp_path):
+    out = tmp_path / "scale"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--cells", "150", "--genes", "60",
+                           "--epoch-cells", "", "--fit-from", "100", "--threads", "1", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import pandas as pd
+
+    table = pd.read_csv(out / "scale.csv")
+    assert list(table["run"]) == ["impute (default mode, CLI)"] and table.loc[0, "cells"] == 150
+    assert table.loc[0, "peak_rss_mb"] > 50 and table.loc[0, "wall_s"] > table.loc[0, "impute_s"] > 0
+    assert (out / "sim_150x60.h5ad").exists() and (out / "slopes.json").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["scale.csv", "sim_150x60.h5ad", "slopes.json"]
