@@ -108,7 +108,7 @@ def lognorm(counts: Any, lib: Optional[Any] = None) -> np.ndarray:
 
 
 def subsample_cells(adata: "anndata.AnnData", key: Optional[str], n: Optional[int],
-                    seed: int = 0) -> "anndata.AnnData":
+                    seed: "int | np.random.Generator" = 0) -> "anndata.AnnData":
     """At most ``n`` cells, the same share of every label (at least 2 cells of each).
 
     Parameters
@@ -121,7 +121,8 @@ def subsample_cells(adata: "anndata.AnnData", key: Optional[str], n: Optional[in
         How many cells to keep (about ``n`` with ``key``: every label keeps
         ``max(2, round(n * share))`` cells, or all of its cells if it has fewer). ``None``: all cells.
     seed
-        Seed of the random choice.
+        Seed of the random choice, or a :class:`numpy.random.Generator` to draw from (several
+        batches subsampled in turn from one generator, as the batch-integration notebook does).
 
     Returns
     -------
@@ -136,7 +137,8 @@ def subsample_cells(adata: "anndata.AnnData", key: Optional[str], n: Optional[in
         non-negative integer (``n`` at least 1).
     """
     check_param("n", n, int, low=1, allow_none=True)
-    check_param("seed", seed, int, low=0)
+    if not isinstance(seed, np.random.Generator):
+        check_param("seed", seed, int, low=0)
     if key is not None and key not in adata.obs.columns:
         raise InputError(f"subsample_cells(): {key!r} is not a column of adata.obs "
                          f"(columns: {list(adata.obs.columns)}).")
@@ -144,7 +146,7 @@ def subsample_cells(adata: "anndata.AnnData", key: Optional[str], n: Optional[in
         return adata
     import pandas as pd
 
-    rng = np.random.default_rng(seed)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if key is None:
         keep = rng.choice(adata.n_obs, size=n, replace=False)
     else:

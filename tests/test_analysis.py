@@ -268,3 +268,15 @@ def test_notebook_plumbing_is_the_same_from_both_modules():
 
     for name in notebook.__all__:
         assert getattr(A, name) is getattr(notebook, name)
+
+
+def test_subsample_cells_draws_batches_in_turn_from_one_generator():
+    import anndata as ad
+
+    batches = [ad.AnnData(np.zeros((n, 2), np.float32)) for n in (10, 12)]
+    rng = np.random.default_rng(3)
+    got = [A.subsample_cells(b, None, 4, seed=rng).obs_names.astype(int).tolist() for b in batches]
+    expected_rng = np.random.default_rng(3)  # what the batch-integration notebook drew before: one generator
+    expected = [sorted(expected_rng.choice(b.n_obs, 4, replace=False).tolist()) for b in batches]
+    assert got == expected
+    assert got[1] != sorted(np.random.default_rng(3).choice(12, 4, replace=False).tolist())  # not reseeded per batch
