@@ -118,8 +118,8 @@ def log_normalize(counts: np.ndarray | sp.spmatrix, lib: np.ndarray | None = Non
     -------
     numpy.ndarray
         A new array of the broadcast shape (float64 for integer or float64 input, float32
-        for float32 values and library sizes); a cell whose library size is 0 (or, with
-        ``lib=None``, whose values are all 0) gives 0.
+        for float32 values and library sizes), in the memory order of ``counts``; a cell whose
+        library size is 0 (or, with ``lib=None``, whose values are all 0) gives 0.
 
     Raises
     ------
@@ -149,6 +149,9 @@ def log_normalize(counts: np.ndarray | sp.spmatrix, lib: np.ndarray | None = Non
         out = values * factor
     else:
         dtype = np.divide(values.ravel()[:0], lib.ravel()[:0]).dtype
-        out = np.divide(values, lib, out=np.zeros(shape, dtype), where=lib > 0)
+        # the memory layout of the values (C or Fortran order), as an arithmetic expression keeps it:
+        # later sums over an axis add in another order in another layout
+        zeros = np.zeros_like(values, dtype=dtype) if shape == values.shape else np.zeros(shape, dtype)
+        out = np.divide(values, lib, out=zeros, where=lib > 0)
         out *= target_sum
     return np.log1p(out) if log else out

@@ -82,6 +82,10 @@ def test_log_normalize_keeps_the_order_and_dtype_of_each_caller():
     assert np.array_equal(log_normalize(x, lib), np.log1p(x / lib[:, None] * 1e4))
     assert np.array_equal(log_normalize(x, lib, multiply=True), np.log1p(x * (1e4 / lib)[:, None]))
     assert not np.array_equal(x / lib[:, None] * 1e4, x * (1e4 / lib)[:, None])  # the two orders differ here
+    # the memory order of the input, as the arithmetic it replaces keeps it (later axis sums depend on it)
+    fortran = np.asfortranarray(x)
+    assert log_normalize(fortran, lib).flags.f_contiguous and log_normalize(fortran).flags.f_contiguous
+    assert log_normalize(fortran, lib, multiply=True).flags.f_contiguous and log_normalize(x, lib).flags.c_contiguous
     assert log_normalize(x.astype(np.float32)).dtype == np.float32
     assert log_normalize(x.astype(np.float32), lib).dtype == np.float64
     assert log_normalize(x.astype(np.int64), lib.astype(np.int64)).dtype == np.float64
