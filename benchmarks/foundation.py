@@ -42,7 +42,7 @@ def run_case(adata: ad.AnnData, labels_key: str, folder: Path, name: str) -> tup
     out = ad.read_h5ad(dst)
     uns = out.uns["scmaskgan"]
     cost |= {"epochs": len(uns["history"]["epoch"]), "best_epoch": int(uns["best_epoch"]),
-             "train_s": float(uns["timings"]["train_s"]), "impute_s": float(uns["timings"]["impute_s"]),
+             "train_s": float(uns["timings"].get("train_s", 0.0)), "impute_s": float(uns["timings"]["impute_s"]),
              "image_side": int(uns["image_side"]), "generator_params": int(uns["n_parameters"]["generator"]),
              "discriminator_params": int(uns["n_parameters"]["discriminator"])}
     return out, cost
