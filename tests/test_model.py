@@ -415,3 +415,25 @@ def test_available_memory_takes_the_smaller_of_the_system_and_a_container_limit(
     (cgroup / "memory.current").write_text(f"{2**30}\n")
     assert available_memory(meminfo, cgroup) == 3 * 2**30  # the container's limit leaves less
     assert available_memory(tmp_path / "none", tmp_path / "none") is None
+
+
+def test_the_default_mode_runs_without_importing_torch():
+    """The neighbour fill needs no torch: neither with labels given nor with automatic labels."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import numpy as np, anndata as ad, pandas as pd
+import scmaskgan
+rng = np.random.default_rng(0)
+obs = pd.DataFrame({"t": ["a", "b"] * 30}, index=[f"c{i}" for i in range(60)])
+adata = ad.AnnData(rng.poisson(1.0, (60, 40)).astype(np.float32), obs=obs)
+scmaskgan.pp.impute(adata, labels_key="t", progress=False)
+scmaskgan.pp.impute(adata, key_added="auto", progress=False)
+assert adata.layers["scmaskgan"].shape == (60, 40)
+print("torch" in sys.modules)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "False"
