@@ -40,5 +40,5 @@ def cluster_labels(X: np.ndarray | sp.csr_matrix, *, normalized: bool, seed: int
     categories = np.asarray(cat.cat.categories, dtype=object)
     info = {"method": "leiden", "flavor": "igraph", "resolution": resolution, "n_pcs": n_comps,
             "n_neighbors": k, "n_clusters": int(len(categories)), "seed": seed}
-    logger.info("no labels given: %d Leiden clusters (resolution %g) condition the generator", len(categories), resolution)
+    logger.info("no labels given: %d Leiden clusters (resolution %g) serve as the labels", len(categories), resolution)
     return codes, categories, info

@@ -96,7 +96,7 @@ class SCMaskGAN:
     adata
         Cells x genes. Raw counts in ``X`` or in ``layers[layer]`` (dense or sparse).
     labels_key
-        ``obs`` column with cell types that condition the generator. ``None``
+        ``obs`` column with cell types: the pools of the neighbour fill, and the GAN's conditions. ``None``
         clusters the cells (Leiden on log-normalised PCA) and uses the clusters.
     layer
         Layer holding the counts; ``None`` uses ``X``.
@@ -268,7 +268,7 @@ class SCMaskGAN:
 
     @property
     def labels_(self) -> pd.Categorical:
-        """Label of each cell used to condition the generator."""
+        """Label of each cell (its pool in the neighbour fill; the GAN's condition)."""
         return pd.Categorical.from_codes(self.data.codes, categories=self.categories_)
 
     def n_parameters(self) -> dict[str, int]:
