@@ -4,8 +4,8 @@ Small functions that the notebooks in ``notebooks/`` (gene correlation, GO enric
 variable genes, marker genes, batch integration, trajectory, simulation) all need: dense
 matrices, log-normalisation, stratified subsampling of cells, the benchmark's gene selection,
 running the baselines and strict JSON for the ``metrics.json`` files. The notebooks' plumbing
-(:func:`setup_notebook`, :func:`notebook_settings`, :func:`impute_and_report`,
-:func:`save_metrics`, ...) lives in :mod:`scmaskgan.notebook` and is importable from here too.
+(:func:`~scmaskgan.notebook.setup_notebook`, :func:`~scmaskgan.notebook.notebook_settings`,
+:func:`~scmaskgan.notebook.impute_and_report`, :func:`~scmaskgan.notebook.save_metrics`, ...) lives in :mod:`scmaskgan.notebook` and is importable from here too.
 
 Only numpy is imported with the module; pandas, anndata and the baselines load when a function
 that needs them is called.
@@ -164,7 +164,7 @@ def choose_genes(adata: "anndata.AnnData", n_top: int,
                  required: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray, list, list, list]:
     """Library sizes over ALL genes, and the genes to analyse.
 
-    The ``n_top`` most variable genes of :func:`scmaskgan.evaluation.benchmark_genes` (genes
+    The ``n_top`` most variable genes of :func:`scmaskgan.evaluation.protocols.benchmark_genes` (genes
     detected in at least 3 cells, variance of log1p-CPM) plus the ``required`` genes that are
     detected in at least 3 cells.
 

@@ -263,7 +263,7 @@ class SCMaskGAN:
 
     @property
     def imputation_(self) -> dict | None:
-        """What the last imputation used: ``k``, ``k_sigma``, the pool, and per label ``theta``."""
+        """``k``, ``k_sigma``, the pool and, per label, ``theta`` of the last imputation."""
         return self.filler.imputation_
 
     @property

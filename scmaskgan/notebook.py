@@ -115,8 +115,8 @@ def preset_name(quick: bool, smoke: bool) -> str:
     return "smoke" if smoke else ("quick" if quick else "full")
 
 
-#: Sizes of the presets of the analysis notebooks: GAN epochs (mode "paper" only; ``None``: the model's
-#: default), most variable genes imputed, cells kept (``None``: all). A notebook may change them.
+#: The analysis notebooks' preset sizes, by preset name, as GAN epochs (mode "paper" only; ``None`` is the
+#: model's default), most variable genes imputed, and cells kept (``None`` keeps all). A notebook may change them.
 PRESETS: dict = {
     "smoke": {"epochs": 2, "n_genes": 200, "max_cells": 150},  # CI: checks that every cell runs, not a result
     "quick": {"epochs": 8, "n_genes": 1000, "max_cells": None},  # the book's default build: minutes on a laptop CPU
@@ -254,7 +254,7 @@ class Imputation:
     X, imputed
         Observed and imputed counts, dense float64.
     log_orig, log_imp
-        :func:`lognorm` of both, with the library sizes given (or the matrices' own).
+        :func:`~scmaskgan.analysis.lognorm` of both, with the library sizes given (or the matrices' own).
     wall_s
         Seconds the imputation took.
     """
@@ -302,11 +302,11 @@ def impute_and_report(adata: "anndata.AnnData", genes: Optional[Sequence[int]] =
     adata
         The cells, raw counts in ``adata.X``; not changed.
     genes
-        Column indices of the genes to impute (e.g. from :func:`choose_genes`); ``None``: all.
+        Column indices of the genes to impute (e.g. from :func:`~scmaskgan.analysis.choose_genes`); ``None``: all.
     labels_key, mode, max_epochs, seed, **kwargs
         Passed to :func:`scmaskgan.pp.impute`.
     lib
-        Library size of every cell for :func:`lognorm` (the original ones, over all genes);
+        Library size of every cell for :func:`~scmaskgan.analysis.lognorm` (the original ones, over all genes);
         ``None``: the matrices' own row sums.
 
     Returns
@@ -355,7 +355,7 @@ def run_metrics(settings: NotebookSettings, imputation: Imputation, *, seed: int
 
 
 def save_metrics(metrics: Mapping[str, Any], output_dir: Any, name: str = "metrics.json") -> dict:
-    """Write ``metrics`` as strict JSON (:func:`jsonable`) to ``output_dir/name``; print and return it.
+    """Write ``metrics`` as strict JSON (:func:`~scmaskgan.analysis.jsonable`) to ``output_dir/name``; print and return it.
 
     Returns
     -------

@@ -4,7 +4,7 @@ analyses of the book's notebooks.
 Scoring against a known truth:
 
 * :mod:`~scmaskgan.evaluation.protocols`: protocols A (hidden non-zero entries) and B (thinning)
-  of ../shared/BENCHMARK.md, and :func:`prepare`, which gives a benchmark data set's inputs for both;
+  of ../shared/BENCHMARK.md, and :func:`~scmaskgan.evaluation.protocols.prepare`, which gives a benchmark data set's inputs for both;
 * :mod:`~scmaskgan.evaluation.metrics`: the paper's metrics (against the original data) and metrics
   with a known truth (ERCC spike-ins, simulations);
 * :mod:`~scmaskgan.evaluation.structure`: clusters against labels, batch mixing, embeddings.
@@ -21,7 +21,7 @@ What the analysis notebooks compute: :mod:`~scmaskgan.evaluation.genes` (gene-ge
 variable genes, markers), :mod:`~scmaskgan.evaluation.enrichment` (GO enrichment) and
 :mod:`~scmaskgan.evaluation.trajectory` (pseudotime).
 
-The protocol functions and :func:`prepare` are importable from here:
+The protocol functions and :func:`~scmaskgan.evaluation.protocols.prepare` are importable from here:
 ``from scmaskgan.evaluation import prepare, score_hidden``.
 """
 

@@ -196,7 +196,7 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
     Parameters
     ----------
     datasets
-        Names from :data:`DATASETS`.
+        Names from :data:`scmaskgan.evaluation.protocols.DATASETS`.
     methods
         Names from :data:`METHODS`.
     protocols

@@ -8,11 +8,17 @@ Used by the book's benchmark and cost notebooks; ``scmaskgan benchmark``
 - :func:`method_options`: the keyword arguments of one row for a size preset;
 - :func:`run_methods`: every row on every input, timed;
 - :func:`heldout_tables`: protocol A and B scores of every method's outputs;
-- :func:`method_ranks` and :func:`describe_benchmark`: the two rankings and a summary in words.
+- :func:`method_ranks` and :func:`describe_benchmark`: the two rankings and a summary in words;
+- figures of the benchmark notebook, one panel per method or one bar per method
+  (:func:`plot_label_umaps`, :func:`plot_cv_zscores`, :func:`plot_heldout`,
+  :func:`plot_paper_vs_heldout`), coloured by :func:`method_colour`.
+
+matplotlib loads when a figure is drawn.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,11 +29,13 @@ from .._validation import InputError, check_param
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+    from matplotlib.figure import Figure
 
     from .benchmark import Prepared
 
 __all__ = ["select_methods", "method_options", "run_methods", "heldout_tables", "method_ranks",
-           "describe_benchmark"]
+           "describe_benchmark", "method_colour", "plot_label_umaps", "plot_cv_zscores", "plot_heldout",
+           "plot_paper_vs_heldout"]
 
 
 def select_methods(methods: Sequence[str] | None = None, default: Sequence[str] | None = None, *,
@@ -163,7 +171,7 @@ def heldout_tables(data: "Prepared", outputs: Mapping[str, Mapping[str, Any]]) -
     Parameters
     ----------
     data
-        :func:`scmaskgan.evaluation.prepare`'s result (truth, library sizes, labels, protocol inputs).
+        :func:`scmaskgan.evaluation.protocols.prepare`'s result (truth, library sizes, labels, protocol inputs).
     outputs
         ``outputs["A"][method]`` and ``outputs["B"][method]``: the methods' results on
         ``data.protocol_a()[0]`` and ``data.protocol_b()``.
@@ -171,10 +179,10 @@ def heldout_tables(data: "Prepared", outputs: Mapping[str, Mapping[str, Any]]) -
     Returns
     -------
     heldout_a : pandas.DataFrame
-        Per method: :func:`~scmaskgan.evaluation.score_hidden` (without ``n_hidden``) and
-        :func:`~scmaskgan.evaluation.cluster_scores` (``ari``, ``nmi``).
+        Per method: :func:`~scmaskgan.evaluation.protocols.score_hidden` (without ``n_hidden``) and
+        :func:`~scmaskgan.evaluation.protocols.cluster_scores` (``ari``, ``nmi``).
     heldout_b : pandas.DataFrame
-        Per method: :func:`~scmaskgan.evaluation.score_thinning`.
+        Per method: :func:`~scmaskgan.evaluation.protocols.score_thinning`.
     """
     import pandas as pd
 
@@ -248,7 +256,7 @@ def describe_benchmark(tables: Mapping[str, "pd.DataFrame"], *, truth: np.ndarra
     Parameters
     ----------
     tables
-        ``"distances"``, ``"pearson"``, ``"clustering"`` (:func:`~scmaskgan.evaluation.metrics.cluster_and_score`
+        ``"distances"``, ``"pearson"``, ``"clustering"`` (:func:`~scmaskgan.evaluation.structure.cluster_and_score`
         per method), ``"heldout_A"`` and ``"heldout_B"`` (:func:`heldout_tables`); one row per method,
         ``"none"`` among them.
     truth, thinned
@@ -336,3 +344,221 @@ def describe_benchmark(tables: Mapping[str, "pd.DataFrame"], *, truth: np.ndarra
                      + (f", {n_genes} genes" if preset == "smoke" else "") + "); its numbers show the behaviour of "
                      "the methods, not the best each can do.")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Figures of the benchmark notebook
+
+
+def method_colour(name: str) -> str:
+    """A method's colour in the benchmark's figures: black for ``"none"``, red for scMASKGAN's rows, blue otherwise."""
+    return "black" if name == "none" else ("tab:red" if name.startswith("scmaskgan") else "tab:blue")
+
+
+def _check_methods(methods: Sequence[str], *tables: "pd.DataFrame") -> list[str]:
+    if isinstance(methods, str):
+        raise InputError(f"methods must be a list of names, got the string {methods!r}.")
+    methods = list(methods)
+    if not methods:
+        raise InputError("no methods to plot.")
+    for table in tables:
+        missing = [m for m in methods if m not in table.index]
+        if missing:
+            raise InputError(f"the tables have no rows for the methods {missing}.")
+    return methods
+
+
+def plot_label_umaps(panels: Sequence[tuple[str, Any]], labels: Any, *, seed: int = 0,
+                     legend_title: str | None = None, ncols: int = 3) -> "Figure":
+    """One UMAP per matrix, the cells coloured by their label.
+
+    Each matrix gets :func:`scmaskgan.evaluation.structure.umap_coordinates` (library-size
+    normalisation, log1p, PCA, kNN graph, UMAP) with ``seed``; the labels' colours are those of
+    matplotlib's ``tab10``, in the sorted order of the labels.
+
+    Parameters
+    ----------
+    panels
+        ``(title, cells x genes counts)`` pairs, one panel each.
+    labels
+        One label per cell (the same cells in every matrix).
+    seed
+        Seed of the embeddings.
+    legend_title
+        Title of the legend (drawn in the first panel).
+    ncols
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InputError
+        For no panels, an ``ncols`` that is not a positive integer, or labels without one per cell.
+    """
+    import matplotlib.pyplot as plt
+
+    from .structure import umap_coordinates
+
+    check_param("ncols", ncols, int, low=1)
+    panels = list(panels)
+    if not panels:
+        raise InputError("plot_label_umaps() needs at least one panel.")
+    labels = np.asarray(labels)
+    for title, values in panels:
+        if np.shape(values)[0] != labels.shape[0]:
+            raise InputError(f"panel {title!r} has {np.shape(values)[0]} cells, the labels {labels.shape[0]}.")
+    categories = sorted(set(labels))
+    palette = {cat: plt.cm.tab10.colors[i % 10] for i, cat in enumerate(categories)}
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.9 * nrows), squeeze=False)
+    for ax, (title, values) in zip(axes.flat, panels):
+        xy = umap_coordinates(values, seed=seed)
+        for cat in categories:
+            ax.scatter(*xy[labels == cat].T, s=12, color=palette[cat], label=cat, rasterized=True)
+        ax.set(title=title, xticks=[], yticks=[], xlabel="UMAP 1", ylabel="UMAP 2")
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    axes.flat[0].legend(title=legend_title, fontsize=8, markerscale=1.5)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cv_zscores(outputs: Mapping[str, Any], methods: Sequence[str] | None = None) -> "Figure":
+    """Per-gene coefficients of variation (box plots) and the pooled z-scores (histograms) of every method.
+
+    Left: :func:`~scmaskgan.evaluation.metrics.coefficient_of_variation` of each gene (counts per
+    10^4; genes with mean 0 left out), log scale. Right: the density of
+    :func:`~scmaskgan.evaluation.metrics.zscores` of every gene with more than one value, pooled,
+    in 80 bins shared by all methods; ``"none"`` in black and thicker.
+
+    Parameters
+    ----------
+    outputs
+        ``{method: cells x genes counts}`` (e.g. the runs on the original counts).
+    methods
+        The methods to show, in this order; ``None``: all of ``outputs``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InputError
+        For a method missing from ``outputs``, or none.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import metrics as M
+
+    if isinstance(methods, str):
+        raise InputError(f"methods must be a list of names, got the string {methods!r}.")
+    methods = list(outputs) if methods is None else list(methods)
+    if not methods or any(m not in outputs for m in methods):
+        raise InputError(f"methods must name outputs ({list(outputs)}), got {methods!r}.")
+    cv = {name: M.coefficient_of_variation(outputs[name]) for name in methods}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 4.5))
+    ax1.boxplot([cv[name][np.isfinite(cv[name])] for name in methods], showfliers=False)
+    ax1.set_xticks(range(1, len(methods) + 1), methods, rotation=30, ha="right")
+    ax1.set(title="CV of each gene (counts per 10^4)", ylabel="coefficient of variation", yscale="log")
+    pooled = {}
+    for name in methods:
+        z = M.zscores(outputs[name])
+        pooled[name] = z[:, z.std(0) > 0].ravel()  # genes with one value in every cell have no z-scores
+    bins = np.linspace(min(z.min() for z in pooled.values()), max(z.max() for z in pooled.values()), 81)
+    for i, name in enumerate(methods):
+        density, edges = np.histogram(pooled[name], bins=bins, density=True)
+        ax2.step(edges[:-1], density, where="post", label=name,
+                 color="black" if name == "none" else plt.cm.tab10(i % 10), linewidth=2.2 if name == "none" else 1.2)
+    ax2.set(title="z-scores of every gene, pooled", xlabel="z-score", ylabel="density", yscale="log")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_heldout(heldout_a: "pd.DataFrame", heldout_b: "pd.DataFrame",
+                 methods: Sequence[str] | None = None) -> "Figure":
+    """The held-out errors as bars, one per method: protocol A's RMSE, protocol B's RMSE at zeros and mean at true zeros.
+
+    The dashed line in each panel is ``"none"`` (no imputation), the bar every method must clear.
+
+    Parameters
+    ----------
+    heldout_a, heldout_b
+        :func:`heldout_tables` (``rmse``; ``rmse_zeros``, ``mean_at_true_zeros``), with a row ``"none"``.
+    methods
+        The methods to show, in this order; ``None``: the rows of ``heldout_a``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InputError
+        For methods, or the row ``"none"``, missing from a table.
+    """
+    import matplotlib.pyplot as plt
+
+    methods = _check_methods(list(heldout_a.index) if methods is None else methods, heldout_a, heldout_b)
+    _check_methods(["none"], heldout_a, heldout_b)
+    xpos = np.arange(len(methods))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for ax, (table, col, title) in zip(axes, [(heldout_a, "rmse", "protocol A: RMSE at hidden entries"),
+                                              (heldout_b, "rmse_zeros", "protocol B: RMSE at the input's zeros"),
+                                              (heldout_b, "mean_at_true_zeros", "protocol B: mean at true zeros")]):
+        ax.bar(xpos, table.loc[methods, col], color=[method_colour(name) for name in methods])
+        ax.axhline(table.loc["none", col], color="grey", linestyle="--", linewidth=1)
+        ax.set_xticks(xpos, methods, rotation=30, ha="right")
+        ax.set(title=title, ylabel="log1p CP10k")
+    fig.tight_layout()
+    return fig
+
+
+def plot_paper_vs_heldout(distances: "pd.DataFrame", pearson: "pd.DataFrame", heldout_a: "pd.DataFrame",
+                          heldout_b: "pd.DataFrame", methods: Sequence[str] | None = None) -> "Figure":
+    """Each method as a point: its closeness to the original data as the paper scores it, against its held-out error.
+
+    Left: mean JS distance to the original (x) against protocol A's RMSE (y); right: Pearson r
+    with the original (x) against protocol B's RMSE at zeros (y). The dashed line is ``"none"``.
+
+    Parameters
+    ----------
+    distances, pearson
+        :func:`~scmaskgan.evaluation.metrics.distribution_distances` (``js_mean``) and
+        :func:`~scmaskgan.evaluation.metrics.pearson_with_original` (``pearson_all``) per method.
+    heldout_a, heldout_b
+        :func:`heldout_tables` (``rmse``; ``rmse_zeros``), with a row ``"none"``.
+    methods
+        The methods to show; ``None``: the rows of ``distances``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InputError
+        For methods, or the row ``"none"``, missing from a table.
+    """
+    import matplotlib.pyplot as plt
+
+    tables = (distances, pearson, heldout_a, heldout_b)
+    methods = _check_methods(list(distances.index) if methods is None else methods, *tables)
+    _check_methods(["none"], heldout_a, heldout_b)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    pairs = [(distances["js_mean"], "mean JS distance to the original (paper: lower is better)",
+              heldout_a["rmse"], "protocol A RMSE (lower is better)"),
+             (pearson["pearson_all"], "Pearson r with the original (paper: higher is better)",
+              heldout_b["rmse_zeros"], "protocol B RMSE at zeros (lower is better)")]
+    for ax, (x, xlabel, y, ylabel) in zip(axes, pairs):
+        for name in methods:
+            ax.scatter(x[name], y[name], s=40, color=method_colour(name))
+            ax.annotate(name, (x[name], y[name]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.axhline(y["none"], color="grey", linestyle="--", linewidth=1)
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+    fig.tight_layout()
+    return fig

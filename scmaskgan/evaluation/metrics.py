@@ -22,7 +22,7 @@ reward changing nothing, so read them beside the metrics with a known truth:
 - :func:`js_distance`, :func:`wasserstein`, :func:`distribution_distances`: per gene, the
   distance between the original and the imputed distribution of the gene's values over cells.
 - :func:`pearson_with_original`: over all entries, and per cell.
-- :func:`cluster` (Leiden) and :func:`clustering_agreement` (ACC, AUC, F1, ARI, NMI) live in
+- :func:`~scmaskgan.evaluation.structure.cluster` (Leiden) and :func:`~scmaskgan.evaluation.structure.clustering_agreement` (ACC, AUC, F1, ARI, NMI) live in
   :mod:`scmaskgan.evaluation.structure` (with batch mixing and embeddings) and are importable
   from here too.
 

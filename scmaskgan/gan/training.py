@@ -14,7 +14,7 @@ Training stops when ``M`` has not improved by ``tol`` for ``patience`` epochs
 and the best epoch's weights are restored (the in-memory checkpoint; also
 written to ``checkpoint_dir`` when given).
 
-Data parallel: inside a ``torch.distributed`` process group (:mod:`scmaskgan.distributed`)
+Data parallel: inside a ``torch.distributed`` process group (:mod:`scmaskgan.gan.distributed`)
 every rank draws the same batch
 order and takes every ``world``-th cell of each batch, so a step still sees one batch of
 ``batch_size`` cells (gradients averaged across ranks) and an epoch has as many steps as in
@@ -61,7 +61,7 @@ class TrainingConfig:
 
 
 def convergence_measure(real: torch.Tensor, fake: torch.Tensor, codes: torch.Tensor, n_labels: int) -> float:
-    """Mean over labels (weighted by cells) of |mean_r - mean_f| + |sd_r - sd_f| averaged over genes."""
+    """Mean over labels (weighted by cells) of ``|mean_r - mean_f| + |sd_r - sd_f|`` averaged over genes."""
     total, weight = 0.0, 0
     for label in range(n_labels):
         sel = codes == label
