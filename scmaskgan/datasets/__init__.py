@@ -14,8 +14,20 @@ from GEO: :func:`read_chu_time_course` (GSE75748), :func:`read_klein_mesc` (GSE6
 (GSE111108 / CellBench ``sc_10x``).
 
 >>> adata = datasets.read_klein_mesc("~/Downloads/GSE65525")  # doctest: +SKIP
+
+Several batches in one AnnData (the batch-integration notebook's data): :func:`load_batches`
+(:func:`cellbench_batches` or :func:`neuroblastoma_batches`, then :func:`select_batch_genes`).
 """
 
+from ._batches import (
+    CELLBENCH_BATCHES,
+    NEUROBLASTOMA_QC,
+    Batches,
+    cellbench_batches,
+    load_batches,
+    neuroblastoma_batches,
+    select_batch_genes,
+)
 from ._geo import (
     NEUROBLASTOMA_TYPES,
     GeoFileNotFoundError,
@@ -37,6 +49,13 @@ from ._registry import (
 )
 
 __all__ = [
+    "CELLBENCH_BATCHES",
+    "NEUROBLASTOMA_QC",
+    "Batches",
+    "cellbench_batches",
+    "load_batches",
+    "neuroblastoma_batches",
+    "select_batch_genes",
     "REGISTRY",
     "DataFileHashError",
     "DataFileNotAvailableError",
