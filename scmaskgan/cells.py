@@ -76,8 +76,11 @@ class ModelInput:
 
 
 def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | None, seed: int,
-               leiden_resolution: float) -> ModelInput:
+               leiden_resolution: float, cluster: bool = True) -> ModelInput:
     """Read and check the cells of ``adata`` for a model (see :class:`scmaskgan.SCMaskGAN` for the parameters).
+
+    Without ``labels_key`` the cells are clustered (Leiden) when ``cluster`` is true, else they all
+    share one label (a model that needs no labels).
 
     Raises
     ------
@@ -110,9 +113,11 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
         codes, categories = check_labels(adata.obs[labels_key].to_numpy(), n_cells,
                                          what=f"adata.obs[{labels_key!r}]")
         labels_info = {"method": "obs", "key": labels_key}
-    else:
+    elif cluster:
         codes, categories, labels_info = cluster_labels(X, normalized=normalized, seed=seed,
                                                         resolution=leiden_resolution)
+    else:
+        codes, categories, labels_info = np.zeros(n_cells, dtype=np.int64), np.array(["all"], dtype=object), {"method": "none"}
     Xu = X[:, genes_used]
     scaler = Scaler.fit(Xu, normalized=normalized)
     # float32 holds every integer count up to 2**24 exactly; wider input keeps float64.

@@ -96,9 +96,11 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument(
-        "--mode", choices=("default", "paper"), default="default",
+        "--mode", choices=("default", "paper", "masked"), default="default",
         help="default: fill zeros from similar real cells with a count model (no training); "
-        "paper: train the conditional GAN and fill from its candidates (the paper's method)",
+        "paper: train the conditional GAN and fill from its candidates (the paper's method); "
+        "masked: train the masked count model and write three layers (expected value, value if detected, "
+        "probability of detection)",
     )
     parser.add_argument(
         "--epochs", type=_positive_int, default=None, metavar="N",

@@ -469,23 +469,27 @@ def _write_table(blocks: Iterable[tuple[int, int, np.ndarray]], adata: ad.AnnDat
 
 def _stream_h5ad_layer(path: Path, blocks: Iterable[tuple[int, int, np.ndarray]], shape: tuple[int, int],
                        key: str, summary: Callable[[], dict] | None) -> None:
-    """Add ``layers[key]`` to an h5ad written by anndata, block by block, then ``uns[key]``."""
+    """Add ``layers[key]`` to an h5ad written by anndata, block by block, then ``uns[key]``; a block given as a
+    mapping of layer names to arrays adds each of those layers."""
     import h5py
     from anndata.io import write_elem
 
     with h5py.File(path, "a") as f:
         layers = f["layers"] if "layers" in f else f.create_group("layers")
-        dset = None
+        datasets = {}
         filled = 0
         for start, stop, block in blocks:
-            if dset is None:
-                chunks = (max(1, min(stop - start, 256, shape[0])), max(1, min(shape[1], 4096)))
-                dset = layers.create_dataset(key, shape=shape, dtype=block.dtype, chunks=chunks)
-                dset.attrs["encoding-type"] = "array"
-                dset.attrs["encoding-version"] = "0.2.0"
+            named = block if isinstance(block, Mapping) else {key: block}  # several layers at once, or one
+            for name, values in named.items():
+                if name not in datasets:
+                    chunks = (max(1, min(stop - start, 256, shape[0])), max(1, min(shape[1], 4096)))
+                    datasets[name] = layers.create_dataset(name, shape=shape, dtype=values.dtype, chunks=chunks)
+                    datasets[name].attrs["encoding-type"] = "array"
+                    datasets[name].attrs["encoding-version"] = "0.2.0"
             if start != filled:
                 raise ValueError(f"row blocks must be consecutive: expected a block at row {filled}, got {start}")
-            dset[start:stop] = block
+            for name, values in named.items():
+                datasets[name][start:stop] = values
             filled = stop
         if filled != shape[0]:
             raise ValueError(f"the row blocks covered {filled} of {shape[0]} rows")
@@ -558,6 +562,7 @@ def write_output(
         else:
             sep = _OUTPUT_TABLE_SUFFIXES[suffix]
             source = blocks if blocks is not None else _row_blocks(adata.layers[key])
+            source = ((a, b, block[key] if isinstance(block, Mapping) else block) for a, b, block in source)
             with (gzip.open(tmp, "wt", newline="") if gz else open(tmp, "w", newline="")) as handle:
                 _write_table(source, adata, handle, sep)
             if summary is not None:

@@ -7,7 +7,10 @@ component that its mode names:
 * the neighbour fill (:mod:`scmaskgan.fill`): pools, distances, fill rules and tuning, used by
   every mode; it needs no torch;
 * the paper's conditional GAN (:mod:`scmaskgan.gan`): built only when the pool holds generated
-  candidates (``mode="paper"``, ``pool="generated"`` or ``"both"``).
+  candidates (``mode="paper"``, ``pool="generated"`` or ``"both"``);
+* the learned count model (:mod:`scmaskgan.gan.count_model`, ``mode="masked"``): a masked,
+  cell-conditional generator of each entry's count distribution, which answers per zero the
+  expected value, the value if detected and the probability of detection, and gives draws.
 """
 
 from __future__ import annotations
@@ -45,6 +48,13 @@ MODES: dict[str, dict[str, Any]] = {
               "tune": True},
 }
 
+#: The mode of the learned count model (:class:`scmaskgan.gan.count_model.MaskedCountModel`); the
+#: other modes are the neighbour fill's presets in ``MODES``.
+MASKED = "masked"
+
+#: Settings of the count model's generator (:class:`scmaskgan.gan.masked.MaskedGenerator`) and training.
+_COUNT_SETTINGS = ("hidden_dim", "latent_dim", "noise_dim", "dropout", "zero_inflated", "thinning", "seed")
+
 #: Settings of the GAN component (:class:`scmaskgan.gan.conditional.ConditionalGAN`).
 _GAN_SETTINGS = ("latent_dim", "base_channels", "head_channels", "gene_channels", "attention", "residual",
                  "conditional", "seed")
@@ -60,14 +70,14 @@ _CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "head_channels": (int, {"low": 1, "high": 256}),
     "gene_channels": (int, {"low": 1, "high": 256}),
     "batch_size": (int, {"low": 2, "allow_none": True}),
-    "lr": (float, {"low": 0, "high": 1, "low_inclusive": False}),
+    "lr": (float, {"low": 0, "high": 1, "low_inclusive": False, "allow_none": True}),
     "max_epochs": (int, {"low": 1, "allow_none": True}),
     "patience": (int, {"low": 1}),
     "n_candidates": (int, {"low": 2}),
     "k": (int, {"low": 1, "allow_none": True}),
     "k_sigma": (float, {"allow_none": True}),
     "tau": (float, {"low": 0, "high": 1, "allow_none": True}),
-    "mode": (str, {"choices": tuple(MODES)}),
+    "mode": (str, {"choices": (*MODES, MASKED)}),
     "pool": (str, {"choices": ("generated", "real", "both"), "allow_none": True}),
     "metric": (str, {"choices": ("observed", "pca"), "allow_none": True}),
     "fill": (str, {"choices": ("mean", "poisson"), "allow_none": True}),
@@ -85,6 +95,11 @@ _CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "seed": (int, {"low": 0}),
     "device": (str, {"choices": ("auto", "cpu", "cuda")}),
     "progress": (bool, {}),
+    "hidden_dim": (int, {"low": 4, "high": 8192}),
+    "noise_dim": (int, {"low": 0, "high": 1024}),
+    "dropout": (float, {"low": 0, "high": 1}),
+    "zero_inflated": (bool, {}),
+    "thinning": (float, {"low": 0, "high": 1, "low_inclusive": False}),
 }
 
 
@@ -177,26 +192,33 @@ class SCMaskGAN:
 
     def __init__(self, adata, *, labels_key: str | None = None, layer: str | None = None, normalized: bool = False,
                  latent_dim: int = 64, base_channels: int = 64, head_channels: int = 8, gene_channels: int = 8,
-                 batch_size: int | None = None, lr: float = 2e-4, max_epochs: int | None = None,
+                 batch_size: int | None = None, lr: float | None = None, max_epochs: int | None = None,
                  patience: int = 20, n_candidates: int = 512, k: int | None = None, k_sigma: float | None = None,
                  tau: float | None = None, mode: str = "default", pool: str | None = None, metric: str | None = None,
                  fill: str | None = None, alpha: float | None = None, max_real: int = 5000, tune: bool | None = None,
                  n_trials: int = 40, tune_candidates: bool = False, attention: bool = True, residual: bool = True,
                  conditional: bool = True, mixed_precision: bool = False,
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
-                 progress: bool = True):
+                 progress: bool = True, hidden_dim: int = 256, noise_dim: int = 16, dropout: float = 0.1,
+                 zero_inflated: bool = False, thinning: float = 0.5):
         args = locals()  # the parameters as given, each checked against its row of _CHECKS
         self.params = {name: check_param(name, args[name], kind, **bounds) for name, (kind, bounds) in _CHECKS.items()}
-        for name, value in MODES[mode].items():  # the mode's preset for every setting left unset
+        if self.params["lr"] is None:  # Adam's step: the GAN's 2e-4, the count model's 1e-3
+            self.params["lr"] = 1e-3 if mode == MASKED else 2e-4
+        for name, value in MODES.get(mode, {}).items():  # the mode's preset for every setting left unset
             if self.params[name] is None:
                 self.params[name] = value
-        self.params["alpha"] = float(self.params["alpha"])
-        self.params["k_sigma"] = float(self.params["k_sigma"])
+        if mode != MASKED:
+            self.params["alpha"] = float(self.params["alpha"])
+            self.params["k_sigma"] = float(self.params["k_sigma"])
+        elif normalized:
+            raise InputError("mode='masked' learns a count model and needs raw counts; use mode='default' "
+                             "for normalised input.")
         if self.params["fill"] == "poisson" and normalized:
             if fill is not None:
                 raise InputError("fill='poisson' needs raw counts; use fill='mean' with normalized=True.")
             self.params["fill"] = "mean"
-        if self.params["pool"] != "real" and self.params["k"] > n_candidates:
+        if self.uses_generator and self.params["k"] > n_candidates:
             raise InputError(f"k ({self.params['k']}) must not exceed n_candidates ({n_candidates}).")
         if device == "cuda":  # refused now, not after the data are read
             from .gan.conditional import resolve_device
@@ -206,8 +228,9 @@ class SCMaskGAN:
         self.history_: pd.DataFrame = pd.DataFrame(columns=["epoch", "loss_d", "loss_g", "convergence", "seconds", "best"])
         self.is_trained_ = False
         self.timings_: dict[str, float] = {}
-        self.filler = NeighbourFill(self.data, self.categories_, self.params)
+        self.filler = NeighbourFill(self.data, self.categories_, self.params) if mode != MASKED else None
         self.gan = self._build_gan() if self.uses_generator else None
+        self.count_model = self._build_count_model() if mode == MASKED else None
 
     # ------------------------------------------------------------------ setup
     def _setup(self, adata) -> None:
@@ -218,7 +241,7 @@ class SCMaskGAN:
             raise InputError(f"batch_size ({self.batch_size}) is larger than the number of cells ({n_cells}); "
                              "lower batch_size or leave it unset.")
         cells = read_cells(adata, layer=p["layer"], normalized=p["normalized"], labels_key=p["labels_key"],
-                           seed=p["seed"], leiden_resolution=p["leiden_resolution"])
+                           seed=p["seed"], leiden_resolution=p["leiden_resolution"], cluster=p["mode"] != MASKED)
         self._input = cells.matrix  # observed values are copied from it unchanged
         self.data, self.scaler = cells.data, cells.data.scaler
         self.genes_used_, self.empty_cells_ = cells.genes_used, cells.empty_cells
@@ -234,12 +257,25 @@ class SCMaskGAN:
         return ConditionalGAN(self.data, **{name: self.params[name] for name in _GAN_SETTINGS},
                               device=resolve_device(self.params["device"]))
 
+    def _build_count_model(self):
+        from .gan.conditional import resolve_device
+        from .gan.count_model import MaskedCountModel
+
+        return MaskedCountModel(self.data, use_labels=self.params["labels_key"] is not None,
+                                **{name: self.params[name] for name in _COUNT_SETTINGS},
+                                device=resolve_device(self.params["device"]))
+
     @property
     def uses_generator(self) -> bool:
         """Whether imputation draws on generated candidates (``pool`` "generated" or "both"), so that
         :meth:`train` must run first. The default mode's real-cell pool needs no training and builds
         no network."""
-        return self.params["pool"] != "real"
+        return self.params["pool"] in ("generated", "both")
+
+    @property
+    def needs_training(self) -> bool:
+        """Whether :meth:`train` must run before imputing (a GAN's candidates, or the count model)."""
+        return self.uses_generator or self.count_model is not None
 
     @property
     def generator(self):
@@ -254,16 +290,20 @@ class SCMaskGAN:
     @property
     def device(self) -> str:
         """Where the networks live (``"cpu"`` in a mode without networks)."""
-        return "cpu" if self.gan is None else str(self.gan.device)
+        net = self.gan or self.count_model
+        return "cpu" if net is None else str(net.device)
 
     @property
     def tuning_(self) -> dict | None:
         """The Optuna search of ``k`` and ``k_sigma`` (when tuning ran)."""
-        return self.filler.tuning_
+        return None if self.filler is None else self.filler.tuning_
 
     @property
     def imputation_(self) -> dict | None:
-        """``k``, ``k_sigma``, the pool and, per label, ``theta`` of the last imputation."""
+        """``k``, ``k_sigma``, the pool and, per label, ``theta`` of the last imputation (the count model:
+        its settings)."""
+        if self.filler is None:
+            return {"mode": MASKED, "labels": {}} | {k: self.params[k] for k in _COUNT_SETTINGS}
         return self.filler.imputation_
 
     @property
@@ -272,7 +312,9 @@ class SCMaskGAN:
         return pd.Categorical.from_codes(self.data.codes, categories=self.categories_)
 
     def n_parameters(self) -> dict[str, int]:
-        """Trainable parameter counts of the generator and the discriminator (0 without a GAN)."""
+        """Trainable parameter counts of the generator and the discriminator (0 without a network)."""
+        if self.count_model is not None:
+            return {"generator": self.count_model.n_parameters(), "discriminator": 0}
         return {"generator": 0, "discriminator": 0} if self.gan is None else self.gan.n_parameters()
 
     def default_max_epochs(self) -> int:
@@ -288,12 +330,14 @@ class SCMaskGAN:
     # ----------------------------------------------------------------- train
     def train(self, max_epochs: int | None = None, *, accelerator: str | None = None,
               checkpoint_dir: str | Path | None = None) -> "SCMaskGAN":
-        """Train the generator and discriminator adversarially (a no-op in a mode without a GAN).
+        """Train the networks of the mode: the GAN adversarially, or the count model on the input's own
+        molecule splits (a no-op in a mode without networks).
 
         Parameters
         ----------
         max_epochs
-            Epoch limit; training may stop earlier when the convergence measure stalls.
+            Epoch limit; training may stop earlier when the convergence measure (the GAN) or the
+            held-out loss (the count model) stalls.
         accelerator
             ``"auto"``, ``"cpu"`` or ``"cuda"``; ``None`` keeps the model's device.
         checkpoint_dir
@@ -304,6 +348,8 @@ class SCMaskGAN:
         Inside a ``torch.distributed`` process group (a script launched by ``torchrun`` that
         called :func:`scmaskgan.gan.distributed.init`) training is data-parallel across the processes.
         """
+        if self.count_model is not None:
+            return self._train_count_model(max_epochs)
         if self.gan is None:
             logger.info("mode %r imputes from real cells of the same label and builds no GAN: nothing to train "
                         "(mode='paper' or pool='generated'/'both' use it).", self.params["mode"])
@@ -327,6 +373,19 @@ class SCMaskGAN:
             history["epoch"] += int(self.history_["epoch"].max())
             history = pd.concat([self.history_, history], ignore_index=True)
         self.history_ = history
+        self.is_trained_ = True
+        return self
+
+    def _train_count_model(self, max_epochs: int | None) -> "SCMaskGAN":
+        from .gan.count_model import MaskedTrainingConfig
+
+        p = self.params
+        epochs = check_param("max_epochs", max_epochs if max_epochs is not None else (p["max_epochs"] or 300), int,
+                             low=1)
+        config = MaskedTrainingConfig(max_epochs=epochs, min_epochs=min(epochs, 10), patience=p["patience"],
+                                      batch_size=self.batch_size, lr=p["lr"], progress=p["progress"])
+        rows, self.timings_["train_s"] = self.count_model.train(config)
+        self.history_ = pd.DataFrame(rows)
         self.is_trained_ = True
         return self
 
@@ -356,6 +415,10 @@ class SCMaskGAN:
         of one block (as ``scmaskgan.pp.impute(..., out_file=...)`` does). ``block_size`` defaults
         to ``chunk_size``.
         """
+        if self.count_model is not None:
+            for start, stop, blocks in self.iter_answers(block_size):
+                yield start, stop, blocks["mean"]
+            return
         if self.uses_generator and not self.is_trained_:
             raise RuntimeError(f"pool={self.params['pool']!r} imputes from generated candidates and the model is "
                                "not trained yet; call train() first.")
@@ -374,6 +437,74 @@ class SCMaskGAN:
                 self._restore_observed(block, start, stop)
                 shown.update(block.shape[0])
                 yield start, stop, block
+
+    def _require_count_model(self, what: str):
+        if self.count_model is None:
+            raise RuntimeError(f"{what} needs the count model: use mode='masked'.")
+        if not self.is_trained_:
+            raise RuntimeError("the count model is not trained yet; call train() first.")
+        return self.count_model
+
+    def iter_answers(self, block_size: int | None = None):
+        """The count model's three answers, block by block: yield ``(start, stop, answers)``.
+
+        ``answers`` holds, for rows ``start:stop`` (dense, cells x genes; every observed value
+        returned exactly):
+
+        * ``"mean"``: at a zero, the expected value given that it was observed as zero (the count at
+          the cell's library size with the expected log-normalised value); for clustering,
+          differential expression, correlation;
+        * ``"if_detected"``: at a zero, the value the gene would have if detected, ``E[x | x > 0]``;
+        * ``"p_detected"``: at a zero, the probability that the gene is detected (``P(x > 0)``) at the
+          cell's depth; 1 where a value was observed.
+
+        Values are counts on the input's scale (``mean``, ``if_detected``) and probabilities.
+        """
+        model = self._require_count_model("iter_answers()")
+        block_size = check_param("block_size", block_size, int, low=1, allow_none=True) or self.params["chunk_size"]
+        used, target_sum = self.genes_used_, self.scaler.target_sum
+        with Progress(self.n_cells, desc="scmaskgan imputation", unit="cell", enabled=self.params["progress"]) as shown:
+            for start in range(0, self.n_cells, block_size):
+                stop = min(start + block_size, self.n_cells)
+                rows = np.arange(start, stop)
+                answers = model.answers(rows)
+                lib = self.data.lib[rows][:, None]
+                out = {}
+                for name in ("mean", "if_detected", "p_detected"):
+                    block = np.zeros((stop - start, self.n_genes), dtype=self.output_dtype_)
+                    values = answers[name] if name == "p_detected" else np.expm1(answers[name]) * (lib / target_sum)
+                    block[:, used] = np.where(lib > 0, values, 0.0)
+                    if name == "p_detected":
+                        block[self._observed(start, stop)] = 1.0
+                    else:
+                        self._restore_observed(block, start, stop)
+                    out[name] = block
+                shown.update(stop - start)
+                yield start, stop, out
+
+    def sample(self, n_draws: int = 1, *, seed: int | None = None) -> np.ndarray:
+        """``n_draws`` completed matrices drawn from the count model (n_draws x cells x genes, counts).
+
+        Every observed value is kept; each zero takes a count drawn from its distribution given the
+        cell (with fresh noise ``z`` per draw). For multiple imputation: analyse each draw, then pool.
+        """
+        model = self._require_count_model("sample()")
+        n_draws = check_param("n_draws", n_draws, int, low=1)
+        check_dense_output(n_draws * self.n_cells, self.n_genes, self.output_dtype_)
+        rng = np.random.default_rng(self.params["seed"] if seed is None else check_param("seed", seed, int, low=0))
+        out = np.zeros((n_draws, self.n_cells, self.n_genes), dtype=self.output_dtype_)
+        block_size = self.params["chunk_size"]
+        for k in range(n_draws):
+            for start in range(0, self.n_cells, block_size):
+                stop = min(start + block_size, self.n_cells)
+                out[k, start:stop][:, self.genes_used_] = model.sample(np.arange(start, stop), rng)
+                self._restore_observed(out[k, start:stop], start, stop)
+        return out
+
+    def _observed(self, start: int, stop: int) -> np.ndarray:
+        """Boolean mask of the observed (non-zero) input values of rows ``start:stop``."""
+        X = self._input[start:stop]
+        return (X != 0).toarray() if sp.issparse(X) else np.asarray(X) != 0
 
     def _restore_observed(self, block: np.ndarray, start: int, stop: int) -> None:
         """Copy every observed input value of rows ``start:stop`` back into ``block`` exactly (equation 6)."""
@@ -401,10 +532,11 @@ class SCMaskGAN:
                   "categories": [str(c) for c in self.categories_], "labels_info": self.labels_info_,
                   "scaler": self.scaler.to_dict(), "batch_size": self.batch_size, "tuning": tuning or None,
                   "is_trained": self.is_trained_}
-        if self.gan is not None:
+        net = self.gan or self.count_model
+        if net is not None:
             import torch
 
-            torch.save(self.gan.state_dict(), directory / "weights.pt")
+            torch.save(net.state_dict(), directory / "weights.pt")
         self.history_.to_csv(directory / "history.csv", index=False)
         pd.DataFrame({"cell": self.obs_names_, "label": np.asarray(self.labels_.astype(str))}).to_csv(
             directory / "labels.csv", index=False)
@@ -460,12 +592,13 @@ class SCMaskGAN:
         model.data.scaler = model.scaler
         if model.gan is not None:
             model.gan.data.scaler = model.scaler  # a copy of the cells without label conditioning
-        if model.gan is not None:
-            model.gan.load(directory / "weights.pt")
+        if (model.gan or model.count_model) is not None:
+            (model.gan or model.count_model).load(directory / "weights.pt")
         history = directory / "history.csv"
         if history.is_file():
             model.history_ = pd.read_csv(history)
-        model.filler.tuning_ = config.get("tuning")
+        if model.filler is not None:
+            model.filler.tuning_ = config.get("tuning")
         model.is_trained_ = bool(config.get("is_trained", True))
         return model
 

@@ -89,9 +89,10 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
 
     model = SCMaskGAN(adata, labels_key=labels_key, layer=layer, normalized=normalized, max_epochs=max_epochs,
                       seed=seed, device=device, **model_kwargs)
+    n_layers = 1 if model.count_model is None else len(ANSWER_LAYERS)  # the count model writes three
     if out_file is None:  # before training: a result that cannot fit in memory fails now, not after it
-        check_dense_output(model.n_cells, model.n_genes, model.output_dtype_)
-    model.train()  # only a mode with a GAN trains
+        check_dense_output(n_layers * model.n_cells, model.n_genes, model.output_dtype_)
+    model.train()  # only a mode with networks trains
     if model.uses_generator:
         from .gan import distributed
 
@@ -101,12 +102,44 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         adata = adata.copy()
     if labels_key is None:
         adata.obs[f"{key_added}_labels"] = model.labels_
-    if out_file is None:
+    if out_file is None and model.count_model is not None:
+        import time
+
+        t0 = time.perf_counter()
+        for name, values in _answer_layers(model, key_added).items():
+            adata.layers[name] = values
+        model.timings_["impute_s"] = time.perf_counter() - t0
+        adata.uns[key_added] = run_summary(model, version=__version__, key=key_added) | (uns_extra or {})
+    elif out_file is None:
         adata.layers[key_added] = model.impute()
-        adata.uns[key_added] = run_summary(model, version=__version__) | (uns_extra or {})
+        adata.uns[key_added] = run_summary(model, version=__version__, key=key_added) | (uns_extra or {})
     else:
         _write_streamed(model, adata, out_file, key=key_added, overwrite=overwrite, extra=uns_extra)
     return adata if copy else None
+
+
+#: What each layer of the count model (``mode="masked"``) holds, by suffix of ``key_added``.
+ANSWER_LAYERS = {
+    "mean": ("", "at a zero: the expected value given that it was observed as zero (use for clustering, DE, "
+                 "correlation); observed values unchanged"),
+    "if_detected": ("_if_detected", "at a zero: E[x | x > 0], the level the gene would have if detected"),
+    "p_detected": ("_p_detected", "at a zero: P(x > 0), the probability that the gene is detected at the cell's "
+                                  "depth; 1 where a value was observed"),
+}
+
+
+def answer_layer_names(key_added: str) -> dict[str, str]:
+    """Layer name of each answer of the count model: ``key_added``, ``key_added + "_if_detected"``, ..."""
+    return {name: key_added + suffix for name, (suffix, _) in ANSWER_LAYERS.items()}
+
+
+def _answer_layers(model, key_added: str) -> dict[str, np.ndarray]:
+    names = answer_layer_names(key_added)
+    out = {names[name]: np.empty((model.n_cells, model.n_genes), dtype=model.output_dtype_) for name in names}
+    for start, stop, blocks in model.iter_answers():
+        for name, block in blocks.items():
+            out[names[name]][start:stop] = block
+    return out
 
 
 def _write_streamed(model, adata, out_file, *, key: str, overwrite: bool, extra: dict | None = None) -> None:
@@ -120,15 +153,19 @@ def _write_streamed(model, adata, out_file, *, key: str, overwrite: bool, extra:
 
     def summary() -> dict:
         model.timings_["impute_s"] = time.perf_counter() - t0
-        adata.uns[key] = run_summary(model, version=__version__) | {"out_file": str(out_file)} | (extra or {})
+        adata.uns[key] = run_summary(model, version=__version__, key=key) | {"out_file": str(out_file)} | (extra or {})
         return adata.uns[key]
 
-    write_output(adata, out_file, force=overwrite, key=key, blocks=model.iter_imputed(), summary=summary)
+    blocks = model.iter_imputed()
+    if model.count_model is not None:  # the three answers, each in its layer
+        names = answer_layer_names(key)
+        blocks = ((start, stop, {names[n]: b for n, b in answers.items()}) for start, stop, answers in model.iter_answers())
+    write_output(adata, out_file, force=overwrite, key=key, blocks=blocks, summary=summary)
 
 
-def run_summary(model, *, version: str) -> dict:
+def run_summary(model, *, version: str, key: str = "scmaskgan") -> dict:
     """Run details for ``uns``: only strings, numbers, lists and dicts (h5ad-serialisable)."""
-    history = {col: model.history_[col].tolist() for col in ("epoch", "loss_d", "loss_g", "convergence", "seconds")}
+    history = {col: model.history_[col].tolist() for col in model.history_.columns if col != "best"}
     params = {k: ("None" if v is None else v) for k, v in model.params.items()}
     tuning = dict(model.tuning_ or {})
     trials = tuning.pop("trials", [])
@@ -149,6 +186,8 @@ def run_summary(model, *, version: str) -> dict:
         "n_genes_not_modelled": int(model.n_genes - model.genes_used_.size),
         "image_side": int(model.layout.side),
     }
+    if model.count_model is not None:  # what each layer means
+        summary["layers"] = {name: ANSWER_LAYERS[answer][1] for answer, name in answer_layer_names(key).items()}
     if tuning:
         summary["tuning"] = tuning
         summary["tuning_trials"] = {key: [t.get(key, np.nan) for t in trials] for key in ("number", "value", "k", "k_sigma")}

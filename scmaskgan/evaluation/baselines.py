@@ -465,7 +465,9 @@ def _scmaskgan(x: np.ndarray, *, labels: Any = None, seed: int = 0, **options: A
 
     ``labels`` condition the generator; without them the cells are clustered first
     (Leiden on log-normalised PCA). ``options`` go to :func:`scmaskgan.pp.impute`
-    (for example ``max_epochs``). Observed values are returned unchanged.
+    (for example ``max_epochs``), except ``layer``: which answer of the count model
+    (``mode="masked"``) to return, ``"mean"`` (default) or ``"if_detected"``. Observed values
+    are returned unchanged.
     """
     import anndata as ad
     import pandas as pd
@@ -477,6 +479,7 @@ def _scmaskgan(x: np.ndarray, *, labels: Any = None, seed: int = 0, **options: A
     if labels is not None:
         key = "label"
         adata.obs[key] = pd.Categorical(np.asarray(labels).astype(str))
+    layer = options.pop("layer", "mean")
     options.setdefault("progress", False)
     pp.impute(adata, labels_key=key, seed=seed, **options)
-    return np.asarray(adata.layers["scmaskgan"], dtype=np.float64)
+    return np.asarray(adata.layers[pp.answer_layer_names("scmaskgan")[layer]], dtype=np.float64)

@@ -75,16 +75,20 @@ __all__ = [
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """A benchmark row: which baseline, whether it gets the true labels, quick-mode options."""
+    """A benchmark row: which baseline, whether it gets the true labels, quick-mode options, and options
+    per protocol (a method with several outputs says which one each protocol scores)."""
 
     baseline: str
     true_labels: bool = False
     quick_options: dict[str, Any] = field(default_factory=dict)
     label: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    protocol_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 _QUICK_GAN = {"max_epochs": 2, "tune": False, "n_candidates": 64}
+#: The count model's answers that each protocol scores (../shared/BENCHMARK.md, "Two questions, two answers").
+_MASKED_LAYERS = {"A": {"layer": "if_detected"}, "B": {"layer": "mean"}}
 
 #: Benchmark method names (the rows of the tables).
 METHODS: Registry[MethodSpec] = Registry("method", {
@@ -99,6 +103,12 @@ METHODS: Registry[MethodSpec] = Registry("method", {
     "scmaskgan_auto": MethodSpec("scmaskgan", quick_options=_QUICK_GAN, label="scMASKGAN, automatic labels"),
     "scmaskgan_paper": MethodSpec("scmaskgan", true_labels=True, quick_options=_QUICK_GAN, options={"mode": "paper"},
                                   label="scMASKGAN paper mode (GAN candidates), true labels"),
+    "scmaskgan_masked": MethodSpec("scmaskgan", true_labels=True, quick_options={"max_epochs": 2},
+                                   options={"mode": "masked"}, protocol_options=_MASKED_LAYERS,
+                                   label="scMASKGAN count model, true labels (A: if detected; B: expected value)"),
+    "scmaskgan_masked_auto": MethodSpec("scmaskgan", quick_options={"max_epochs": 2}, options={"mode": "masked"},
+                                        protocol_options=_MASKED_LAYERS,
+                                        label="scMASKGAN count model, no labels (A: if detected; B: expected value)"),
 })
 
 #: Methods that ``scmaskgan benchmark`` runs by default.
@@ -271,7 +281,8 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
                 for method in methods:
                     spec = METHODS[method]
                     tag = f"{ds}.{protocol}.{method}"
-                    options: dict[str, Any] = dict(spec.options) | (dict(spec.quick_options) if quick else {})
+                    options: dict[str, Any] = (dict(spec.options) | (dict(spec.quick_options) if quick else {})
+                                               | dict(spec.protocol_options.get(protocol, {})))
                     if spec.baseline == "scmaskgan":
                         options["device"] = device
                     task = {

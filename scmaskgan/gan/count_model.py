@@ -1,0 +1,225 @@
+"""The learned count model as one component: the masked generator, its training, its answers and draws.
+
+Training (molecular cross-validation, Batson et al. 2019): every step splits each cell's molecules
+at random, ``x_in ~ Binomial(x, thinning)`` and ``x_out = x - x_in``; the generator sees ``x_in``
+and is scored by the count likelihood of ``x_out`` at the library size ``l_out`` of ``x_out``
+(:func:`scmaskgan.gan.masked.count_nll`). Every molecule the loss scores was hidden from the
+network, zeros of ``x_in`` included, so the network learns what a gene seen as zero is likely to
+hold, not the identity. A fixed tenth of the cells (with a fixed split of their molecules) is
+held out; training stops when their loss has not improved for ``patience`` epochs, and the best
+epoch's weights are kept. Nothing outside the input is used.
+
+Imputation: the generator sees all of a cell's molecules; the count at the cell's own library size
+``l`` is NB(``rho * l``, ``theta``) (zero-inflated with ``pi``), and :mod:`scmaskgan.gan.answers`
+turns it into the three answers per entry: the expected log-normalised value, the value if
+detected, and the probability of detection. Draws sample counts from the same distribution with
+fresh noise ``z``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from .._progress import Progress
+from .._validation import InputError
+from ..cells import CellData
+from .masked import MaskedGenerator, count_nll
+
+logger = logging.getLogger("scmaskgan")
+
+__all__ = ["MaskedCountModel", "MaskedTrainingConfig"]
+
+
+@dataclass
+class MaskedTrainingConfig:
+    """Settings of :meth:`MaskedCountModel.train`."""
+
+    max_epochs: int = 300
+    min_epochs: int = 10
+    patience: int = 20
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-5
+    validation: float = 0.1  # share of cells held out for early stopping
+    progress: bool = True
+
+
+class MaskedCountModel:
+    """Masked generator of one data set, with its training, answers and draws.
+
+    Parameters
+    ----------
+    data
+        The model's cells (raw counts of the genes in use) and their label codes.
+    use_labels
+        Give the generator each cell's one-hot label.
+    hidden_dim, latent_dim, noise_dim, dropout, zero_inflated
+        The generator's sizes and options (:class:`scmaskgan.gan.masked.MaskedGenerator`).
+    thinning
+        Share of a cell's molecules the generator sees in a training step.
+    seed
+        Seed of the initialisation, the splits, the batches and the draws.
+    device
+        Where the generator trains and runs.
+    """
+
+    def __init__(self, data: CellData, *, use_labels: bool, hidden_dim: int, latent_dim: int, noise_dim: int,
+                 dropout: float, zero_inflated: bool, thinning: float, seed: int, device: torch.device):
+        if data.scaler is not None and not data.scaler.log:
+            raise InputError("the count model needs raw counts; it cannot learn from normalised values "
+                             "(normalized=True). Use mode='default' or 'paper' for normalised input.")
+        self.data, self.use_labels, self.thinning = data, use_labels, thinning
+        self.seed, self.device = seed, device
+        torch.manual_seed(seed)
+        self.generator = MaskedGenerator(data.X.shape[1], data.n_labels if use_labels else 0, hidden_dim=hidden_dim,
+                                         latent_dim=latent_dim, noise_dim=noise_dim, dropout=dropout,
+                                         zero_inflated=zero_inflated)
+
+    # ---------------------------------------------------------------- helpers
+    def _counts(self, rows: np.ndarray) -> torch.Tensor:
+        block = self.data.X[rows]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block)
+        return torch.as_tensor(np.asarray(block, dtype=np.float32), device=self.device)
+
+    def _onehot(self, rows: np.ndarray) -> torch.Tensor | None:
+        if not self.use_labels:
+            return None
+        codes = torch.as_tensor(self.data.codes[rows], device=self.device, dtype=torch.long)
+        return torch.nn.functional.one_hot(codes, self.data.n_labels).float()
+
+    def _loss(self, x_in: torch.Tensor, x_out: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
+        """Mean over cells of the summed NLL of the hidden molecules ``x_out``."""
+        rho, pi_logits = self.generator(x_in, self._onehot(rows))
+        mu = rho * x_out.sum(1, keepdim=True)
+        return count_nll(x_out, mu, self.generator.theta, pi_logits).sum(1).mean()
+
+    def _split(self, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x_in ~ Binomial(x, thinning)`` and ``x_out = x - x_in``."""
+        x_in = torch.binomial(x, torch.full_like(x, self.thinning), generator=generator)
+        return x_in, x - x_in
+
+    def n_parameters(self) -> int:
+        """Trainable parameters of the generator."""
+        return sum(t.numel() for t in self.generator.parameters())
+
+    # ------------------------------------------------------------------ train
+    def train(self, config: MaskedTrainingConfig) -> tuple[list[dict], float]:
+        """Train on the input's own molecule splits; return the per-epoch history and the seconds it took."""
+        t0 = time.perf_counter()
+        rng = np.random.default_rng(self.seed)
+        split = torch.Generator().manual_seed(self.seed)
+        torch.manual_seed(self.seed)
+        n = self.data.n_cells
+        order = rng.permutation(np.flatnonzero(self.data.lib > 0))
+        n_val = max(1, int(round(config.validation * order.size))) if order.size >= 4 else 0
+        val_rows, train_rows = np.sort(order[:n_val]), order[n_val:]
+        if train_rows.size < 2:
+            raise InputError(f"the count model needs at least 2 cells with counts to train on ({n} cells given).")
+        gen = self.generator.to(self.device)
+        opt = torch.optim.Adam(gen.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        val = None
+        if n_val:
+            x_val = self._counts(val_rows)
+            val = self._split(x_val.cpu(), split)
+            val = (val[0].to(self.device), val[1].to(self.device))
+        batch_size = min(config.batch_size, train_rows.size)
+        history, best = [], (np.inf, 0, None)
+        progress = Progress(config.max_epochs, desc="scmaskgan training", unit="epoch", enabled=config.progress)
+        try:
+            for epoch in range(1, config.max_epochs + 1):
+                e0 = time.perf_counter()
+                gen.train()
+                perm = rng.permutation(train_rows)
+                total, batches = 0.0, 0
+                for i in range(0, perm.size, batch_size):
+                    rows = perm[i:i + batch_size]
+                    if rows.size < 2 and batches:
+                        continue  # a last batch of one cell: layer norm and the mean loss need no more, but skip it
+                    x_in, x_out = self._split(self._counts(rows).cpu(), split)
+                    loss = self._loss(x_in.to(self.device), x_out.to(self.device), rows)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    total, batches = total + loss.item(), batches + 1
+                gen.eval()
+                with torch.no_grad():
+                    val_loss = self._loss(val[0], val[1], val_rows).item() if val is not None else total / batches
+                row = {"epoch": epoch, "loss": total / batches, "val_loss": val_loss,
+                       "seconds": time.perf_counter() - e0}
+                history.append(row)
+                progress.update(1, postfix={"loss": f"{row['loss']:.2f}", "val": f"{val_loss:.2f}"},
+                                message=f"epoch {epoch}/{config.max_epochs}  loss {row['loss']:.3f}  "
+                                        f"held-out {val_loss:.3f}  ({row['seconds']:.1f} s)")
+                if val_loss < best[0] - 1e-4 * abs(best[0] if np.isfinite(best[0]) else 1.0):
+                    best = (val_loss, epoch, copy.deepcopy(gen.state_dict()))
+                if epoch >= config.min_epochs and epoch - best[1] >= config.patience:
+                    logger.info("count model: held-out loss has not improved for %d epochs; keeping epoch %d",
+                                config.patience, best[1])
+                    break
+        finally:
+            progress.close()
+        if best[2] is not None:
+            gen.load_state_dict(best[2])
+        gen.eval()
+        for row in history:
+            row["best"] = row["epoch"] == best[1]
+        return history, time.perf_counter() - t0
+
+    # ---------------------------------------------------------------- answers
+    @torch.no_grad()
+    def distribution(self, rows: np.ndarray, *, z: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray,
+                                                                                       np.ndarray | None]:
+        """``mu`` (cells x genes, at each cell's own library size), ``theta`` (genes) and ``pi`` (or ``None``)
+        of the count of each entry given all of the cell's molecules."""
+        self.generator.eval()
+        if z is None and self.generator.noise_dim:
+            z = torch.zeros(len(rows), self.generator.noise_dim, device=self.device)  # the mean noise
+        rho, pi_logits = self.generator(self._counts(rows), self._onehot(rows), z)
+        mu = rho.double().cpu().numpy() * self.data.lib[rows][:, None]
+        pi = None if pi_logits is None else torch.sigmoid(pi_logits).double().cpu().numpy()
+        return mu, self.generator.theta.double().cpu().numpy(), pi
+
+    def answers(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The three answers per entry on the log-normalised scale ``log1p(c * 1e4 / l)``: ``mean``,
+        ``if_detected`` and ``p_detected`` (:func:`scmaskgan.gan.answers.count_answers`)."""
+        from .answers import count_answers
+
+        mu, theta, pi = self.distribution(rows)
+        mean, if_detected, p_detected = count_answers(mu, theta, self.data.lib[rows], pi=pi,
+                                                      target_sum=self.data.scaler.target_sum)
+        return {"mean": mean, "if_detected": if_detected, "p_detected": p_detected}
+
+    def sample(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One draw of the counts of every entry of ``rows`` (fresh noise ``z``, then the count distribution)."""
+        from .answers import sample_counts
+
+        z = None
+        if self.generator.noise_dim:
+            z = torch.as_tensor(rng.standard_normal((len(rows), self.generator.noise_dim)), dtype=torch.float32,
+                                device=self.device)
+        mu, theta, pi = self.distribution(rows, z=z)
+        return sample_counts(mu, theta, pi=pi, rng=rng)
+
+    # ---------------------------------------------------------------- weights
+    def state_dict(self) -> dict[str, dict]:
+        """The generator's weights (tensors only)."""
+        return {"masked_generator": self.generator.state_dict()}
+
+    def load(self, path: Path) -> None:
+        """Load weights written by :meth:`state_dict` with ``torch.load(weights_only=True)``."""
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            self.generator.load_state_dict(state["masked_generator"])
+        except FileNotFoundError:
+            raise InputError(f"{path} is missing; the saved model is incomplete.") from None
+        except Exception as err:  # corrupt file, foreign pickle, wrong shapes
+            raise InputError(f"{path} cannot be loaded as this model's weights: {err}") from None
+        self.generator.to(self.device).eval()

@@ -1,0 +1,130 @@
+"""The learned count model (mode="masked"): its likelihood, training, three answers, draws, saving and CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from scipy import stats
+
+import scmaskgan
+from scmaskgan import InputError, SCMaskGAN
+from scmaskgan.gan.masked import MaskedGenerator, count_nll
+
+FAST = dict(mode="masked", max_epochs=4, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4)
+
+
+def test_count_nll_is_the_negative_binomial_and_its_zero_inflation():
+    counts = torch.tensor([0.0, 1.0, 3.0, 10.0])
+    mu = torch.tensor([0.5, 2.0, 3.0, 7.5])
+    theta = torch.tensor([0.3, 1.0, 5.0, 50.0])
+    n, p = theta.numpy(), (theta / (theta + mu)).numpy()
+    expected = -stats.nbinom.logpmf(counts.numpy(), n, p)
+    np.testing.assert_allclose(count_nll(counts, mu, theta).numpy(), expected, rtol=1e-5)
+    pi = 0.3
+    logits = torch.full_like(mu, float(np.log(pi / (1 - pi))))
+    pmf = (1 - pi) * stats.nbinom.pmf(counts.numpy(), n, p) + pi * (counts.numpy() == 0)
+    np.testing.assert_allclose(count_nll(counts, mu, theta, logits).numpy(), -np.log(pmf), rtol=1e-5)
+
+
+def test_generator_rates_sum_to_one_and_noise_changes_them():
+    torch.manual_seed(0)
+    net = MaskedGenerator(20, 3, hidden_dim=16, latent_dim=4, noise_dim=2, zero_inflated=True)
+    x = torch.poisson(torch.full((5, 20), 2.0))
+    onehot = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 0, 1]), 3).float()
+    net.eval()
+    rho, pi_logits = net(x, onehot, torch.zeros(5, 2))
+    np.testing.assert_allclose(rho.sum(1).detach().numpy(), 1.0, rtol=1e-5)
+    assert pi_logits.shape == (5, 20)
+    other, _ = net(x, onehot, torch.ones(5, 2))
+    assert not torch.allclose(rho, other)
+
+
+@pytest.fixture
+def masked_tiny(tiny_counts):
+    adata = tiny_counts.copy()
+    scmaskgan.pp.impute(adata, labels_key="cell_type", seed=3, **FAST)
+    return adata
+
+
+def test_three_answers_with_observed_values_unchanged(masked_tiny, tiny_counts):
+    adata = masked_tiny
+    X = np.asarray(tiny_counts.X)
+    observed = X != 0
+    mean, if_detected, p = (adata.layers[k] for k in ("scmaskgan", "scmaskgan_if_detected", "scmaskgan_p_detected"))
+    for layer in (mean, if_detected):
+        assert np.array_equal(layer[observed], X[observed])
+    assert np.all(p[observed] == 1.0) and np.all((p >= 0) & (p <= 1))
+    zeros = ~observed
+    # at a zero the value if detected is at least one count's worth and above the expected value
+    assert np.all(if_detected[zeros] >= mean[zeros] - 1e-6)
+    assert np.all(if_detected[zeros] > 0) and np.all(mean[zeros] > 0)
+    uns = adata.uns["scmaskgan"]
+    assert uns["trained"] and set(uns["layers"]) == {"scmaskgan", "scmaskgan_if_detected", "scmaskgan_p_detected"}
+    assert {"loss", "val_loss"} <= set(uns["history"])
+
+
+def test_seeded_runs_repeat_exactly_and_no_labels_needs_no_clustering(tiny_counts, caplog):
+    runs = []
+    for _ in range(2):
+        adata = tiny_counts.copy()
+        scmaskgan.pp.impute(adata, seed=5, **FAST)
+        runs.append(adata)
+    for key in ("scmaskgan", "scmaskgan_if_detected", "scmaskgan_p_detected"):
+        assert np.array_equal(runs[0].layers[key], runs[1].layers[key])
+    assert runs[0].uns["scmaskgan"]["labels"]["method"] == "none"  # no Leiden pools
+    assert not any("Leiden" in r.getMessage() for r in caplog.records)
+
+
+def test_sparse_input_gives_the_same_answers(tiny_counts, masked_tiny):
+    adata = tiny_counts.copy()
+    adata.X = sp.csr_matrix(adata.X)
+    scmaskgan.pp.impute(adata, labels_key="cell_type", seed=3, **FAST)
+    np.testing.assert_allclose(adata.layers["scmaskgan"], masked_tiny.layers["scmaskgan"], rtol=1e-5, atol=1e-6)
+
+
+def test_draws_keep_observed_values_and_vary(tiny_counts):
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, **FAST).train()
+    draws = model.sample(3)
+    X = np.asarray(tiny_counts.X)
+    assert draws.shape == (3, *X.shape)
+    assert all(np.array_equal(d[X != 0], X[X != 0]) for d in draws)
+    assert np.all(draws == np.round(draws)) and np.all(draws >= 0)  # counts
+    assert not np.array_equal(draws[0], draws[1])
+    assert np.array_equal(model.sample(3), draws)  # the model's seed: the same draws again
+
+
+def test_save_load_round_trip(tiny_counts, tmp_path):
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, **FAST).train()
+    first = model.impute()
+    folder = model.save(tmp_path / "m")
+    loaded = SCMaskGAN.load(folder, tiny_counts, device="cpu")
+    assert loaded.is_trained_ and len(loaded.history_) == len(model.history_)
+    np.testing.assert_array_equal(loaded.impute(), first)
+
+
+def test_refusals(tiny_counts):
+    with pytest.raises(InputError, match="raw counts"):
+        SCMaskGAN(tiny_counts, normalized=True, **FAST)
+    model = SCMaskGAN(tiny_counts, **FAST)
+    with pytest.raises(RuntimeError, match="not trained"):
+        next(model.iter_answers())
+    with pytest.raises(RuntimeError, match="mode='masked'"):
+        SCMaskGAN(tiny_counts, labels_key="cell_type", progress=False).sample(2)
+    with pytest.raises(InputError, match="thinning"):
+        SCMaskGAN(tiny_counts, mode="masked", thinning=1.5)
+
+
+def test_cli_writes_the_three_layers(tiny_counts, tmp_path):
+    import anndata as ad
+
+    from scmaskgan.cli import main
+
+    src, dst = tmp_path / "in.h5ad", tmp_path / "out.h5ad"
+    tiny_counts.write_h5ad(src)
+    assert main(["impute", str(src), "-o", str(dst), "--mode", "masked", "--epochs", "3", "--labels-key",
+                 "cell_type", "-q"]) == 0
+    out = ad.read_h5ad(dst)
+    assert {"scmaskgan", "scmaskgan_if_detected", "scmaskgan_p_detected"} <= set(out.layers)
+    assert "probability" in out.uns["scmaskgan"]["layers"]["scmaskgan_p_detected"]
