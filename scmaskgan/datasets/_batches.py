@@ -75,7 +75,7 @@ def _generator(seed: Seed) -> np.random.Generator:
 
 def cellbench_batches(cell_lines: str = "shared", max_cells_per_batch: Optional[int] = None, *,
                       seed: Seed = 0) -> Batches:
-    """The CellBench plates of :data:`CELLBENCH_BATCHES` as batches, concatenated.
+    """The CellBench plates named in ``CELLBENCH_BATCHES`` (sc_celseq2, sc_dropseq, sc_celseq2_5cl_p1) as batches, concatenated.
 
     Each plate is read with :func:`scmaskgan.datasets.load` (``drop_doublets=True``), its ERCC
     spike-ins dropped and its cells restricted to the chosen cell lines, then subsampled to at most
