@@ -171,7 +171,11 @@ def test_dataset_table_names_a_label_column_for_every_dataset():
     assert benchmark.DATASETS["sc_celseq2"].labels_key == "cell_line_original"
     assert benchmark.DATASETS["sc_celseq2_5cl_p1"].load_kwargs["drop_doublets"] is True
     assert {m: s.true_labels for m, s in benchmark.METHODS.items() if s.baseline == "scmaskgan"} == {
-        "scmaskgan": True, "scmaskgan_auto": False, "scmaskgan_paper": True}
+        "scmaskgan": True, "scmaskgan_auto": False, "scmaskgan_paper": True, "scmaskgan_masked": True,
+        "scmaskgan_masked_auto": False}
+    # the count model's rows score protocol A on the value if detected and B on the expected value
+    assert benchmark.METHODS["scmaskgan_masked"].protocol_options == {"A": {"layer": "if_detected"},
+                                                                      "B": {"layer": "mean"}}
     assert benchmark.METHODS["scmaskgan_paper"].options == {"mode": "paper"}
 
 

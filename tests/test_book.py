@@ -163,7 +163,10 @@ def test_executed_quickstart_outputs_exist():
 def test_api_page_documents_the_public_api(doms):
     dom = doms["api"]
     for name in ("scmaskgan.pp.impute", "scmaskgan.SCMaskGAN", "scmaskgan.SCMaskGAN.train",
-                 "scmaskgan.SCMaskGAN.impute", "scmaskgan.datasets.load", "scmaskgan.evaluation.score_hidden",
+                 "scmaskgan.SCMaskGAN.impute", "scmaskgan.SCMaskGAN.iter_answers", "scmaskgan.SCMaskGAN.sample",
+                 "scmaskgan.datasets.load", "scmaskgan.evaluation.protocols.score_hidden",
+                 "scmaskgan.evaluation.protocols.prepare", "scmaskgan.fill.imputer.NeighbourFill",
+                 "scmaskgan.gan.conditional.ConditionalGAN",
                  "scmaskgan.evaluation.metrics.js_distance", "scmaskgan.evaluation.metrics.zscore_summary", "scmaskgan.evaluation.baselines.run",
                  "scmaskgan.evaluation.benchmark.run_benchmark", "scmaskgan.simulate.simulate", "scmaskgan.cli.main"):
         assert f'id="{name}"' in dom, f"{name} is not documented on the API page"
