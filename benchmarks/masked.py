@@ -1,0 +1,415 @@
+"""Every target of issue 12 ("scMASKGAN learns to impute") for the count model, ``mode="masked"``.
+
+For each data set of ``--datasets`` and each labelling of ``--labels`` (``true``: the data set's
+labels; ``none``: no labels), the count model runs with the package's defaults
+(``SCMaskGAN(mode="masked", seed=0)``) on protocol A's and protocol B's inputs
+(../shared/BENCHMARK.md), each run in its own child process
+(:func:`scmaskgan.evaluation.child.run_command`). Scored, each beside its target:
+
+* **A**: RMSE and Pearson r of the hidden entries on the ``_if_detected`` answer;
+* **B**: ``rmse_zeros`` and ``r_all`` on the main layer (the expected value);
+* **calibration**: on protocol B's zeros, the expected calibration error (10 equal-width bins,
+  :func:`scmaskgan.evaluation.uncertainty.calibration`) of ``_p_detected`` against "the truth was
+  non-zero", and a reliability plot (``reliability.png``). A diagnostic column, not a target,
+  asks the model the protocol's own question: the probability that the truth, 1 / 0.3 times
+  deeper than the input (0.3: protocol B's kept share of molecules), was non-zero given the
+  observed zero, ``1 - P0(mu / 0.3) / P0(mu)`` of the model's (ZI)NB at the cell's depth;
+* **draws**: ``SCMaskGAN.sample(--draws)``; each entry's 90% interval from the 5% and 95%
+  quantiles of its draws on the protocol's scale (A: ``log1p(x / lib_orig * 1e4)``; B: each
+  drawn matrix normalised by its own cell totals): the share of protocol A's hidden entries and of
+  protocol B's zeros whose truth it covers (target 85-95%);
+* **structure** (protocol S, on ``--s-dataset``'s ``--s-label`` cells of protocol A's input, only
+  when that data set is run): the silhouette of the Leiden clusters of the output
+  (:func:`scmaskgan.evaluation.structure.invented_structure`) for the input itself (``none``),
+  the count model without labels (as the protocol says; with "true labels" the population has one
+  label, which the package refuses), and the default mode with automatic labels (``scmaskgan_auto``);
+* **cost**: ``scmaskgan.pp.impute(adata, mode="masked")`` (train and all three layers) on protocol A's
+  input in a child process: wall time of the whole child (start-up and imports included, as
+  ``/usr/bin/time`` measures it) and its peak RSS; targets on sc_celseq2 only.
+
+Nothing is tuned here: every setting is the package's default; the truth is only scored. Writes
+``results.json`` (every row), ``targets.csv`` (one row per target, data set and labels),
+``calibration.csv`` (the reliability tables), ``structure.csv``, ``cost.csv``, ``runs.csv``
+(every child's time and memory) and ``reliability.png`` into ``--out``.
+
+Usage::
+
+    python benchmarks/masked.py [--datasets sc_celseq2,sc_dropseq] [--labels true,none] [--draws 50]
+        [--threads 1] [--out benchmarks/results/masked]
+
+``--datasets`` also takes ``sim:CELLSxGENES`` (simulated counts with 3 groups, labels ``obs["group"]``;
+used by the smoke test with ``--max-epochs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve()
+#: As scmaskgan.evaluation.child.THREAD_VARIABLES; set here before numpy is imported (--threads).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+#: Targets of issue 12: metric -> (data set -> (comparison, threshold)). "<" below, ">" above, "<=", "in".
+TARGETS = {
+    "A rmse (if_detected)": {"sc_celseq2": ("<", 0.29), "sc_dropseq": ("<", 0.33)},
+    "A pearson (if_detected)": {"sc_celseq2": (">", 0.56), "sc_dropseq": (">", 0.55)},
+    "B rmse_zeros (mean)": {"sc_celseq2": ("<", 0.93), "sc_dropseq": ("<", 0.95)},
+    "B r_all (mean)": {"sc_celseq2": (">", 0.70), "sc_dropseq": (">", 0.70)},
+    "calibration ECE (B zeros, p_detected)": {"*": ("<=", 0.03)},
+    "coverage A hidden (90% draws)": {"*": ("in", (0.85, 0.95))},
+    "coverage B zeros (90% draws)": {"*": ("in", (0.85, 0.95))},
+    "S silhouette (H1975)": {"sc_celseq2": ("<=", 0.10)},
+    "cost wall s (train + impute)": {"sc_celseq2": ("<=", 30.0)},
+    "cost peak RSS MB": {"sc_celseq2": ("<=", 1024.0)},
+}
+S_ANCHORS = {"none": -0.056, "scmaskgan_auto": 0.216}  # BENCHMARK.md, protocol S (sc_celseq2 H1975)
+KEEP = 0.3  # protocol B's kept share of molecules (scmaskgan.evaluation.protocols.thin)
+
+
+# --------------------------------------------------------------------------- the child: one model run
+def child(task_file: str) -> None:
+    """Train the count model on one input; save its three answers, draw bounds and (B) the diagnostic."""
+    import numpy as np
+
+    from scmaskgan import SCMaskGAN
+    from scmaskgan.evaluation.child import peak_rss_mb
+    from scmaskgan.evaluation.uncertainty import interval_bounds, log_draws
+
+    task = json.loads(Path(task_file).read_text())
+    out = Path(task["out"])
+    adata = _anndata(np.load(task["input"]), task.get("labels"))
+    t0 = time.perf_counter()
+    model = SCMaskGAN(adata, labels_key="label" if task.get("labels") else None, mode="masked", seed=0,
+                      progress=False, max_epochs=task.get("max_epochs"))
+    model.train()
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    layers = {name: np.empty(adata.shape, dtype=np.float32) for name in ("mean", "if_detected", "p_detected")}
+    for start, stop, blocks in model.iter_answers():
+        for name, block in blocks.items():
+            layers[name][start:stop] = block
+    impute_s = time.perf_counter() - t0
+    info = {"train_s": train_s, "impute_s": impute_s, "rss_after_impute_mb": peak_rss_mb(),
+            "epochs": int(len(model.history_)),
+            "best_epoch": int(model.history_.loc[model.history_["best"], "epoch"].iloc[0])}
+    for name, values in layers.items():
+        np.save(out / f"{name}.npy", values)
+    if task.get("keep") is not None:  # protocol B: P(truth > 0 | observed zero) at the truth's depth
+        mu, theta, pi = model.count_model.distribution(np.arange(adata.n_obs))
+        p0 = (theta / (theta + mu)) ** theta
+        p0_deep = (theta / (theta + mu / task["keep"])) ** theta
+        if pi is not None:
+            p0, p0_deep = pi + (1 - pi) * p0, pi + (1 - pi) * p0_deep
+        p_truth = np.zeros(adata.shape, dtype=np.float32)
+        p_truth[:, model.genes_used_] = np.clip(1 - p0_deep / np.maximum(p0, 1e-300), 0, 1)
+        np.save(out / "p_truth_nonzero.npy", p_truth)
+    t0 = time.perf_counter()
+    draws = model.sample(task["draws"])
+    info["sample_s"] = time.perf_counter() - t0
+    lib = np.load(task["lib"]) if task.get("lib") else None
+    lo, hi = interval_bounds(log_draws(draws, lib), 0.9)
+    np.save(out / "draw_lo.npy", lo.astype(np.float32))
+    np.save(out / "draw_hi.npy", hi.astype(np.float32))
+    (out / "info.json").write_text(json.dumps(info))
+
+
+def _anndata(counts, labels_file: str | None):
+    import anndata as ad
+    import numpy as np
+    import pandas as pd
+
+    adata = ad.AnnData(np.asarray(counts, dtype=np.float32))
+    if labels_file:
+        adata.obs["label"] = pd.Categorical(np.load(labels_file, allow_pickle=True).astype(str))
+    return adata
+
+
+#: The cost run: what a user runs, scmaskgan.pp.impute with mode="masked" (argv: input, labels or "", max_epochs or "").
+COST_CODE = """
+import json, sys
+import numpy as np, anndata as ad, pandas as pd
+import scmaskgan
+x = np.load(sys.argv[1]).astype(np.float32)
+adata = ad.AnnData(x)
+key = None
+if sys.argv[2]:
+    key = "label"
+    adata.obs[key] = pd.Categorical(np.load(sys.argv[2], allow_pickle=True).astype(str))
+epochs = int(sys.argv[3]) if sys.argv[3] else None
+scmaskgan.pp.impute(adata, labels_key=key, mode="masked", seed=0, progress=False, max_epochs=epochs)
+print(json.dumps(adata.uns["scmaskgan"].get("timings", {})))
+"""
+
+
+# --------------------------------------------------------------------------- the parent
+def _prepare(name: str):
+    from scmaskgan.evaluation import prepare
+    from scmaskgan.evaluation.protocols import DatasetSpec
+
+    if name.startswith("sim:"):
+        cells, genes = (int(v) for v in name[4:].lower().split("x"))
+
+        def loader():
+            import scmaskgan
+
+            adata = scmaskgan.simulate.simulate(cells, genes, 3, seed=0, keep_truth=False)
+            adata.X = adata.X.astype("float32")
+            return adata
+
+        return prepare(name, DatasetSpec("group", n_top=min(2000, genes), loader=loader))
+    return prepare(name)
+
+
+def _target(metric: str, dataset: str):
+    spec = TARGETS[metric]
+    return spec.get(dataset, spec.get("*"))
+
+
+def _met(value: float, target) -> bool | None:
+    import math
+
+    if target is None or value is None or math.isnan(value):
+        return None
+    op, threshold = target
+    if op == "in":
+        return bool(threshold[0] <= value <= threshold[1])
+    return bool({"<": value < threshold, ">": value > threshold, "<=": value <= threshold}[op])
+
+
+def _fmt_target(target) -> str:
+    if target is None:
+        return "-"
+    op, threshold = target
+    return f"{threshold[0]:.2f}-{threshold[1]:.2f}" if op == "in" else f"{op} {threshold:g}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default="sc_celseq2,sc_dropseq")
+    parser.add_argument("--labels", default="true,none", help="true and/or none")
+    parser.add_argument("--draws", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=None, help="thread limit of every process (OMP and kin)")
+    parser.add_argument("--s-dataset", default="sc_celseq2", help="data set of protocol S")
+    parser.add_argument("--s-label", default="H1975", help="the population of protocol S")
+    parser.add_argument("--max-epochs", type=int, default=None, help="epoch limit (default: the package's)")
+    parser.add_argument("--out", default="benchmarks/results/masked")
+    args = parser.parse_args(argv)
+    labelings = [v.strip() for v in args.labels.split(",") if v.strip()]
+    if not labelings or set(labelings) - {"true", "none"}:
+        parser.error("--labels takes true and/or none")
+    if args.draws < 2:
+        parser.error("--draws must be at least 2")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error("--threads must be at least 1")
+        os.environ.update({v: str(args.threads) for v in THREAD_VARIABLES})
+    datasets = [v.strip() for v in args.datasets.split(",") if v.strip()]
+    run(datasets, labelings, args)
+
+
+def run(datasets: list[str], labelings: list[str], args) -> None:
+    import logging
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from scmaskgan.evaluation.child import run_command, run_in_child
+    from scmaskgan.evaluation.structure import invented_structure, single_population_input
+    from scmaskgan.evaluation.uncertainty import bounds_coverage, calibration, reliability_plot
+    from scmaskgan.scaling import log_normalize
+
+    logging.getLogger("scmaskgan").setLevel(logging.WARNING)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="masked_", dir=out))
+    rows, runs, structure, cost, cal_tables, cal_rows = [], [], [], [], {}, []
+    t_start = time.perf_counter()
+
+    def add(metric: str, dataset: str, labels: str, value: float, **extra) -> None:
+        target = _target(metric, dataset)
+        rows.append({"target": metric, "dataset": dataset, "labels": labels, "value": value,
+                     "goal": _fmt_target(target), "met": _met(value, target), **extra})
+
+    for name in datasets:
+        prepared = _prepare(name)
+        a_input, hidden = prepared.protocol_a()
+        b_input = prepared.protocol_b()
+        folder = work / name.replace(":", "_")
+        folder.mkdir()
+        np.save(folder / "A.npy", a_input.astype(np.float32))
+        np.save(folder / "B.npy", b_input.astype(np.float32))
+        np.save(folder / "lib_orig.npy", prepared.lib_orig)
+        np.save(folder / "labels.npy", prepared.labels.astype(str))
+        for labels in labelings:
+            label_file = str(folder / "labels.npy") if labels == "true" else None
+            outputs = {}
+            for protocol, input_file in (("A", "A.npy"), ("B", "B.npy")):
+                tag = f"{protocol}_{labels}"
+                run_dir = folder / tag
+                run_dir.mkdir()
+                task = {"input": str(folder / input_file), "labels": label_file, "draws": args.draws,
+                        "out": str(run_dir), "max_epochs": args.max_epochs,
+                        "lib": str(folder / "lib_orig.npy") if protocol == "A" else None,
+                        "keep": KEEP if protocol == "B" else None}
+                (run_dir / "task.json").write_text(json.dumps(task))
+                measured = run_command([str(SCRIPT), "--child", str(run_dir / "task.json")], run_dir, "run",
+                                       threads=args.threads)
+                info = json.loads((run_dir / "info.json").read_text())
+                runs.append({"dataset": name, "labels": labels, "run": f"protocol {protocol} + {args.draws} draws",
+                             "wall_s": measured["wall_s"], "peak_rss_mb": measured["peak_rss_mb"],
+                             **{k: info[k] for k in ("train_s", "impute_s", "sample_s", "rss_after_impute_mb",
+                                                     "epochs", "best_epoch")}})
+                outputs[protocol] = {k: np.load(run_dir / f"{k}.npy") for k in
+                                     ("mean", "if_detected", "p_detected", "draw_lo", "draw_hi")}
+                if protocol == "B":
+                    outputs[protocol]["p_truth_nonzero"] = np.load(run_dir / "p_truth_nonzero.npy")
+                print(f"{name} labels={labels} protocol {protocol}: {measured['wall_s']:.1f} s, "
+                      f"{measured['peak_rss_mb']:.0f} MB ({info['epochs']} epochs)", flush=True)
+
+            # protocol A on if_detected, B on the main layer
+            score_a = prepared.score("A", outputs["A"]["if_detected"].astype(np.float64))
+            score_b = prepared.score("B", outputs["B"]["mean"].astype(np.float64))
+            add("A rmse (if_detected)", name, labels, score_a["rmse"])
+            add("A pearson (if_detected)", name, labels, score_a["pearson"])
+            add("B rmse_zeros (mean)", name, labels, score_b["rmse_zeros"])
+            add("B r_all (mean)", name, labels, score_b["r_all"])
+
+            # calibration on protocol B's zeros
+            zeros = b_input == 0
+            truth_nonzero = prepared.truth[zeros] > 0
+            ece, table = calibration(outputs["B"]["p_detected"][zeros], truth_nonzero)
+            ece_deep, table_deep = calibration(outputs["B"]["p_truth_nonzero"][zeros], truth_nonzero)
+            add("calibration ECE (B zeros, p_detected)", name, labels, ece,
+                diagnostic_ece_at_truth_depth=ece_deep, share_truth_nonzero=float(truth_nonzero.mean()),
+                mean_p_detected=float(outputs["B"]["p_detected"][zeros].mean()))
+            cal_tables[f"{name}, labels {labels}"] = table
+            for tab, question in ((table, "p_detected"), (table_deep, "diagnostic: P(truth > 0 | zero)")):
+                cal_rows.append(tab.assign(dataset=name, labels=labels, prediction=question))
+
+            # coverage of the draws' 90% intervals
+            rows_a = hidden // prepared.truth.shape[1]
+            truth_a = log_normalize(prepared.truth.flat[hidden], prepared.lib_orig[rows_a])
+            cov_a = bounds_coverage(outputs["A"]["draw_lo"].flat[hidden], outputs["A"]["draw_hi"].flat[hidden],
+                                    truth_a)
+            truth_b = log_normalize(prepared.truth)[zeros]
+            cov_b = bounds_coverage(outputs["B"]["draw_lo"][zeros], outputs["B"]["draw_hi"][zeros], truth_b)
+            dropouts = prepared.truth[zeros] > 0
+            cov_b_drop = bounds_coverage(outputs["B"]["draw_lo"][zeros][dropouts],
+                                         outputs["B"]["draw_hi"][zeros][dropouts], truth_b[dropouts])
+            add("coverage A hidden (90% draws)", name, labels, cov_a["coverage"], below=cov_a["below"],
+                above=cov_a["above"], mean_width=cov_a["mean_width"])
+            add("coverage B zeros (90% draws)", name, labels, cov_b["coverage"], below=cov_b["below"],
+                above=cov_b["above"], mean_width=cov_b["mean_width"], coverage_dropouts_only=cov_b_drop["coverage"])
+
+            # cost: pp.impute on protocol A's input, in its own child
+            cost_dir = folder / f"cost_{labels}"
+            cost_dir.mkdir()
+            measured = run_command(["-c", COST_CODE, str(folder / "A.npy"), label_file or "",
+                                    "" if args.max_epochs is None else str(args.max_epochs)], cost_dir, "cost",
+                                   threads=args.threads)
+            timings = json.loads(measured["output"].strip().splitlines()[-1])
+            cost.append({"dataset": name, "labels": labels, "wall_s": measured["wall_s"],
+                         "method_s": measured["method_s"], "peak_rss_mb": measured["peak_rss_mb"],
+                         "train_s": timings.get("train_s"), "impute_s": timings.get("impute_s"),
+                         "threads": args.threads})
+            add("cost wall s (train + impute)", name, labels, measured["wall_s"])
+            add("cost peak RSS MB", name, labels, measured["peak_rss_mb"])
+
+        # protocol S: one population of the protocol A input
+        if name == args.s_dataset:
+            population = single_population_input(prepared, args.s_label, "A")
+            s_dir = folder / "S"
+            s_dir.mkdir()
+            np.save(s_dir / "input.npy", population)
+            epochs = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+            methods = {"none": None,
+                       "scmaskgan_masked (no labels)": ("scmaskgan", None, {"mode": "masked", **epochs}),
+                       "scmaskgan_auto (default mode, automatic labels)": ("scmaskgan", None, dict(epochs))}
+            for method, spec in methods.items():
+                if spec is None:
+                    output = population
+                else:
+                    baseline, labels_file, options = spec
+                    tag = f"S_{len(structure)}"
+                    task = {"baseline": baseline, "input": str(s_dir / "input.npy"), "labels": labels_file,
+                            "seed": 0, "options": options, "output": str(s_dir / f"{tag}.npy"),
+                            "result": str(s_dir / f"{tag}.result.json"), "log_level": "WARNING"}
+                    measured = run_in_child(task, s_dir, tag, threads=args.threads)
+                    runs.append({"dataset": name, "labels": "none",
+                                 "run": f"protocol S: {method}", "wall_s": measured["wall_s"],
+                                 "peak_rss_mb": measured["peak_rss_mb"]})
+                    output = np.load(s_dir / f"{tag}.npy")
+                score = invented_structure(output, seed=0)
+                anchor = None
+                if (name, args.s_label) == ("sc_celseq2", "H1975"):  # the anchors' population
+                    anchor = next((v for k, v in S_ANCHORS.items() if method.startswith(k)), None)
+                structure.append({"dataset": name, "population": args.s_label, "cells": int(population.shape[0]),
+                                  "method": method, "silhouette": score["silhouette"],
+                                  "n_clusters": score["n_clusters"],
+                                  "cluster_sizes": " ".join(map(str, score["cluster_sizes"])),
+                                  "anchor": anchor})
+                if method.startswith("scmaskgan_masked"):
+                    add("S silhouette (H1975)", name, "none", score["silhouette"], n_clusters=score["n_clusters"])
+
+    # ------------------------------------------------------------------ write and print
+    targets = pd.DataFrame(rows)
+    targets.to_csv(out / "targets.csv", index=False)
+    pd.concat(cal_rows, ignore_index=True).to_csv(out / "calibration.csv", index=False)
+    pd.DataFrame(structure).to_csv(out / "structure.csv", index=False)
+    pd.DataFrame(cost).to_csv(out / "cost.csv", index=False)
+    pd.DataFrame(runs).to_csv(out / "runs.csv", index=False)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    reliability_plot(cal_tables, ax=ax, title="p_detected on protocol B's zeros")
+    fig.tight_layout()
+    fig.savefig(out / "reliability.png", dpi=120)
+    plt.close(fig)
+    meta = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "threads": args.threads,
+            "draws": args.draws, "max_epochs": args.max_epochs, "git": _git(), "seconds": time.perf_counter() - t_start}
+    (out / "results.json").write_text(json.dumps({"meta": meta, "targets": rows, "structure": structure,
+                                                  "cost": cost, "runs": runs}, indent=1, default=str))
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+
+    pd.set_option("display.width", 200)
+    for metric, table in targets.groupby("target", sort=False):
+        extra = [c for c in table.columns if c not in ("target", "value", "goal", "met") and table[c].notna().any()]
+        print(f"\n### {metric}\n")
+        print(table[["dataset", "labels", "value", "goal", "met"]
+                    + [c for c in extra if c not in ("dataset", "labels")]].round(3).to_markdown(index=False))
+    if structure:
+        print("\n### protocol S (all rows; anchors from BENCHMARK.md)\n")
+        print(pd.DataFrame(structure).round(3).to_markdown(index=False))
+    print("\n### runs (every child process)\n")
+    print(pd.DataFrame(runs).round(2).to_markdown(index=False))
+    print(f"\n{meta['command']}: {meta['seconds']:.0f} s; threads {args.threads}; git {meta['git']}")
+
+
+def _git() -> str | None:
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=SCRIPT.parent, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=SCRIPT.parent,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(sys.argv[2])
+    else:
+        main()
