@@ -53,7 +53,8 @@ MODES: dict[str, dict[str, Any]] = {
 MASKED = "masked"
 
 #: Settings of the count model's generator (:class:`scmaskgan.gan.masked.MaskedGenerator`) and training.
-_COUNT_SETTINGS = ("hidden_dim", "latent_dim", "noise_dim", "dropout", "zero_inflated", "thinning", "seed")
+_COUNT_SETTINGS = ("hidden_dim", "latent_dim", "noise_dim", "dropout", "zero_inflated", "thinning", "seed",
+                   "architecture", "gene_order")
 
 #: Settings of the GAN component (:class:`scmaskgan.gan.conditional.ConditionalGAN`).
 _GAN_SETTINGS = ("latent_dim", "base_channels", "head_channels", "gene_channels", "attention", "residual",
@@ -100,6 +101,8 @@ _CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "dropout": (float, {"low": 0, "high": 1}),
     "zero_inflated": (bool, {}),
     "thinning": (float, {"low": 0, "high": 1, "low_inclusive": False}),
+    "architecture": (str, {"choices": ("mlp", "conv")}),
+    "gene_order": (str, {"choices": ("input", "correlation")}),
 }
 
 
@@ -188,6 +191,15 @@ class SCMaskGAN:
     progress
         Show the progress of training (epochs) and imputation (cells): a bar on a terminal, about
         ten ``INFO`` lines on the ``"scmaskgan"`` logger otherwise (papermill, log files).
+    architecture
+        Encoder of the count model (``mode="masked"``): ``"mlp"`` (fully connected) or ``"conv"``
+        (the paper's blocks on the gene layout: convolutions, a residual block, self-attention, the
+        label map; :class:`scmaskgan.gan.masked.MaskedGenerator`). ``benchmarks/masked_architecture.py``
+        compares them on the count model's own held-out loss.
+    gene_order
+        Order of the genes in the conv encoder's image: ``"input"``, or ``"correlation"`` (correlated
+        genes side by side: the leaf order of a hierarchical clustering of the input's gene-gene
+        correlation, stored with the model). Only with ``architecture="conv"``.
     """
 
     def __init__(self, adata, *, labels_key: str | None = None, layer: str | None = None, normalized: bool = False,
@@ -200,7 +212,8 @@ class SCMaskGAN:
                  conditional: bool = True, mixed_precision: bool = False,
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True, hidden_dim: int = 256, noise_dim: int = 16, dropout: float = 0.1,
-                 zero_inflated: bool = False, thinning: float = 0.5):
+                 zero_inflated: bool = False, thinning: float = 0.5, architecture: str = "mlp",
+                 gene_order: str = "input"):
         args = locals()  # the parameters as given, each checked against its row of _CHECKS
         self.params = {name: check_param(name, args[name], kind, **bounds) for name, (kind, bounds) in _CHECKS.items()}
         if self.params["lr"] is None:  # Adam's step: the GAN's 2e-4, the count model's 1e-3

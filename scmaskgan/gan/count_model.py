@@ -31,7 +31,7 @@ import torch
 from .._progress import Progress
 from .._validation import InputError
 from ..cells import CellData
-from .masked import MaskedGenerator, count_nll
+from .masked import GENE_ORDERS, MaskedGenerator, correlation_order, count_nll
 
 logger = logging.getLogger("scmaskgan")
 
@@ -61,8 +61,12 @@ class MaskedCountModel:
         The model's cells (raw counts of the genes in use) and their label codes.
     use_labels
         Give the generator each cell's one-hot label.
-    hidden_dim, latent_dim, noise_dim, dropout, zero_inflated
+    hidden_dim, latent_dim, noise_dim, dropout, zero_inflated, architecture
         The generator's sizes and options (:class:`scmaskgan.gan.masked.MaskedGenerator`).
+    gene_order
+        Order of the genes in the conv encoder's image: ``"input"``, or ``"correlation"``
+        (:func:`scmaskgan.gan.masked.correlation_order` of ``data``'s counts; the order is a buffer of
+        the generator, saved and loaded with its weights).
     thinning
         Share of a cell's molecules the generator sees in a training step.
     seed
@@ -72,16 +76,23 @@ class MaskedCountModel:
     """
 
     def __init__(self, data: CellData, *, use_labels: bool, hidden_dim: int, latent_dim: int, noise_dim: int,
-                 dropout: float, zero_inflated: bool, thinning: float, seed: int, device: torch.device):
+                 dropout: float, zero_inflated: bool, thinning: float, seed: int, device: torch.device,
+                 architecture: str = "mlp", gene_order: str = "input"):
         if data.scaler is not None and not data.scaler.log:
             raise InputError("the count model needs raw counts; it cannot learn from normalised values "
                              "(normalized=True). Use mode='default' or 'paper' for normalised input.")
         self.data, self.use_labels, self.thinning = data, use_labels, thinning
         self.seed, self.device = seed, device
+        if gene_order not in GENE_ORDERS:
+            raise InputError(f"gene_order must be one of {GENE_ORDERS}, got {gene_order!r}.")
+        if gene_order != "input" and architecture != "conv":
+            raise InputError(f"gene_order={gene_order!r} only matters to the conv encoder's image; the MLP sees "
+                             "every gene alike. Use architecture='conv' or gene_order='input'.")
+        order = correlation_order(data.X) if gene_order == "correlation" else None
         torch.manual_seed(seed)
         self.generator = MaskedGenerator(data.X.shape[1], data.n_labels if use_labels else 0, hidden_dim=hidden_dim,
                                          latent_dim=latent_dim, noise_dim=noise_dim, dropout=dropout,
-                                         zero_inflated=zero_inflated)
+                                         zero_inflated=zero_inflated, architecture=architecture, gene_order=order)
 
     # ---------------------------------------------------------------- helpers
     def _counts(self, rows: np.ndarray) -> torch.Tensor:
