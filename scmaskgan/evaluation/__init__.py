@@ -7,7 +7,10 @@ Scoring against a known truth:
   of ../shared/BENCHMARK.md, and :func:`~scmaskgan.evaluation.protocols.prepare`, which gives a benchmark data set's inputs for both;
 * :mod:`~scmaskgan.evaluation.metrics`: the paper's metrics (against the original data) and metrics
   with a known truth (ERCC spike-ins, simulations);
-* :mod:`~scmaskgan.evaluation.structure`: clusters against labels, batch mixing, embeddings.
+* :mod:`~scmaskgan.evaluation.structure`: clusters against labels, batch mixing, embeddings, and
+  protocol S (structure that is not there);
+* :mod:`~scmaskgan.evaluation.uncertainty`: calibration of detection probabilities and the coverage
+  of intervals from draws.
 
 Running methods:
 
