@@ -3,6 +3,8 @@
 #   make test    create .venv if missing, install scmaskgan with the tested versions, run the tests
 #   make book    the same install, execute notebooks/*.ipynb with papermill into book/_executed/,
 #                then build the HTML book into _build/html/ (fails if any notebook or page fails)
+#   make peers   optional: .venv-peers/ with Python 3.8 and TensorFlow 2.4 for the benchmark rows
+#                DeepImpute and DCA (pins in peers-constraints.txt; needs a pyenv Python 3.8)
 #
 # Variables:
 #   SCMASKGAN_DATA=DIR   folder with the data files (default ../shared/data)
@@ -21,7 +23,7 @@ BOOK_PARAMS ?=
 # The data folder, made absolute (notebooks and some tests run in other working directories).
 export SCMASKGAN_DATA := $(abspath $(or $(SCMASKGAN_DATA),../shared/data))
 
-.PHONY: all test test-lowest-pytest book notebooks html install clean distclean
+.PHONY: all test test-lowest-pytest book notebooks html install peers clean distclean
 
 all: test
 
@@ -50,6 +52,37 @@ test-lowest-pytest: $(STAMP)
 	$(VPY) -m pip install -q --no-deps --target .pytest-lowest "pytest==$(PYTEST_LOWEST).0" "pluggy==1.0.0" "tomli==2.0.1" "py==1.11.0"
 	PYTHONPATH=.pytest-lowest SCMASKGAN_DATA="$(SCMASKGAN_DATA)" $(VPY) -m pytest -q -p no:cacheprovider $(LOWEST_TESTS)
 
+# DeepImpute 1.2 and DCA 0.3.4 (optional benchmark rows `deepimpute` and `dca`) need TensorFlow 2.4,
+# which has no wheels for Python 3.11: they get their own environment, .venv-peers/, made with a
+# Python 3.8 (PEERS_PYTHON; default: pyenv's newest 3.8) from the pins of peers-constraints.txt.
+# scmaskgan.evaluation.baselines runs scmaskgan/evaluation/peers_runner.py in it.
+PEERS_VENV := .venv-peers
+PEERS_VPY := $(PEERS_VENV)/bin/python
+PEERS_STAMP := $(PEERS_VENV)/.peers-installed
+PEERS_PYTHON ?= $(shell p=$$(pyenv prefix 3.8 2>/dev/null) && [ -x "$$p/bin/python" ] && echo "$$p/bin/python" \
+  || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.8*/bin/python 2>/dev/null | sort -V | tail -n 1)
+PEERS_TOOLS := dca deepimpute
+PEERS_DEPS := tensorflow-cpu keras numpy h5py protobuf pandas scipy scikit-learn anndata scanpy kopt pyyaml six
+
+peers: $(PEERS_STAMP)
+
+$(PEERS_STAMP): peers-constraints.txt
+	@if [ ! -x $(PEERS_VPY) ]; then \
+	  if [ -z "$(PEERS_PYTHON)" ] || ! "$(PEERS_PYTHON)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 8))' 2>/dev/null; then \
+	    echo "error: make peers needs a Python 3.8 (TensorFlow 2.4 has no wheels for newer Pythons): none found" \
+	      "with 'pyenv prefix 3.8' or in ~/.pyenv/versions/3.8*; install one (pyenv install 3.8) or pass" \
+	      "PEERS_PYTHON=/path/to/python3.8 (got '$(PEERS_PYTHON)')" >&2; exit 1; \
+	  fi; \
+	  echo "creating $(PEERS_VENV) with $(PEERS_PYTHON)"; "$(PEERS_PYTHON)" -m venv $(PEERS_VENV); \
+	fi
+	$(PEERS_VPY) -m pip install -c peers-constraints.txt wheel
+	$(PEERS_VPY) -m pip install -c peers-constraints.txt $(PEERS_DEPS)
+	$(PEERS_VPY) -m pip install -c peers-constraints.txt --no-deps $(PEERS_TOOLS)
+	@for tool in $(PEERS_TOOLS); do $(PEERS_VPY) -I scmaskgan/evaluation/peers_runner.py --check $$tool \
+	  || { echo "error: $$tool or tensorflow cannot be found in $(PEERS_VENV)" >&2; exit 1; }; done
+	$(PEERS_VPY) -I scmaskgan/evaluation/peers_runner.py --versions
+	@touch $@
+
 # MathJax 3 from the npm registry, served by the book itself so that equations render offline.
 $(MATHJAX): book/_mathjax/package.json book/_mathjax/package-lock.json
 	cd book/_mathjax && npm ci --no-audit --no-fund
@@ -70,4 +103,4 @@ clean:
 	rm -rf _build book/_executed .pytest_cache .pytest-lowest
 
 distclean: clean
-	rm -rf $(VENV) book/_mathjax/node_modules
+	rm -rf $(VENV) $(PEERS_VENV) book/_mathjax/node_modules

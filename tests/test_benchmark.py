@@ -133,7 +133,7 @@ def test_failed_run_is_recorded_and_the_others_go_on(monkeypatch, tmp_path, tiny
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--methods", "none,dca"], "unknown method 'dca'"),
+        (["--methods", "none,saver"], "unknown method 'saver'"),
         (["--datasets", "pbmc3k"], "unknown dataset 'pbmc3k'"),
         (["--protocol", "C"], "unknown protocol 'C'"),
         (["--methods", "none,none"], "method listed twice: none"),

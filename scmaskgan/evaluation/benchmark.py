@@ -27,8 +27,9 @@ Methods. ``scmaskgan`` runs its default mode with the dataset's true labels, ``s
 with automatic (Leiden) labels, ``scmaskgan_paper`` the paper's mode (trained GAN, generated
 candidates) with true labels; the other names are those of :mod:`scmaskgan.evaluation.baselines`, whose docstrings
 state their settings. Only scMASKGAN uses labels. ``--quick`` trains scMASKGAN for 2 epochs
-without tuning and with 64 candidates per label (scVI for 2 epochs): a smoke test of the
-pipeline whose rows are not results.
+without tuning and with 64 candidates per label (scVI, DCA and DeepImpute for 2 epochs): a smoke
+test of the pipeline whose rows are not results. ``dca`` and ``deepimpute`` run in their own Python 3.8 /
+TensorFlow 2.4 environment, made by ``make peers`` (``scmaskgan/evaluation/peers_runner.py``).
 
 Datasets and their labels are in :data:`~scmaskgan.evaluation.protocols.DATASETS`, and each is
 set up by :func:`~scmaskgan.evaluation.protocols.prepare` (imported here).
@@ -98,6 +99,9 @@ METHODS: Registry[MethodSpec] = Registry("method", {
     "knn_average": MethodSpec("knn_average", label="kNN average (PCA 30, k 15)"),
     "knn_smoothing": MethodSpec("knn_smoothing", label="kNN-smoothing v2.1 (k 15, d 10)"),
     "scvi": MethodSpec("scvi", quick_options={"max_epochs": 2}, label="scVI (400 epochs)"),
+    # Optional rows in their own environment (Python 3.8, TensorFlow 2.4): `make peers`.
+    "dca": MethodSpec("dca", quick_options={"epochs": 2}, label="DCA 0.3.4 (zinb-conddisp)"),
+    "deepimpute": MethodSpec("deepimpute", quick_options={"max_epochs": 2}, label="DeepImpute 1.2 (defaults)"),
     "scmaskgan": MethodSpec("scmaskgan", true_labels=True, quick_options=_QUICK_GAN,
                             label="scMASKGAN, true labels"),
     "scmaskgan_auto": MethodSpec("scmaskgan", quick_options=_QUICK_GAN, label="scMASKGAN, automatic labels"),
@@ -126,6 +130,9 @@ _COLUMNS = (
     "dataset", "protocol", "method", "labels", "n_cells", "n_genes", "n_scored",
     *METRICS["A"], *METRICS["B"], "wall_s", "method_s", "peak_rss_mb", "threads", "seed", "quick", "status", "error",
 )
+
+#: Rows that run in the DeepImpute/DCA environment of ``make peers`` (a subprocess of the method's child).
+_PEERS = ("dca", "deepimpute")
 
 _PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "scanpy", "anndata", "magic-impute", "graphtools",
              "scvi-tools", "scmaskgan")
@@ -262,6 +269,8 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
     out.mkdir(parents=True, exist_ok=True)
 
     info = versions()
+    if any(METHODS[name].baseline in _PEERS for name in methods):
+        info |= {f"peers {key}": value for key, value in baselines.peers_versions().items()}
     paths["versions"].write_text(json.dumps(info, indent=1) + "\n")
     rows: list[dict[str, Any]] = []
     prepared: dict[str, Prepared] = {}
@@ -344,6 +353,17 @@ _HEADERS = {
 }
 
 
+def _peers_note(table: Any) -> list[str]:
+    """Markdown lines about the DCA/DeepImpute rows: how their cost is measured, or how to get them."""
+    ran = sorted(set(table["method"]) & set(_PEERS))
+    if ran:
+        return [f"Rows {', '.join(ran)} run DCA/DeepImpute in their own Python 3.8 / TensorFlow 2.4 environment "
+                "(`make peers`), a process started by the method's child: `wall s` and `method s` include it, "
+                "`RSS MB` is the child's own peak only (the TensorFlow process's peak is not in it).", ""]
+    return ["DCA 0.3.4 and DeepImpute 1.2 are not in this run: `make peers` creates their environment "
+            "(.venv-peers/, Python 3.8 and TensorFlow 2.4), then `--methods ...,dca,deepimpute` adds their rows.", ""]
+
+
 def _markdown(table: Any, prepared: dict[str, Prepared], info: dict[str, str], *, quick: bool, command: str,
               total_s: float, threads: int | None = None) -> str:
     lines = ["# scmaskgan benchmark", ""]
@@ -359,9 +379,10 @@ def _markdown(table: Any, prepared: dict[str, Prepared], info: dict[str, str], *
         "",
     ]
     if quick:
-        lines += ["**Quick mode**: scMASKGAN (2 epochs, no tuning, 64 candidates) and scVI (2 epochs) rows are a "
-                  "smoke test, not results.",
+        lines += ["**Quick mode**: scMASKGAN (2 epochs, no tuning, 64 candidates), scVI, DCA and DeepImpute "
+                  "(2 epochs) rows are a smoke test, not results.",
                   ""]
+    lines += _peers_note(table)
     lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("platform", "machine", "cpus"))
               + f"; {info['platform']}, {info['cpus']} CPUs.", ""]
     lines += ["| dataset | cells x genes | labels (groups) | settings |", "|---|---|---|---|"]
