@@ -203,3 +203,16 @@ def test_prepared_scores_both_protocols(tiny_dataset):
     assert b["rmse_zeros"] == 0.0
     with pytest.raises(ValueError, match="protocol"):
         data.score("C", corrupted)
+
+
+def test_versions_name_the_commit_of_the_checkout():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    import subprocess
+
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    assert benchmark.versions()["scmaskgan git"].split()[0] == head

@@ -144,7 +144,7 @@ _PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "scanpy", "anndata", "ma
 
 def _git_state() -> str | None:
     """Commit of the scmaskgan checkout, marked "modified" when the package's files differ from it."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # scmaskgan/evaluation/benchmark.py -> the repository
     if not (root / ".git").exists():
         return None
     try:
