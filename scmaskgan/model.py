@@ -103,6 +103,8 @@ _CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "thinning": (float, {"low": 0, "high": 1, "low_inclusive": False}),
     "architecture": (str, {"choices": ("mlp", "conv")}),
     "gene_order": (str, {"choices": ("input", "correlation")}),
+    "adversarial_weight": (float, {"low": 0}),
+    "hint_rate": (float, {"low": 0, "high": 1}),
 }
 
 
@@ -200,6 +202,15 @@ class SCMaskGAN:
         Order of the genes in the conv encoder's image: ``"input"``, or ``"correlation"`` (correlated
         genes side by side: the leaf order of a hierarchical clustering of the input's gene-gene
         correlation, stored with the model). Only with ``architecture="conv"``.
+    adversarial_weight
+        Weight of a GAIN discriminator's adversarial loss in the count model's training, relative to
+        its count likelihood (both summed over a cell's entries); 0 (the default) trains no
+        discriminator. The discriminator judges cells completed with the model's draws, with the GAIN
+        paper's hint (:mod:`scmaskgan.gan.hint`); early stopping stays on the held-out likelihood.
+        ``benchmarks/masked_adversarial.py`` measures what it changes in the answers and the draws.
+    hint_rate
+        Probability that the hint reveals to the discriminator whether an entry is real (GAIN's hint
+        rate), in ``[0, 1)``; only with ``adversarial_weight > 0``.
     """
 
     def __init__(self, adata, *, labels_key: str | None = None, layer: str | None = None, normalized: bool = False,
@@ -213,9 +224,12 @@ class SCMaskGAN:
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True, hidden_dim: int = 256, noise_dim: int = 16, dropout: float = 0.1,
                  zero_inflated: bool = False, thinning: float = 0.5, architecture: str = "mlp",
-                 gene_order: str = "input"):
+                 gene_order: str = "input", adversarial_weight: float = 0.0, hint_rate: float = 0.9):
         args = locals()  # the parameters as given, each checked against its row of _CHECKS
         self.params = {name: check_param(name, args[name], kind, **bounds) for name, (kind, bounds) in _CHECKS.items()}
+        if self.params["hint_rate"] == 1:
+            raise InputError("hint_rate must be < 1: a hint that reveals every entry leaves the discriminator "
+                             "nothing to judge.")
         if self.params["lr"] is None:  # Adam's step: the GAN's 2e-4, the count model's 1e-3
             self.params["lr"] = 1e-3 if mode == MASKED else 2e-4
         for name, value in MODES.get(mode, {}).items():  # the mode's preset for every setting left unset
@@ -327,7 +341,9 @@ class SCMaskGAN:
     def n_parameters(self) -> dict[str, int]:
         """Trainable parameter counts of the generator and the discriminator (0 without a network)."""
         if self.count_model is not None:
-            return {"generator": self.count_model.n_parameters(), "discriminator": 0}
+            disc = self.count_model.discriminator
+            return {"generator": self.count_model.n_parameters(),
+                    "discriminator": 0 if disc is None else sum(t.numel() for t in disc.parameters())}
         return {"generator": 0, "discriminator": 0} if self.gan is None else self.gan.n_parameters()
 
     def default_max_epochs(self) -> int:
@@ -396,7 +412,8 @@ class SCMaskGAN:
         epochs = check_param("max_epochs", max_epochs if max_epochs is not None else (p["max_epochs"] or 300), int,
                              low=1)
         config = MaskedTrainingConfig(max_epochs=epochs, min_epochs=min(epochs, 10), patience=p["patience"],
-                                      batch_size=self.batch_size, lr=p["lr"], progress=p["progress"])
+                                      batch_size=self.batch_size, lr=p["lr"], progress=p["progress"],
+                                      adversarial_weight=float(p["adversarial_weight"]), hint_rate=float(p["hint_rate"]))
         rows, self.timings_["train_s"] = self.count_model.train(config)
         self.history_ = pd.DataFrame(rows)
         self.is_trained_ = True

@@ -50,6 +50,13 @@ class MaskedTrainingConfig:
     weight_decay: float = 1e-5
     validation: float = 0.1  # share of cells held out for early stopping
     progress: bool = True
+    #: Weight of the GAIN discriminator's adversarial loss relative to the count likelihood (both summed
+    #: over a cell's entries, averaged over cells); 0 trains no discriminator (:mod:`scmaskgan.gan.hint`).
+    adversarial_weight: float = 0.0
+    #: Probability that the hint reveals an entry's status to the discriminator (GAIN's hint rate).
+    hint_rate: float = 0.9
+    #: Width of the discriminator's hidden layers.
+    discriminator_hidden: int = 256
 
 
 class MaskedCountModel:
@@ -73,7 +80,16 @@ class MaskedCountModel:
         Seed of the initialisation, the splits, the batches and the draws.
     device
         Where the generator trains and runs.
+
+    Attributes
+    ----------
+    discriminator
+        The GAIN discriminator of the last :meth:`train` with ``adversarial_weight > 0``
+        (:class:`scmaskgan.gan.hint.HintDiscriminator`), else ``None``. Answers and draws do not use it;
+        it is not saved.
     """
+
+    discriminator: torch.nn.Module | None = None
 
     def __init__(self, data: CellData, *, use_labels: bool, hidden_dim: int, latent_dim: int, noise_dim: int,
                  dropout: float, zero_inflated: bool, thinning: float, seed: int, device: torch.device,
@@ -117,13 +133,87 @@ class MaskedCountModel:
         x_in = torch.binomial(x, torch.full_like(x, self.thinning), generator=generator)
         return x_in, x - x_in
 
+    def _relaxed_draw(self, x_in: torch.Tensor, lib: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
+        """A draw of the counts at library size ``lib`` given ``x_in``, through which gradients reach the
+        generator (rates, ``theta``, ``pi`` and the noise ``z``).
+
+        The count is NB(``rho * lib``, ``theta``) as gamma-Poisson: the rate is a reparameterised gamma
+        draw (``torch.distributions.Gamma.rsample``, so its gradient reaches ``rho`` and ``theta``), the
+        count a Poisson draw of that rate with a straight-through gradient (forward: the integer count;
+        backward: ``d count / d rate = 1``); with zero inflation a structural zero is a Bernoulli draw with
+        the same straight-through gradient. The discriminator thus sees integer counts on both sides, as
+        a continuous relaxation (the mean ``rho * lib`` or the gamma rate alone) would let it tell
+        generated entries from real ones by their non-integer values. Fresh ``z`` per call; the draws use
+        torch's global generator (seeded in :meth:`train`).
+        """
+        rho, pi_logits = self.generator(x_in, self._onehot(rows))
+        theta = self.generator.theta
+        mu = (rho * lib).clamp_min(1e-8)
+        shape = theta.expand_as(mu)
+        rate = torch.distributions.Gamma(shape, torch.ones_like(mu)).rsample() * (mu / shape)
+        count = rate + (torch.poisson(rate.detach()) - rate).detach()
+        if pi_logits is not None:
+            p_keep = torch.sigmoid(-pi_logits)
+            count = count * (torch.bernoulli(p_keep.detach()) + p_keep - p_keep.detach())
+        return count
+
+    def _adversarial_step(self, disc: torch.nn.Module, opt_d: torch.optim.Optimizer, x_in: torch.Tensor,
+                          x_out: torch.Tensor, rows: np.ndarray, hint_rate: float,
+                          draws: torch.Generator) -> tuple[float, torch.Tensor]:
+        """One step of the discriminator on a batch, then the generator's adversarial loss against the updated
+        discriminator (:mod:`scmaskgan.gan.hint`); return ``D``'s loss and the generator's loss (a tensor
+        whose gradient reaches the generator only).
+
+        The real cell is ``x_out`` (the held-out molecules, every entry known); a random share
+        :data:`~scmaskgan.gan.hint.GENERATED_SHARE` of its entries, independent of the counts, is replaced by
+        :meth:`_relaxed_draw` given ``x_in`` at ``x_out``'s library size. ``D`` reads
+        ``log1p(count / l_out * 1e4)`` of the completed cell and the paper's hint.
+        """
+        from .hint import GENERATED_SHARE, discriminator_loss, generator_adversarial_loss, random_mask, sample_hint
+
+        lib = x_out.sum(1, keepdim=True).clamp_min(1.0)
+        mask = random_mask(tuple(x_out.shape), GENERATED_SHARE, draws, device=x_out.device)
+        hint, b = sample_hint(mask, hint_rate, draws)
+        completed = mask * x_out + (1.0 - mask) * self._relaxed_draw(x_in, lib, rows)
+        values = torch.log1p(completed / lib * 1e4)
+        loss_d = discriminator_loss(disc(values.detach(), hint), mask, b)
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        disc.requires_grad_(False)  # the generator's loss reaches D's input, not its weights
+        try:
+            loss_g = generator_adversarial_loss(disc(values, hint), mask, b)
+        finally:
+            disc.requires_grad_(True)
+        return loss_d.item(), loss_g
+
     def n_parameters(self) -> int:
         """Trainable parameters of the generator."""
         return sum(t.numel() for t in self.generator.parameters())
 
     # ------------------------------------------------------------------ train
     def train(self, config: MaskedTrainingConfig) -> tuple[list[dict], float]:
-        """Train on the input's own molecule splits; return the per-epoch history and the seconds it took."""
+        """Train on the input's own molecule splits; return the per-epoch history and the seconds it took.
+
+        Each step scores the generator by the count likelihood of the held-out molecules ``x_out`` given
+        ``x_in``. With ``config.adversarial_weight > 0`` a GAIN discriminator with the paper's hint
+        (:mod:`scmaskgan.gan.hint`) is trained alongside: each step it judges completed cells (``x_out``
+        with a random half of its entries replaced by relaxed draws of the generator,
+        :meth:`_relaxed_draw`), takes one Adam step on its loss, and the generator's loss adds
+        ``adversarial_weight`` times ``-log D`` of the unrevealed generated entries. Early stopping and
+        the kept epoch stay on the held-out likelihood alone. The discriminator is kept as
+        :attr:`discriminator` for inspection; answers and draws do not use it, and it is not saved.
+
+        History columns: ``epoch``, ``loss`` (the likelihood part), ``val_loss``, ``seconds``, ``best``;
+        with the discriminator also ``loss_adv`` (the generator's adversarial loss, unweighted) and
+        ``loss_d``.
+        """
+        weight, hint_rate = config.adversarial_weight, config.hint_rate
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not np.isfinite(weight) or weight < 0:
+            raise InputError(f"adversarial_weight must be a finite number >= 0, got {weight!r}.")
+        if isinstance(hint_rate, bool) or not isinstance(hint_rate, (int, float)) or not 0 <= hint_rate < 1:
+            raise InputError(f"hint_rate must be a number in [0, 1) (1 would reveal every entry and leave the "
+                             f"discriminator nothing to judge), got {hint_rate!r}.")
         t0 = time.perf_counter()
         rng = np.random.default_rng(self.seed)
         split = torch.Generator().manual_seed(self.seed)
@@ -136,6 +226,14 @@ class MaskedCountModel:
             raise InputError(f"the count model needs at least 2 cells with counts to train on ({n} cells given).")
         gen = self.generator.to(self.device)
         opt = torch.optim.Adam(gen.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.discriminator = disc = opt_d = draws = None
+        if weight > 0:  # nothing of this runs (no draw from any generator) without the discriminator
+            from .hint import HintDiscriminator
+
+            disc = self.discriminator = HintDiscriminator(self.data.X.shape[1], config.discriminator_hidden)
+            disc.to(self.device)
+            opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr)
+            draws = torch.Generator().manual_seed(self.seed + 1)  # masks and hints
         val = None
         if n_val:
             x_val = self._counts(val_rows)
@@ -149,22 +247,30 @@ class MaskedCountModel:
                 e0 = time.perf_counter()
                 gen.train()
                 perm = rng.permutation(train_rows)
-                total, batches = 0.0, 0
+                total, batches, total_adv, total_d = 0.0, 0, 0.0, 0.0
                 for i in range(0, perm.size, batch_size):
                     rows = perm[i:i + batch_size]
                     if rows.size < 2 and batches:
                         continue  # a last batch of one cell: layer norm and the mean loss need no more, but skip it
                     x_in, x_out = self._split(self._counts(rows).cpu(), split)
-                    loss = self._loss(x_in.to(self.device), x_out.to(self.device), rows)
+                    x_in, x_out = x_in.to(self.device), x_out.to(self.device)
+                    loss = self._loss(x_in, x_out, rows)
+                    objective = loss
+                    if disc is not None:
+                        loss_d, loss_adv = self._adversarial_step(disc, opt_d, x_in, x_out, rows, hint_rate, draws)
+                        objective = loss + weight * loss_adv
+                        total_adv, total_d = total_adv + loss_adv.item(), total_d + loss_d
                     opt.zero_grad(set_to_none=True)
-                    loss.backward()
+                    objective.backward()
                     opt.step()
                     total, batches = total + loss.item(), batches + 1
                 gen.eval()
                 with torch.no_grad():
                     val_loss = self._loss(val[0], val[1], val_rows).item() if val is not None else total / batches
-                row = {"epoch": epoch, "loss": total / batches, "val_loss": val_loss,
-                       "seconds": time.perf_counter() - e0}
+                row = {"epoch": epoch, "loss": total / batches, "val_loss": val_loss}
+                if disc is not None:
+                    row |= {"loss_adv": total_adv / batches, "loss_d": total_d / batches}
+                row["seconds"] = time.perf_counter() - e0
                 history.append(row)
                 progress.update(1, postfix={"loss": f"{row['loss']:.2f}", "val": f"{val_loss:.2f}"},
                                 message=f"epoch {epoch}/{config.max_epochs}  loss {row['loss']:.3f}  "
