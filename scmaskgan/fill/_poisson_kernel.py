@@ -1,4 +1,4 @@
-"""Compiled kernel of :func:`scmaskgan.imputation.poisson_fill` (numba, imported on first use).
+"""Compiled kernel of :func:`scmaskgan.fill.rules.poisson_fill` (numba, imported on first use).
 
 For every stored entry ``(i, j)`` of a sparse cells x genes matrix of expression fractions
 ``r``, with ``lam = r * lib_i``, ``s = target_sum / lib_i`` and ``c ~ Poisson(lam)``, it writes
@@ -17,16 +17,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
-
-def _jit(func):
-    """Compile ``func`` with numba, cached on disk where a cache folder can be written."""
-    try:
-        return numba.njit(cache=True, nogil=True)(func)
-    except RuntimeError:  # no writable cache folder (read-only install, no home): compile in each process
-        return numba.njit(nogil=True)(func)
+from scmaskgan._numba import jit as _jit
 
 
 @_jit

@@ -47,8 +47,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from scmaskgan._numba import jit as _jit
 
 #: Relative size of the tail left out of the sum over counts.
 SUM_TOLERANCE = 1e-10
@@ -56,14 +57,6 @@ SUM_TOLERANCE = 1e-10
 INTEGRAL_STEP = 0.45
 #: Upper end of the integral in ``u`` (the integrand is below ``e^-u``).
 INTEGRAL_END = 40.0
-
-
-def _jit(func):
-    """Compile ``func`` with numba, cached on disk where a cache folder can be written."""
-    try:
-        return numba.njit(cache=True, nogil=True)(func)
-    except RuntimeError:  # no writable cache folder (read-only install, no home): compile in each process
-        return numba.njit(nogil=True)(func)
 
 
 @_jit

@@ -22,6 +22,7 @@ from .candidates import CandidateSet, filter_outliers, generate_candidates
 from .layout import ImageLayout
 from .modules import Discriminator, Generator
 from .training import TrainingConfig, train_gan
+from .weights import load_weights
 
 __all__ = ["ConditionalGAN", "resolve_device"]
 
@@ -123,13 +124,6 @@ class ConditionalGAN:
 
     def load(self, path: Path) -> None:
         """Load weights written by :meth:`state_dict` with ``torch.load(weights_only=True)``."""
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            self.generator.load_state_dict(state["generator"])
-            self.discriminator.load_state_dict(state["discriminator"])
-        except FileNotFoundError:
-            raise InputError(f"{path} is missing; the saved model is incomplete.") from None
-        except Exception as err:  # corrupt file, foreign pickle, wrong shapes
-            raise InputError(f"{path} cannot be loaded as this model's weights: {err}") from None
+        load_weights(path, {"generator": self.generator, "discriminator": self.discriminator})
         self.generator.to(self.device).eval()
         self.discriminator.to(self.device).eval()

@@ -32,6 +32,7 @@ from .._progress import Progress
 from .._validation import InputError
 from ..cells import CellData
 from .masked import GENE_ORDERS, MaskedGenerator, correlation_order, count_nll
+from .weights import load_weights
 
 logger = logging.getLogger("scmaskgan")
 
@@ -332,11 +333,5 @@ class MaskedCountModel:
 
     def load(self, path: Path) -> None:
         """Load weights written by :meth:`state_dict` with ``torch.load(weights_only=True)``."""
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            self.generator.load_state_dict(state["masked_generator"])
-        except FileNotFoundError:
-            raise InputError(f"{path} is missing; the saved model is incomplete.") from None
-        except Exception as err:  # corrupt file, foreign pickle, wrong shapes
-            raise InputError(f"{path} cannot be loaded as this model's weights: {err}") from None
+        load_weights(path, {"masked_generator": self.generator})
         self.generator.to(self.device).eval()
