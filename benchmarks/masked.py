@@ -277,8 +277,8 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
                       f"{measured['peak_rss_mb']:.0f} MB ({info['epochs']} epochs)", flush=True)
 
             # protocol A on if_detected, B on the main layer
-            score_a = prepared.score("A", outputs["A"]["if_detected"].astype(np.float64))
-            score_b = prepared.score("B", outputs["B"]["mean"].astype(np.float64))
+            score_a = prepared.score_answers("A", outputs["A"])
+            score_b = prepared.score_answers("B", outputs["B"])
             add("A rmse (if_detected)", name, labels, score_a["rmse"])
             add("A pearson (if_detected)", name, labels, score_a["pearson"])
             add("B rmse_zeros (mean)", name, labels, score_b["rmse_zeros"])

@@ -93,10 +93,10 @@ def run(data, protocol: str, weight: float, seed: int, n_draws: int) -> dict:
            "d_loss": float(best["loss_d"]) / judged if "loss_d" in history else math.nan, "train_s": train_s}
     layers = answers(model)
     if protocol == "A":
-        scores = data.score("A", layers["if_detected"])
+        scores = data.score_answers("A", layers)
         row |= {"rmse": scores["rmse"], "r": scores["pearson"]}
     else:
-        scores = data.score("B", layers["mean"])
+        scores = data.score_answers("B", layers)
         row |= {"rmse_zeros": scores["rmse_zeros"], "r_all": scores["r_all"]}
     draws = model.sample(n_draws)
     if protocol == "A":

@@ -61,10 +61,10 @@ def run_one(data, protocol: str, counts: np.ndarray, variant: str, *, labels: bo
            "epochs": int(history["epoch"].max()), "train_s": train_s,
            "parameters": model.n_parameters()["generator"]}
     if protocol == "A":
-        scores = data.score("A", answers["if_detected"])
+        scores = data.score_answers("A", answers)
         row |= {"A_rmse": scores["rmse"], "A_r": scores["pearson"]}
     else:
-        scores = data.score("B", answers["mean"])
+        scores = data.score_answers("B", answers)
         row |= {"B_rmse_zeros": scores["rmse_zeros"], "B_r_all": scores["r_all"]}
     return row
 

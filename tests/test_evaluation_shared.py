@@ -132,3 +132,14 @@ def test_prepared_names_its_genes_and_gives_the_inputs_by_protocol(tiny_counts):
     assert list(data.inputs(["B"])) == ["B"]
     with pytest.raises(ValueError, match="'C'"):
         data.inputs(["A", "C"])
+
+
+def test_score_answers_scores_each_protocol_on_its_answer(monkeypatch):
+    from scmaskgan.evaluation import protocols
+
+    seen = []
+    monkeypatch.setattr(protocols.Prepared, "score", lambda self, protocol, imputed: seen.append((protocol, imputed[0, 0])))
+    answers = {"mean": np.array([[1.0]]), "if_detected": np.array([[2.0]])}
+    for protocol in ("A", "B"):
+        protocols.Prepared.score_answers(object.__new__(protocols.Prepared), protocol, answers)
+    assert seen == [("A", 2.0), ("B", 1.0)]

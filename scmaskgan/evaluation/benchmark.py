@@ -54,7 +54,7 @@ import numpy as np
 
 from .._name_registry import Registry
 from .child import run_in_child
-from .protocols import DATASETS, DEFAULT_DATASETS, DatasetSpec, Prepared, prepare
+from .protocols import DATASETS, DEFAULT_DATASETS, SCORED_ANSWER, DatasetSpec, Prepared, prepare
 
 logger = logging.getLogger("scmaskgan")
 
@@ -89,7 +89,7 @@ class MethodSpec:
 
 _QUICK_GAN = {"max_epochs": 2, "tune": False, "n_candidates": 64}
 #: The count model's answers that each protocol scores (../shared/BENCHMARK.md, "Two questions, two answers").
-_MASKED_LAYERS = {"A": {"layer": "if_detected"}, "B": {"layer": "mean"}}
+_MASKED_LAYERS = {protocol: {"layer": answer} for protocol, answer in SCORED_ANSWER.items()}
 
 #: Benchmark method names (the rows of the tables).
 METHODS: Registry[MethodSpec] = Registry("method", {

@@ -25,8 +25,14 @@ from ..scaling import log_normalize
 
 logger = logging.getLogger("scmaskgan")
 
-__all__ = ["DATASETS", "DEFAULT_DATASETS", "DatasetSpec", "Prepared", "prepare", "benchmark_genes", "hide_nonzero",
+__all__ = ["DATASETS", "DEFAULT_DATASETS", "SCORED_ANSWER", "DatasetSpec", "Prepared", "prepare", "benchmark_genes", "hide_nonzero",
            "score_hidden", "cluster_scores", "thin", "score_thinning"]
+
+
+#: The answer that each protocol scores for a model with several answers per zero
+#: (../shared/BENCHMARK.md, "Two questions, two answers"): protocol A, which scores only truly non-zero
+#: entries, the value if detected; protocol B, which scores every zero, the expected value.
+SCORED_ANSWER: dict[str, str] = {"A": "if_detected", "B": "mean"}
 
 
 def benchmark_genes(counts: np.ndarray, n_top: int = 2000, min_cells: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -247,6 +253,11 @@ class Prepared:
         if protocol == "B":
             return score_thinning(self.truth, self.protocol_b(), imputed)
         raise ValueError(f"protocol must be 'A' or 'B', got {protocol!r}")
+
+    def score_answers(self, protocol: str, answers: dict) -> dict:
+        """Scores of a model with several answers per zero (the count model's ``mean``, ``if_detected``):
+        each protocol scores the answer to its question, :data:`SCORED_ANSWER`."""
+        return self.score(protocol, np.asarray(answers[SCORED_ANSWER[protocol]], dtype=np.float64))
 
     def anndata(self, counts: np.ndarray):
         """``counts`` (cells x selected genes) as float32 AnnData with the labels in ``obs[spec.labels_key]``."""
