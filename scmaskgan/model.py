@@ -15,7 +15,6 @@ component that its mode names:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -30,14 +29,10 @@ from ._validation import InputError, check_dense_output, check_param
 from .cells import read_cells
 from .fill.imputer import NeighbourFill
 from .gan.layout import ImageLayout
-from .scaling import Scaler
 
 logger = logging.getLogger("scmaskgan")
 
 __all__ = ["SCMaskGAN", "MODES"]
-
-_FORMAT = "scmaskgan-model"
-_FORMAT_VERSION = 1
 
 #: Presets of the imputation step. "paper" is the paper's method; "default" is the mode that
 #: measured best on both held-out protocols of ../shared/BENCHMARK.md (benchmarks/ablation.py).
@@ -550,28 +545,10 @@ class SCMaskGAN:
 
     # ------------------------------------------------------------- save/load
     def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
-        """Write ``config.json``, ``history.csv``, ``labels.csv`` and, with a GAN, ``weights.pt`` (tensors only)."""
-        directory = Path(directory)
-        if directory.exists() and any(directory.iterdir()) and not overwrite:
-            raise FileExistsError(f"{directory} exists and is not empty; pass overwrite=True to replace it.")
-        directory.mkdir(parents=True, exist_ok=True)
-        tuning = dict(self.tuning_ or {})
-        tuning.pop("trials", None)
-        config = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "params": self.params,
-                  "var_names": self.var_names_.tolist(), "genes_used": self.genes_used_.tolist(),
-                  "categories": [str(c) for c in self.categories_], "labels_info": self.labels_info_,
-                  "scaler": self.scaler.to_dict(), "batch_size": self.batch_size, "tuning": tuning or None,
-                  "is_trained": self.is_trained_}
-        net = self.gan or self.count_model
-        if net is not None:
-            import torch
+        """Write ``config.json``, ``history.csv``, ``labels.csv`` and, with a network, ``weights.pt`` (tensors only)."""
+        from .saving import save_model
 
-            torch.save(net.state_dict(), directory / "weights.pt")
-        self.history_.to_csv(directory / "history.csv", index=False)
-        pd.DataFrame({"cell": self.obs_names_, "label": np.asarray(self.labels_.astype(str))}).to_csv(
-            directory / "labels.csv", index=False)
-        (directory / "config.json").write_text(json.dumps(config, indent=1, default=_json_default))
-        return directory
+        return save_model(self, directory, overwrite=overwrite)
 
     @classmethod
     def load(cls, directory: str | Path, adata, *, device: str = "auto") -> "SCMaskGAN":
@@ -582,60 +559,8 @@ class SCMaskGAN:
         Weights are read with ``torch.load(weights_only=True)``: no arbitrary
         objects are unpickled.
         """
-        directory = Path(directory)
-        config_path = directory / "config.json"
-        if not config_path.is_file():
-            raise InputError(f"{directory} holds no config.json; it is not a saved scmaskgan model.")
-        try:
-            config = json.loads(config_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise InputError(f"{config_path} is not valid JSON ({err}); the saved model is corrupt.") from None
-        if not isinstance(config, dict) or config.get("format") != _FORMAT:
-            raise InputError(f"{config_path} is not a scmaskgan model configuration.")
-        if config.get("format_version") != _FORMAT_VERSION:
-            raise InputError(f"{directory} was saved in format version {config.get('format_version')}; "
-                             f"this scmaskgan reads version {_FORMAT_VERSION}.")
-        var_names = np.asarray(adata.var_names, dtype=str)
-        if var_names.tolist() != config["var_names"]:
-            raise InputError(f"the genes of adata ({len(var_names)}) differ from the model's "
-                             f"({len(config['var_names'])}) or are in another order.")
-        params = dict(config["params"]) | {"device": device}
-        labels_key = params["labels_key"]
-        if labels_key is None:
-            saved = pd.read_csv(directory / "labels.csv", dtype=str).set_index("cell")["label"]
-            missing = ~pd.Index(np.asarray(adata.obs_names, dtype=str)).isin(saved.index)
-            if missing.any():
-                raise InputError(f"{int(missing.sum())} cell(s) of adata have no label in {directory / 'labels.csv'}; "
-                                 "the model was trained with automatic labels, which exist only for its own cells.")
-            adata = adata.copy()
-            labels_key = "_scmaskgan_labels"
-            adata.obs[labels_key] = pd.Categorical(saved.loc[np.asarray(adata.obs_names, dtype=str)].to_numpy(),
-                                                   categories=config["categories"])
-            params["labels_key"] = labels_key
-        model = cls(adata, **params)
-        if [str(c) for c in model.categories_] != config["categories"]:
-            raise InputError(f"the labels of adata.obs[{labels_key!r}] ({list(model.categories_)}) differ from "
-                             f"the model's ({config['categories']}).")
-        model.params["labels_key"] = config["params"]["labels_key"]
-        model.labels_info_ = config["labels_info"]
-        model.scaler = Scaler(**config["scaler"])
-        model.data.scaler = model.scaler
-        if model.gan is not None:
-            model.gan.data.scaler = model.scaler  # a copy of the cells without label conditioning
-        if (model.gan or model.count_model) is not None:
-            (model.gan or model.count_model).load(directory / "weights.pt")
-        history = directory / "history.csv"
-        if history.is_file():
-            model.history_ = pd.read_csv(history)
-        if model.filler is not None:
-            model.filler.tuning_ = config.get("tuning")
-        model.is_trained_ = bool(config.get("is_trained", True))
-        return model
+        from .saving import load_model
+
+        return load_model(cls, directory, adata, device=device)
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"cannot write {type(obj).__name__} to JSON")

@@ -128,3 +128,11 @@ def test_cli_writes_the_three_layers(tiny_counts, tmp_path):
     out = ad.read_h5ad(dst)
     assert {"scmaskgan", "scmaskgan_if_detected", "scmaskgan_p_detected"} <= set(out.layers)
     assert "probability" in out.uns["scmaskgan"]["layers"]["scmaskgan_p_detected"]
+
+
+def test_save_load_without_labels(tiny_counts, tmp_path):
+    model = SCMaskGAN(tiny_counts, seed=2, **FAST).train()
+    folder = model.save(tmp_path / "nolabels")
+    loaded = SCMaskGAN.load(folder, tiny_counts)
+    assert loaded.labels_info_ == {"method": "none"}
+    np.testing.assert_array_equal(loaded.impute(), model.impute())
