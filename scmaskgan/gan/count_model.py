@@ -167,7 +167,7 @@ class MaskedCountModel:
 
         The real cell is ``x_out`` (the held-out molecules, every entry known); a random share
         :data:`~scmaskgan.gan.hint.GENERATED_SHARE` of its entries, independent of the counts, is replaced by
-        :meth:`_relaxed_draw` given ``x_in`` at ``x_out``'s library size. ``D`` reads
+        ``_relaxed_draw`` given ``x_in`` at ``x_out``'s library size. ``D`` reads
         ``log1p(count / l_out * 1e4)`` of the completed cell and the paper's hint.
         """
         from .hint import GENERATED_SHARE, discriminator_loss, generator_adversarial_loss, random_mask, sample_hint
@@ -200,7 +200,7 @@ class MaskedCountModel:
         ``x_in``. With ``config.adversarial_weight > 0`` a GAIN discriminator with the paper's hint
         (:mod:`scmaskgan.gan.hint`) is trained alongside: each step it judges completed cells (``x_out``
         with a random half of its entries replaced by relaxed draws of the generator,
-        :meth:`_relaxed_draw`), takes one Adam step on its loss, and the generator's loss adds
+        ``_relaxed_draw``), takes one Adam step on its loss, and the generator's loss adds
         ``adversarial_weight`` times ``-log D`` of the unrevealed generated entries. Early stopping and
         the kept epoch stay on the held-out likelihood alone. The discriminator is kept as
         :attr:`discriminator` for inspection; answers and draws do not use it, and it is not saved.

@@ -42,7 +42,7 @@ __all__ = ["ARCHITECTURES", "GENE_ORDERS", "MaskedGenerator", "correlation_order
 
 #: Encoders of :class:`MaskedGenerator`.
 ARCHITECTURES = ("mlp", "conv")
-#: Gene orders of the conv encoder's image: the input's, or correlated genes side by side.
+#: The gene orders that the conv encoder can lay its image out in, the input's or correlated genes side by side.
 GENE_ORDERS = ("input", "correlation")
 #: Most genes :func:`correlation_order` clusters (its gene x gene matrices take 16 bytes per pair).
 MAX_ORDER_GENES = 10_000
