@@ -115,12 +115,27 @@ def run_notebook(src: Path, params: list[tuple[str, str]], timeout: float | None
     elapsed = time.perf_counter() - t0
     if ok and out.exists():
         ok = not notebook_errors(out)
+        hide_injected_parameters(out)
     status = "ok" if ok else "FAILED"
     print(f"    {status} in {elapsed:.0f} s (log: {log.relative_to(ROOT)})", flush=True)
     if not ok:
         tail = log.read_text(errors="replace").splitlines()[-40:]
         print("    --- last lines of the log ---", *("    " + line for line in tail), sep="\n")
     return ok, elapsed
+
+
+def hide_injected_parameters(path: Path) -> None:
+    """Fold the cell that papermill adds with the parameters given (tag ``injected-parameters``) like the
+    notebook's own parameters cell: the line after it prints the settings this copy ran with."""
+    nb = json.loads(path.read_text())
+    changed = False
+    for cell in nb.get("cells", []):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            cell["metadata"]["tags"] = [*tags, "hide-input"]
+            changed = True
+    if changed:
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 def notebook_errors(path: Path) -> list[str]:

@@ -200,3 +200,23 @@ def test_screenshot(key):
     assert shot.is_file() and shot.stat().st_size > 20_000, "the screenshot is missing or blank"
     with shot.open("rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_build_folds_the_parameters_that_papermill_injects(tmp_path):
+    """The executed copies show papermill's injected-parameters cell folded, like the notebook's own."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("book_build", ROOT / "book" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    nb = {"cells": [{"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": "smoke = True",
+                     "outputs": [], "execution_count": 1},
+                    {"cell_type": "code", "metadata": {"tags": []}, "source": "x = 1", "outputs": [],
+                     "execution_count": 2}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    build.hide_injected_parameters(path)
+    cells = json.loads(path.read_text())["cells"]
+    assert cells[0]["metadata"]["tags"] == ["injected-parameters", "hide-input"]
+    assert cells[1]["metadata"]["tags"] == []
