@@ -24,7 +24,8 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     label with a count model at the cell's own depth (no GAN training: generated
     candidates made every fill worse on held-out truth, see ``benchmarks/ablation.py``);
     ``mode="paper"`` trains the conditional GAN and imputes from its candidates as
-    the paper does.
+    the paper does; ``mode="masked"`` trains the learned count model and writes its three
+    answers per zero (see Returns).
 
     Parameters
     ----------
@@ -65,7 +66,11 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         The imputed copy when ``copy`` is true, else ``None``. Writes
         ``layers[key_added]`` (dense, the input's scale, observed values
         unchanged; unless ``out_file`` is given) and ``uns[key_added]`` (parameters,
-        training history, tuning, timings, labels used).
+        training history, tuning, timings, labels used). With ``mode="masked"``,
+        ``layers[key_added]`` is the expected value given the observed zero, and
+        ``layers[key_added + "_if_detected"]`` (the value if detected) and
+        ``layers[key_added + "_p_detected"]`` (the probability of detection) are written too;
+        ``uns[key_added]["layers"]`` says what each holds.
 
     Raises
     ------
