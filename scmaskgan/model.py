@@ -295,11 +295,6 @@ class SCMaskGAN:
         return self.params["pool"] in ("generated", "both")
 
     @property
-    def needs_training(self) -> bool:
-        """Whether :meth:`train` must run before imputing (a GAN's candidates, or the count model)."""
-        return self.uses_generator or self.count_model is not None
-
-    @property
     def generator(self):
         """The GAN's generator (``None`` in a mode that builds no GAN)."""
         return None if self.gan is None else self.gan.generator
