@@ -136,3 +136,13 @@ def test_save_load_without_labels(tiny_counts, tmp_path):
     loaded = SCMaskGAN.load(folder, tiny_counts)
     assert loaded.labels_info_ == {"method": "none"}
     np.testing.assert_array_equal(loaded.impute(), model.impute())
+
+
+def test_empty_cells_and_unseen_genes_stay_zero(tiny_counts):
+    adata = tiny_counts.copy()
+    adata.X[4] = 0  # a cell without counts
+    adata.X[:, 7] = 0  # a gene no cell shows
+    scmaskgan.pp.impute(adata, seed=0, **FAST)
+    for key in ("scmaskgan", "scmaskgan_if_detected", "scmaskgan_p_detected"):
+        layer = adata.layers[key]
+        assert np.all(layer[4] == 0) and np.all(layer[:, 7] == 0) and np.isfinite(layer).all()

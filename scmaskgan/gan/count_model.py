@@ -311,7 +311,9 @@ class MaskedCountModel:
         from .answers import count_answers
 
         mu, theta, pi = self.distribution(rows)
-        mean, if_detected, p_detected = count_answers(mu, theta, self.data.lib[rows], pi=pi,
+        lib = self.data.lib[rows]
+        # a cell without counts has mu = 0 everywhere; any positive library gives it the answers of nothing
+        mean, if_detected, p_detected = count_answers(mu, theta, np.where(lib > 0, lib, 1.0), pi=pi,
                                                       target_sum=self.data.scaler.target_sum)
         return {"mean": mean, "if_detected": if_detected, "p_detected": p_detected}
 
