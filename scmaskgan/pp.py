@@ -17,7 +17,7 @@ __all__ = ["impute"]
 def impute(adata, *, labels_key: str | None = None, layer: str | None = None, key_added: str = "scmaskgan",
            copy: bool = False, normalized: bool = False, max_epochs: int | None = None, seed: int = 0,
            device: str = "auto", out_file: str | None = None, overwrite: bool = False,
-           uns_extra: dict | None = None, **model_kwargs: Any):
+           uns_extra: dict | None = None, n_draws: int = 0, **model_kwargs: Any):
     """Impute dropouts with scMASKGAN and store the result in ``adata``.
 
     The default mode fills each zero from the most similar real cells of the same
@@ -57,6 +57,10 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         Replace an existing ``out_file``.
     uns_extra
         Further entries for ``uns[key_added]`` (the command line records its arguments here).
+    n_draws
+        ``mode="masked"`` only: also draw this many completed matrices from the count model
+        (:meth:`scmaskgan.SCMaskGAN.sample`), stored in ``obsm[key_added + "_draws"]`` as cells x
+        draws x genes counts, for multiple imputation (held in memory: not with ``out_file``).
     **model_kwargs
         Further parameters of :class:`scmaskgan.SCMaskGAN`.
 
@@ -85,6 +89,10 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         raise InputError("key_added must be a non-empty string.")
     check_param("copy", copy, bool)
     check_param("overwrite", overwrite, bool)
+    check_param("n_draws", n_draws, int, low=0)
+    if n_draws and out_file is not None:
+        raise InputError("n_draws needs the draws in memory and cannot be written with out_file; "
+                         "use SCMaskGAN(adata, mode='masked').train().sample(n_draws) on blocks of cells instead.")
     if out_file is not None:
         from .io import check_output_path
 
@@ -94,7 +102,9 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
 
     model = SCMaskGAN(adata, labels_key=labels_key, layer=layer, normalized=normalized, max_epochs=max_epochs,
                       seed=seed, device=device, **model_kwargs)
-    n_layers = 1 if model.count_model is None else len(ANSWER_LAYERS)  # the count model writes three
+    if n_draws and model.count_model is None:
+        raise InputError(f"n_draws needs the count model (mode='masked'); mode={model.params['mode']!r} has no draws.")
+    n_layers = 1 if model.count_model is None else len(ANSWER_LAYERS) + n_draws  # the count model writes three
     if out_file is None:  # before training: a result that cannot fit in memory fails now, not after it
         check_dense_output(n_layers * model.n_cells, model.n_genes, model.output_dtype_)
     model.train()  # only a mode with networks trains
@@ -114,6 +124,10 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         for name, values in _answer_layers(model, key_added).items():
             adata.layers[name] = values
         model.timings_["impute_s"] = time.perf_counter() - t0
+        if n_draws:
+            t0 = time.perf_counter()
+            adata.obsm[key_added + "_draws"] = np.moveaxis(model.sample(n_draws), 0, 1)  # cells x draws x genes
+            model.timings_["sample_s"] = time.perf_counter() - t0
         adata.uns[key_added] = run_summary(model, version=__version__, key=key_added) | (uns_extra or {})
     elif out_file is None:
         adata.layers[key_added] = model.impute()

@@ -146,3 +146,16 @@ def test_empty_cells_and_unseen_genes_stay_zero(tiny_counts):
     for key in ("scmaskgan", "scmaskgan_if_detected", "scmaskgan_p_detected"):
         layer = adata.layers[key]
         assert np.all(layer[4] == 0) and np.all(layer[:, 7] == 0) and np.isfinite(layer).all()
+
+
+def test_pp_impute_stores_draws_for_multiple_imputation(tiny_counts, tmp_path):
+    adata = tiny_counts.copy()
+    scmaskgan.pp.impute(adata, labels_key="cell_type", seed=1, n_draws=3, **FAST)
+    draws = adata.obsm["scmaskgan_draws"]
+    X = np.asarray(tiny_counts.X)
+    assert draws.shape == (X.shape[0], 3, X.shape[1])
+    assert all(np.array_equal(draws[:, k][X != 0], X[X != 0]) for k in range(3))
+    with pytest.raises(InputError, match="mode='masked'"):
+        scmaskgan.pp.impute(tiny_counts.copy(), labels_key="cell_type", n_draws=2, progress=False)
+    with pytest.raises(InputError, match="out_file"):
+        scmaskgan.pp.impute(tiny_counts.copy(), n_draws=2, out_file=tmp_path / "x.h5ad", **FAST)
