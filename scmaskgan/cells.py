@@ -120,10 +120,23 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
         codes, categories, labels_info = np.zeros(n_cells, dtype=np.int64), np.array(["all"], dtype=object), {"method": "none"}
     Xu = X[:, genes_used]
     scaler = Scaler.fit(Xu, normalized=normalized)
-    # float32 holds every integer count up to 2**24 exactly; wider input keeps float64.
+    # float32 holds every integer count up to 2**24 exactly; wider input keeps float64, and so does input
+    # with a value that float32 cannot hold (decided on the input itself, not on X, its float32 copy)
     wide = np.dtype(matrix.dtype) == np.float64 or (
-        not normalized and (X.data if sp.issparse(X) else X).max(initial=0) > 2**24)
+        not normalized and (X.data if sp.issparse(X) else X).max(initial=0) > 2**24) or not _fits_float32(matrix)
     return ModelInput(matrix=matrix, data=CellData(Xu, lib, codes, len(categories), scaler), genes_used=genes_used,
                       empty_cells=empty_cells, categories=categories, labels_info=labels_info,
                       var_names=np.asarray(adata.var_names, dtype=str), obs_names=np.asarray(adata.obs_names, dtype=str),
                       output_dtype=np.dtype(np.float64 if wide else np.float32))
+
+
+def _fits_float32(matrix: Any) -> bool:
+    """Whether every value of ``matrix`` (dense or sparse, any numeric dtype) is exactly a float32."""
+    values = matrix.data if sp.issparse(matrix) else np.asarray(matrix)
+    if values.dtype == np.float32 or values.dtype.kind == "b" or (values.dtype.kind in "iu" and values.dtype.itemsize <= 2):
+        return True
+    for start in range(0, values.size, 2**24):  # a block at a time: no full-size float32 copy
+        part = values.reshape(-1)[start:start + 2**24]
+        if not np.array_equal(part.astype(np.float32).astype(part.dtype), part):
+            return False
+    return True

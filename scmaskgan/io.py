@@ -114,6 +114,17 @@ def _make_unique(adata: ad.AnnData, source: Path) -> None:
         adata.var_names_make_unique()
 
 
+def _exact_float(values: np.ndarray, source: Path) -> np.ndarray:
+    """``values`` (float64) as float32 when that holds every value exactly, else as float64, so that no
+    observed value moves (a count above 2**24 or a non-integer value that float32 rounds)."""
+    single = values.astype(np.float32)
+    if np.array_equal(single, values):
+        return single
+    logger.info("%s: some values are not exact in float32 (counts above 2**24 or many decimals); "
+                "they are kept as float64", source)
+    return values
+
+
 # ---------------------------------------------------------------------------------------
 # readers
 
@@ -148,7 +159,7 @@ def _read_table(path: Path, genes_as_rows: bool) -> ad.AnnData:
             "add a column of row names",
             path, index[0], index[-1],
         )
-    values = frame.to_numpy(dtype=np.float32)
+    values = _exact_float(frame.to_numpy(dtype=np.float64), path)
     rows = frame.index.astype(str)
     cols = frame.columns.astype(str)
     if genes_as_rows:
@@ -178,7 +189,7 @@ def _find_10x_part(folder: Path, *stems: str) -> list[Path]:
 
 
 def read_10x_parts(folder: Path) -> tuple[sp.csr_matrix, pd.DataFrame, pd.Index, list[Path]]:
-    """Read a 10x mtx folder: (cells x genes float32 CSR, features table, barcodes, the three files).
+    """Read a 10x mtx folder: (cells x genes CSR, float32 or, where a value needs it, float64, features table, barcodes, the three files).
 
     The files are ``matrix.mtx``, ``features.tsv`` (or ``genes.tsv``) and ``barcodes.tsv``,
     each optionally gzipped and with a GEO sample prefix (``GSM3022245_matrix.mtx.gz``).
@@ -205,7 +216,8 @@ def read_10x_parts(folder: Path) -> tuple[sp.csr_matrix, pd.DataFrame, pd.Index,
             genes_by_cells = scipy.io.mmread(fh)
         except ValueError as exc:
             raise InputFormatError(f"cannot read {matrix} as Matrix Market: {exc}") from exc
-    x = sp.csr_matrix(genes_by_cells.T, dtype=np.float32)
+    x = sp.csr_matrix(genes_by_cells.T, dtype=np.float64)
+    x.data = _exact_float(x.data, matrix)
     feat = pd.read_csv(features, sep="\t", header=None, dtype=str)
     codes = pd.Index(pd.read_csv(barcodes, sep="\t", header=None, dtype=str).iloc[:, 0], dtype=str)
     if x.shape != (len(codes), len(feat)):
@@ -226,7 +238,7 @@ def _read_10x_mtx(folder: Path) -> ad.AnnData:
     if feat.shape[1] > 2:
         var["feature_types"] = feat.iloc[:, 2].to_numpy()
     var.index.name = None
-    obs = pd.DataFrame(index=codes)
+    obs = pd.DataFrame(index=codes.rename(None))  # an index named 0 cannot be written to h5ad
     return ad.AnnData(X=x, obs=obs, var=var)
 
 
@@ -327,7 +339,8 @@ def read_input(
     Returns
     -------
     anndata.AnnData
-        Values in ``X`` as float32 (text input) or as stored (h5ad), sparse input stays sparse.
+        Values in ``X`` as float32 (text and 10x input; float64 where float32 cannot hold every value
+        exactly) or as stored (h5ad), sparse input stays sparse.
 
     Raises
     ------

@@ -1,0 +1,99 @@
+"""Input that the tool cannot handle well gets a clear word, and no observed value moves (issue 13)."""
+
+from __future__ import annotations
+
+import gzip
+import scipy.io
+import scipy.sparse as sp
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+
+from scmaskgan import cli, pp
+from scmaskgan.io import read_input
+
+FAST = ["--seed", "0", "--device", "cpu", "--quiet"]
+EDGE = (2**24 + 1, 2**25 + 1)  # the first integers that float32 cannot hold
+
+
+def _labels(adata: ad.AnnData) -> list[str]:
+    return list(adata.obs["cell_type"].astype(str))
+
+
+def _imputed(path: Path) -> np.ndarray:
+    if path.name.endswith(".h5ad"):
+        layer = ad.read_h5ad(path).layers["scmaskgan"]
+        return layer.toarray() if sp.issparse(layer) else np.asarray(layer)
+    return pd.read_csv(path, index_col=0).to_numpy()
+
+
+def _with_edge(tiny_counts, *, fraction: bool = False) -> np.ndarray:
+    x = np.asarray(tiny_counts.X, dtype=np.float64).copy()
+    nz = np.argwhere(x > 0)
+    x[tuple(nz[0])], x[tuple(nz[1])] = EDGE
+    if fraction:
+        x[tuple(nz[2])], x[tuple(nz[3])] = 0.1, 1.23456789
+    return x
+
+
+def _cli_impute(source: Path, out: Path, labels: Path, *extra: str) -> None:
+    assert cli.main(["impute", str(source), "-o", str(out), "--labels-file", str(labels), *FAST, *extra]) == 0
+
+
+# ---------------------------------------------------------------------------------------
+# 2. observed values are returned exactly
+
+
+@pytest.mark.parametrize("kind", ["csv", "tsv.gz", "h5ad-int64", "h5ad-sparse-int64", "10x", "normalized-csv"])
+@pytest.mark.parametrize("out_name", ["out.h5ad", "out.csv"])
+def test_observed_values_exact_at_float32_edge(tiny_counts, tmp_path: Path, kind: str, out_name: str) -> None:
+    x = _with_edge(tiny_counts, fraction=kind == "normalized-csv")
+    labels = tmp_path / "labels.txt"
+    labels.write_text("\n".join(_labels(tiny_counts)) + "\n")
+    frame = pd.DataFrame(x, index=tiny_counts.obs_names, columns=tiny_counts.var_names)
+    extra: tuple[str, ...] = ()
+    if kind in ("csv", "normalized-csv"):
+        source = tmp_path / "in.csv"
+        frame.to_csv(source, float_format="%.17g")
+        extra = ("--normalized",) if kind == "normalized-csv" else ()
+    elif kind == "tsv.gz":
+        source = tmp_path / "in.tsv.gz"
+        frame.astype(np.int64).to_csv(source, sep="\t")
+    elif kind.startswith("h5ad"):
+        source = tmp_path / "in.h5ad"
+        values = x.astype(np.int64)
+        ad.AnnData(sp.csr_matrix(values) if "sparse" in kind else values, obs=pd.DataFrame(index=tiny_counts.obs_names),
+                   var=pd.DataFrame(index=tiny_counts.var_names)).write_h5ad(source)
+    else:
+        source = tmp_path / "tenx"
+        source.mkdir()
+        with gzip.open(source / "matrix.mtx.gz", "wb") as fh:
+            scipy.io.mmwrite(fh, sp.coo_matrix(x.T.astype(np.int64)))
+        pd.DataFrame({"id": tiny_counts.var_names, "name": tiny_counts.var_names}).to_csv(
+            source / "features.tsv.gz", sep="\t", header=False, index=False)
+        pd.Series(tiny_counts.obs_names).to_csv(source / "barcodes.tsv.gz", sep="\t", header=False, index=False)
+    out = tmp_path / out_name
+    _cli_impute(source, out, labels, *extra)
+    imputed = _imputed(out)
+    observed = x != 0
+    np.testing.assert_array_equal(imputed[observed], x[observed])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_int64_count_just_above_float32_keeps_float64(tiny_counts, sparse: bool) -> None:
+    x = np.asarray(tiny_counts.X).astype(np.int64)
+    row, col = np.argwhere(x > 0)[0]
+    x[row, col] = 2**24 + 1  # its float32 copy is 2**24: the dtype is chosen on the input itself
+    adata = ad.AnnData(sp.csr_matrix(x) if sparse else x, obs=tiny_counts.obs.copy(), var=tiny_counts.var.copy())
+    pp.impute(adata, labels_key="cell_type", device="cpu")
+    assert adata.layers["scmaskgan"].dtype == np.float64
+    assert adata.layers["scmaskgan"][row, col] == 2**24 + 1
+
+
+def test_reader_keeps_float32_when_exact(tiny_counts, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    tiny_counts.to_df().to_csv(source)
+    assert read_input(source).X.dtype == np.float32  # unchanged for counts float32 holds exactly
