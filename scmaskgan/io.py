@@ -48,6 +48,8 @@ logger = logging.getLogger("scmaskgan")
 
 _TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 _OUTPUT_TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+#: Label text that means "no label" (as pandas and R write a missing value), compared in lower case.
+_MISSING_LABELS = {"", "na", "nan", "n/a", "<na>"}
 
 
 class InputFormatError(ValueError):
@@ -306,9 +308,13 @@ def read_labels(path: str | os.PathLike, obs_names: pd.Index, *, key: str | None
             column = header.index(key)
         labels = pd.Series([row[column] for row in rows], index=names).reindex(obs_names.astype(str))
         labels.index = obs_names
-    if (labels == "").any():
-        first_empty = labels.index[(labels == "").to_numpy()][0]
-        raise InputFormatError(f"labels file {path} has an empty label for cell {first_empty!r}")
+    missing = labels.isna() | labels.astype(str).str.strip().str.lower().isin(_MISSING_LABELS)
+    if missing.any():
+        first = labels.index[missing.to_numpy()][0]
+        raise InputFormatError(
+            f"labels file {path}: the label is missing (empty, NA or nan) for {int(missing.sum())} cell(s), the "
+            f"first {first!r}; give every cell a label"
+        )
     return labels.astype("category")
 
 

@@ -250,7 +250,7 @@ class SCMaskGAN:
         self.history_: pd.DataFrame = pd.DataFrame(columns=["epoch", "loss_d", "loss_g", "convergence", "seconds", "best"])
         self.is_trained_ = False
         self.timings_: dict[str, float] = {}
-        self.filler = NeighbourFill(self.data, self.categories_, self.params) if mode != MASKED else None
+        self.filler = NeighbourFill(self.data, self.categories_, self.params, self.obs_names_) if mode != MASKED else None
         self.gan = self._build_gan() if self.uses_generator else None
         self.count_model = self._build_count_model() if mode == MASKED else None
 

@@ -97,3 +97,51 @@ def test_reader_keeps_float32_when_exact(tiny_counts, tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     tiny_counts.to_df().to_csv(source)
     assert read_input(source).X.dtype == np.float32  # unchanged for counts float32 holds exactly
+
+
+# ---------------------------------------------------------------------------------------
+# 1. a cell alone in its label is imputed from all other cells, and the user is told
+
+
+def test_cell_alone_in_its_label_is_imputed_from_other_cells(tiny_counts, caplog) -> None:
+    adata = tiny_counts.copy()
+    labels = _labels(adata)
+    labels[5] = "lonely"
+    adata.obs["cell_type"] = pd.Categorical(labels)
+    with caplog.at_level("WARNING", logger="scmaskgan"):
+        pp.impute(adata, labels_key="cell_type", device="cpu")
+    x, imputed = np.asarray(adata.X), adata.layers["scmaskgan"]
+    zeros = x[5] == 0
+    assert (imputed[5][zeros] > 0).mean() > 0.5  # before: every zero of the cell stayed zero
+    assert "single cell" in caplog.text and "'lonely'" in caplog.text and "'cell5'" in caplog.text
+    record = adata.uns["scmaskgan"]
+    assert record["imputation"]["fallback"] == {"pool": "all other cells", "labels": ["lonely"], "cells": ["cell5"]}
+    assert np.isfinite(record["candidates"]["lonely"]["theta"])
+    assert record["candidates"]["lonely"]["pool"] == "all other cells"
+
+
+def test_one_label_per_cell_fills_zeros(tiny_counts) -> None:
+    adata = tiny_counts.copy()
+    adata.obs["cell_type"] = pd.Categorical(adata.obs_names)
+    pp.impute(adata, labels_key="cell_type", device="cpu")
+    x, imputed = np.asarray(adata.X), adata.layers["scmaskgan"]
+    assert (imputed[x == 0] > 0).mean() > 0.5
+
+
+def test_labels_without_a_lone_cell_are_unchanged(tiny_counts) -> None:
+    adata = tiny_counts.copy()
+    pp.impute(adata, labels_key="cell_type", device="cpu")
+    assert "fallback" not in adata.uns["scmaskgan"]["imputation"]
+
+
+@pytest.mark.parametrize("missing", ["NA", "nan", "", "  "])
+def test_na_in_labels_file_is_a_missing_label(tiny_counts, tmp_path: Path, capsys, missing: str) -> None:
+    source, labels, out = tmp_path / "in.csv", tmp_path / "labels.csv", tmp_path / "out.h5ad"
+    tiny_counts.to_df().to_csv(source)
+    names = _labels(tiny_counts)
+    names[3] = missing
+    pd.DataFrame({"cell": tiny_counts.obs_names, "label": names}).to_csv(labels, index=False)
+    assert cli.main(["impute", str(source), "-o", str(out), "--labels-file", str(labels), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert f"labels file {labels}: the label is missing (empty, NA or nan) for 1 cell(s), the first 'cell3'" in err
+    assert not out.exists()

@@ -59,12 +59,14 @@ class NeighbourFill:
         The Optuna search's result, when tuning ran.
     """
 
-    def __init__(self, data: CellData, categories: Any, params: dict[str, Any]):
+    def __init__(self, data: CellData, categories: Any, params: dict[str, Any], cell_names: Any = None):
         self.data = data
         self.categories = categories
         self.params = {name: params[name] for name in SETTINGS}
+        self.cell_names = None if cell_names is None else np.asarray(cell_names, dtype=str)
         self.imputation_: dict | None = None
         self.tuning_: dict | None = None
+        self.fallback_: dict[int, np.ndarray] = {}  # label -> its cells with counts, when its pool is all other cells
 
     # ------------------------------------------------------------------ pools
     def _pool_members(self, cand_sets: dict, rng: np.random.Generator) -> dict[int, np.ndarray]:
@@ -79,9 +81,23 @@ class NeighbourFill:
                 rows = np.flatnonzero((self.data.codes == label) & (self.data.lib > 0))
                 if rows.size > p["max_real"]:
                     rows = np.sort(rng.choice(rows, p["max_real"], replace=False))
+                if rows.size == 1 and p["pool"] == "real":  # a cell alone in its label: it would be its own
+                    rows = self._fallback_pool(label, rows)  # neighbour and keep every zero
                 members.append(rows)
             pools[label] = np.concatenate(members)
         return pools
+
+    def _fallback_pool(self, label: int, alone: np.ndarray) -> np.ndarray:
+        """The pool of a label with one cell with counts: the cells with counts of every other label (up to
+        ``max_real``, drawn with a generator of its own, so that the other labels' pools do not change)."""
+        others = np.flatnonzero((self.data.codes != label) & (self.data.lib > 0))
+        if others.size == 0:
+            return alone
+        if others.size > self.params["max_real"]:
+            rng = np.random.default_rng([self.params["seed"], label])
+            others = np.sort(rng.choice(others, self.params["max_real"], replace=False))
+        self.fallback_[label] = alone
+        return others
 
     def _pool_values(self, members: np.ndarray, candidates: np.ndarray | None, embedding, *,
                      keep_values: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -121,6 +137,20 @@ class NeighbourFill:
             counts = sp.csr_matrix(self.data.X[rows], dtype=np.float32)
             parts.append(sp.diags((1.0 / self.data.lib[rows]).astype(np.float32)) @ counts)
         return sp.vstack(parts, format="csr") if len(parts) > 1 else parts[0].tocsr()
+
+    def _report_fallback(self) -> dict:
+        """Warn about the labels whose pool is all other cells; their record for ``imputation_`` (empty if none)."""
+        if not self.fallback_:
+            return {}
+        labels = [str(self.categories[label]) for label in self.fallback_]
+        cells = np.concatenate(list(self.fallback_.values()))
+        names = [str(c) for c in (self.cell_names[cells] if self.cell_names is not None else cells)]
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        logger.warning("%d label(s) hold a single cell with counts (%s%s; cell(s) %s%s): each such cell is imputed "
+                       "from its nearest cells of all other labels instead of its own label's",
+                       len(labels), ", ".join(repr(x) for x in labels[:5]), more,
+                       ", ".join(repr(x) for x in names[:5]), more)
+        return {"pool": "all other cells", "labels": labels, "cells": names}
 
     # -------------------------------------------------------------- distances
     def _embedding(self, rng: np.random.Generator):
@@ -221,7 +251,9 @@ class NeighbourFill:
         p = self.params
         rng = np.random.default_rng(p["seed"])
         cand_sets = candidates or {}
+        self.fallback_ = {}
         members_of = self._pool_members(cand_sets, rng)
+        fallback = self._report_fallback()
         embedding = self._embedding(rng)
         # PCA distances and the Poisson rule need only the pool's embeddings and rates: the dense values
         # of a real-cell pool are not kept then (tuning still scores fills from them)
@@ -240,6 +272,8 @@ class NeighbourFill:
         self.imputation_ = {"k": int(k), "k_sigma": float(k_sigma), "n_candidates": int(n_cand), "pool": p["pool"],
                             "metric": p["metric"], "fill": p["fill"], "alpha": p["alpha"],
                             "mode": p["mode"], "labels": {}}
+        if fallback:
+            self.imputation_["fallback"] = fallback
         labels = {}
         for label, (pv, members) in pools.items():
             cols = np.r_[0:n_cand, n_gen[label]:members.size]
@@ -254,6 +288,8 @@ class NeighbourFill:
             v = self.data.values(sample)
             theta = distance_threshold(self._distances(v, v > 0, pool, pool_emb, embedding, sample, members), k_sigma)
             info = {"n_cells": int(rows.size), "theta": theta, "pool_size": int(members.size)}
+            if label in self.fallback_:
+                info["pool"] = "all other cells"
             if label in cand_sets:
                 cset = cand_sets[label]
                 info |= {"n_generated": cset.n_generated, "n_outliers": int(cset.n_generated - cset.values.shape[0]),
