@@ -54,7 +54,8 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         memory (for data larger than memory; open it with ``anndata.read_h5ad(out_file,
         backed="r")``). ``adata`` then only gets ``uns[key_added]``, with ``out_file`` in it.
     overwrite
-        Replace an existing ``out_file``.
+        Replace an existing ``out_file``, or (without ``out_file``) existing layers named by ``key_added``;
+        the layer that holds the input (``layer``) is never replaced.
     uns_extra
         Further entries for ``uns[key_added]`` (the command line records its arguments here).
     n_draws
@@ -79,7 +80,8 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     Raises
     ------
     InputError
-        For a bad parameter or input, and, before any training, when ``out_file`` is not given
+        For a bad parameter or input, a ``key_added`` that would replace ``layer`` (or, without
+        ``overwrite``, another existing layer), and, before any training, when ``out_file`` is not given
         and the dense imputed matrix would not fit in the memory available.
     """
     from . import __version__
@@ -93,6 +95,9 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     if n_draws and out_file is not None:
         raise InputError("n_draws needs the draws in memory and cannot be written with out_file; "
                          "use SCMaskGAN(adata, mode='masked').train().sample(n_draws) on blocks of cells instead.")
+    if out_file is None:
+        _check_key_added(adata, key_added, layer=layer, masked=model_kwargs.get("mode") == "masked",
+                         n_draws=n_draws, overwrite=overwrite)
     if out_file is not None:
         from .io import check_output_path
 
@@ -135,6 +140,22 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     else:
         _write_streamed(model, adata, out_file, key=key_added, overwrite=overwrite, extra=uns_extra)
     return adata if copy else None
+
+
+def _check_key_added(adata, key_added: str, *, layer: str | None, masked: bool, n_draws: int,
+                     overwrite: bool) -> None:
+    """Refuse, before any work, a ``key_added`` whose layers would replace the input layer (always) or
+    another existing layer or draws (unless ``overwrite``)."""
+    written = list(answer_layer_names(key_added).values()) if masked else [key_added]
+    if layer is not None and layer in written:
+        raise InputError(f"key_added={key_added!r} would write the imputation over layers[{layer!r}], the counts it "
+                         "reads; choose another key_added.")
+    existing = [name for name in written if name in adata.layers]
+    if n_draws and key_added + "_draws" in adata.obsm:
+        existing.append(f"obsm[{key_added + '_draws'!r}]")
+    if existing and not overwrite:
+        raise InputError(f"key_added={key_added!r} would replace the existing {', '.join(map(repr, existing))} of "
+                         "adata.layers; choose another key_added or pass overwrite=True.")
 
 
 #: What each layer of the count model (``mode="masked"``) holds, by suffix of ``key_added``.

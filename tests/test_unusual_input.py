@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import gzip
-import scipy.io
-import scipy.sparse as sp
 from pathlib import Path
 
 import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.io
+import scipy.sparse as sp
 
 from scmaskgan import cli, pp
+from scmaskgan._validation import InputError
 from scmaskgan.io import read_input
 
 FAST = ["--seed", "0", "--device", "cpu", "--quiet"]
@@ -145,3 +146,33 @@ def test_na_in_labels_file_is_a_missing_label(tiny_counts, tmp_path: Path, capsy
     err = capsys.readouterr().err
     assert f"labels file {labels}: the label is missing (empty, NA or nan) for 1 cell(s), the first 'cell3'" in err
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------
+# 6. pp.impute does not overwrite layers silently
+
+
+def test_key_added_refuses_the_input_layer(tiny_counts) -> None:
+    adata = tiny_counts.copy()
+    adata.layers["counts"] = adata.X.copy()
+    with pytest.raises(InputError, match=r"key_added='counts' would write the imputation over layers\['counts'\]"):
+        pp.impute(adata, layer="counts", key_added="counts", overwrite=True, device="cpu")
+    np.testing.assert_array_equal(adata.layers["counts"], tiny_counts.X)
+
+
+@pytest.mark.parametrize("layer", ["imp_if_detected", "imp_p_detected"])
+def test_key_added_refuses_the_count_models_layers(tiny_counts, layer: str) -> None:
+    adata = tiny_counts.copy()
+    adata.layers[layer] = adata.X.copy()
+    with pytest.raises(InputError, match="would write the imputation over"):
+        pp.impute(adata, layer=layer, key_added="imp", mode="masked", device="cpu")
+
+
+def test_existing_layer_needs_overwrite(tiny_counts) -> None:
+    adata = tiny_counts.copy()
+    adata.layers["scmaskgan"] = np.zeros(adata.shape, np.float32)
+    with pytest.raises(InputError, match=r"would replace the existing 'scmaskgan' of adata.layers.*overwrite=True"):
+        pp.impute(adata, labels_key="cell_type", device="cpu")
+    assert not adata.layers["scmaskgan"].any()
+    pp.impute(adata, labels_key="cell_type", device="cpu", overwrite=True)
+    assert adata.layers["scmaskgan"].any()
