@@ -416,19 +416,23 @@ def check_output_path(path: str | os.PathLike, *, force: bool = False) -> Path:
         Unsupported extension, or ``path`` is a folder.
     FileNotFoundError
         The destination folder does not exist.
+    PermissionError
+        The destination folder is not writable (checked before any work, not when the result is written).
     """
     path = Path(path)
     suffix, gz = _suffixes(path)
+    if path.is_dir():
+        raise InputFormatError(f"output {path} is a folder; give a file name in it, such as {path / 'imputed.h5ad'}")
     if not (suffix == ".h5ad" and not gz) and suffix not in _OUTPUT_TABLE_SUFFIXES:
         raise InputFormatError(
             f"unsupported output {path}: use .h5ad, .csv, .tsv, .csv.gz or .tsv.gz"
         )
-    if path.is_dir():
-        raise InputFormatError(f"output {path} is a folder")
     if path.exists() and not force:
         raise OutputExistsError(f"output {path} exists; pass force=True (--force) to overwrite it")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"output folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"output folder {path.parent} is not writable; choose another output path")
     return path
 
 

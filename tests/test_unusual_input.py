@@ -176,3 +176,44 @@ def test_existing_layer_needs_overwrite(tiny_counts) -> None:
     assert not adata.layers["scmaskgan"].any()
     pp.impute(adata, labels_key="cell_type", device="cpu", overwrite=True)
     assert adata.layers["scmaskgan"].any()
+
+
+# ---------------------------------------------------------------------------------------
+# 5. an unwritable output folder is found before any work
+
+
+def test_unwritable_output_folder_refused_before_reading(tmp_path: Path, capsys, monkeypatch) -> None:
+    import scmaskgan.io as io
+
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    real_access = io.os.access
+    monkeypatch.setattr(io.os, "access", lambda p, mode, **kw: False if Path(p) == folder else real_access(p, mode, **kw))
+    read = []
+    monkeypatch.setattr(io, "read_input", lambda *a, **k: read.append(a))
+    status = cli.main(["impute", str(tmp_path / "in.csv"), "-o", str(folder / "out.h5ad"), *FAST])
+    err = capsys.readouterr().err
+    assert status == 2 and not read
+    assert f"scmaskgan: error: output folder {folder} is not writable" in err
+    with pytest.raises(PermissionError, match="is not writable"):
+        pp.impute(ad.AnnData(np.ones((3, 2))), out_file=folder / "out.h5ad")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+                    reason="root may write into a read-only folder")
+def test_read_only_output_folder(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        assert cli.main(["impute", str(tmp_path / "in.csv"), "-o", str(folder / "out.h5ad"), *FAST]) == 2
+        assert "is not writable" in capsys.readouterr().err
+    finally:
+        folder.chmod(0o755)
+
+
+def test_folder_as_output_is_named_a_folder(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    assert cli.main(["impute", str(tmp_path / "in.csv"), "-o", str(folder), *FAST]) == 2
+    assert f"scmaskgan: error: output {folder} is a folder; give a file name in it" in capsys.readouterr().err
