@@ -2,7 +2,8 @@
 
 Exit status: 0 on success, 2 for bad input or usage (one line ``scmaskgan: error: ...`` on
 standard error; the traceback only with ``-v``), 1 for unexpected failures, 130 when
-interrupted. No output file is left behind when a run fails.
+interrupted (Ctrl-C), 143 on SIGTERM and 129 on SIGHUP. No output file is left behind when a run
+fails or is stopped by one of these signals.
 
 Adding a subcommand: write a function ``_add_<name>(subparsers, parents)`` that creates its
 parser with ``subparsers.add_parser(name, parents=parents, ...)`` and sets
@@ -258,6 +259,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """Raised in the main thread on SIGTERM or SIGHUP, so that a run stops as on Ctrl-C: ``finally``
+    blocks and the writers' cleanup run (no temporary file is left beside the output)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated(signum)
+
+
+def _catch_signals() -> dict:
+    """Handle SIGTERM and SIGHUP as Ctrl-C is handled; return the previous handlers (none outside the main thread)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, _raise_terminated)
+    return previous
+
+
 def _one_line(exc: BaseException) -> str:
     text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
     text = " ".join(str(text).split())
@@ -275,7 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 success, 1 unexpected failure, 2 bad input or usage, 130 interrupted.
+        Exit status: 0 success, 1 unexpected failure, 2 bad input or usage, 130 interrupted,
+        143 terminated (SIGTERM), 129 hung up (SIGHUP).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -294,11 +324,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     previous_level = logger.level
     logger.setLevel(level)
+    previous_handlers = _catch_signals()
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
         print("scmaskgan: interrupted", file=sys.stderr)
         return 130
+    except _Terminated as exc:
+        import signal
+
+        print(f"scmaskgan: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum
     except USER_ERRORS as exc:
         if args.verbose:
             traceback.print_exc(file=sys.stderr)
@@ -314,6 +350,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     finally:
+        import signal
+
+        for number, previous in previous_handlers.items():
+            if previous is not None:
+                signal.signal(number, previous)
         if handler is not None:
             logger.removeHandler(handler)
         logger.setLevel(previous_level)

@@ -217,3 +217,46 @@ def test_folder_as_output_is_named_a_folder(tmp_path: Path, capsys) -> None:
     folder.mkdir()
     assert cli.main(["impute", str(tmp_path / "in.csv"), "-o", str(folder), *FAST]) == 2
     assert f"scmaskgan: error: output {folder} is a folder; give a file name in it" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------
+# 3. SIGTERM and SIGHUP leave nothing beside the output
+
+_SLOW_WRITE = """
+import sys, time
+import scmaskgan.io as io
+from scmaskgan import cli
+
+def stalled(path, *args, **kwargs):  # the run is caught while the temporary file exists
+    print("writing", flush=True)
+    time.sleep(60)
+
+io._stream_h5ad_layer = stalled
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(("name", "status"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_signal_removes_the_temporary_file(tiny_counts, tmp_path: Path, name: str, status: int) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    source, out_dir = tmp_path / "in.csv", tmp_path / "out"
+    out_dir.mkdir()
+    tiny_counts.to_df().to_csv(source)
+    labels = tmp_path / "labels.txt"
+    labels.write_text("\n".join(_labels(tiny_counts)) + "\n")
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_WRITE, "impute", str(source), "-o", str(out_dir / "r.h5ad"),
+                              "--labels-file", str(labels), *FAST], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline().strip() == "writing"
+        assert [p.name for p in out_dir.iterdir() if p.name.endswith(".tmp")]  # the partial file exists now
+        child.send_signal(getattr(signal, name))
+        _, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    assert child.returncode == status, err
+    assert f"scmaskgan: stopped by {name}" in err
+    assert list(out_dir.iterdir()) == []
