@@ -127,7 +127,7 @@ def check_param(name: str, value: Any, kind: type | tuple, *, low: float | None 
     if not ok:
         raise InputError(f"{name} must be {getattr(kind, '__name__', kind)}, got {value!r}.")
     if isinstance(value, Real) and not isinstance(value, bool):
-        if not np.isfinite(value):
+        if not isinstance(value, Integral) and not np.isfinite(value):  # an int of any size is finite
             raise InputError(f"{name} must be finite, got {value!r}.")
         if low is not None and (value < low or (value == low and not low_inclusive)):
             op = ">=" if low_inclusive else ">"

@@ -114,6 +114,9 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
                                          what=f"adata.obs[{labels_key!r}]")
         labels_info = {"method": "obs", "key": labels_key}
     elif cluster:
+        if n_genes < 2:
+            raise InputError(f"the input has a single gene; clustering the cells (when no labels are given) needs at "
+                             "least two. Give labels (labels_key; command line: --labels-file).")
         codes, categories, labels_info = cluster_labels(X, normalized=normalized, seed=seed,
                                                         resolution=leiden_resolution)
     else:

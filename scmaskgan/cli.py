@@ -28,23 +28,24 @@ logger = logging.getLogger("scmaskgan")
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, OSError)
 
 
-def _int_at_least(low: int):
-    """argparse type: an integer >= ``low``."""
+def _int_at_least(low: int, high: int | None = None):
+    """argparse type: an integer >= ``low`` (and <= ``high`` when given)."""
+    expected = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
         return value
 
     return parse
 
 
 _positive_int = _int_at_least(1)
-_non_negative_int = _int_at_least(0)
+_seed = _int_at_least(0, 2**32 - 1)  # numpy's RandomState (PCA, clustering) takes no larger seed
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -95,7 +96,7 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         "--genes-as-rows", action="store_true",
         help="a CSV/TSV input has genes as rows and cells as columns (default: cells as rows)",
     )
-    parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (default 0)")
     parser.add_argument(
         "--mode", choices=("default", "paper", "masked"), default="default",
         help="default: fill zeros from similar real cells with a count model (no training); "
@@ -123,6 +124,7 @@ def _run_impute(args: argparse.Namespace) -> int:
     import os
 
     from . import pp
+    from ._validation import InputError
     from .io import check_output_path, read_input
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # launched by torchrun: data-parallel GAN training
@@ -146,9 +148,14 @@ def _run_impute(args: argparse.Namespace) -> int:
     cli = {"input": str(args.input), "labels_file": "" if args.labels_file is None else str(args.labels_file),
            "argv": list(args.argv)}
     # the imputed matrix goes to the file block by block: never held in memory as a whole
-    pp.impute(adata, labels_key=labels_key, seed=args.seed, max_epochs=args.epochs, mode=args.mode,
-              normalized=args.normalized, device=args.device, out_file=output, overwrite=args.force,
-              uns_extra={"cli": cli})
+    try:
+        pp.impute(adata, labels_key=labels_key, seed=args.seed, max_epochs=args.epochs, mode=args.mode,
+                  normalized=args.normalized, device=args.device, out_file=output, overwrite=args.force,
+                  uns_extra={"cli": cli})
+    except InputError as exc:  # name the file the message is about
+        if str(args.input) in str(exc):
+            raise
+        raise InputError(f"{args.input}: {exc}") from exc
     logger.info("Imputed %d cells x %d genes -> %s", adata.n_obs, adata.n_vars, output)
     return 0
 
@@ -192,7 +199,7 @@ def _add_benchmark(subparsers: Any, parents: list[argparse.ArgumentParser]) -> N
         "--quick", action="store_true",
         help="train scMASKGAN for 2 epochs without tuning (scVI: 2 epochs): a smoke test, not results",
     )
-    parser.add_argument("--seed", type=_non_negative_int, default=0, help="seed of every method (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of every method, 0 to 2**32 - 1 (default 0)")
     parser.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto",
         help="where scMASKGAN trains (default: auto = cuda when available)",

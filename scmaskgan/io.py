@@ -20,11 +20,13 @@ imputation can be streamed in row blocks (``blocks``), so outputs larger than me
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import logging
 import os
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -77,6 +79,16 @@ def _open_text(path: Path) -> IO[str]:
     if path.name.lower().endswith(".gz"):
         return gzip.open(path, "rt", newline="")
     return open(path, newline="")
+
+
+@contextlib.contextmanager
+def _gzip_errors(path: Path) -> Iterator[None]:
+    """Turn the errors of a damaged ``.gz`` file (truncated, or not gzip at all) into one line naming ``path``."""
+    try:
+        yield
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        what = "the gzip data end early (a truncated file)" if isinstance(exc, EOFError) else "the data are not gzip"
+        raise InputFormatError(f"cannot read {path}: {what} ({exc})") from exc
 
 
 def _sniff_delimiter(path: Path) -> str:
@@ -272,7 +284,7 @@ def read_labels(path: str | os.PathLike, obs_names: pd.Index, *, key: str | None
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"labels file {path} does not exist")
-    with _open_text(path) as fh:
+    with _gzip_errors(path), _open_text(path) as fh:
         lines = fh.read().splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
@@ -365,16 +377,19 @@ def read_input(
             f"genes_as_rows applies to CSV/TSV text input only, not to {path}"
         )
     if path.is_dir():
-        adata = _read_10x_mtx(path)
+        with _gzip_errors(path):
+            adata = _read_10x_mtx(path)
     elif path.name.lower().endswith(("matrix.mtx", "matrix.mtx.gz")):  # also with a GEO prefix
-        adata = _read_10x_mtx(path.parent)
+        with _gzip_errors(path):
+            adata = _read_10x_mtx(path.parent)
     elif suffix == ".h5ad":
         try:
             adata = ad.read_h5ad(path)
         except OSError as exc:
             raise InputFormatError(f"cannot read {path} as h5ad: {exc}") from exc
     elif is_table:
-        adata = _read_table(path, bool(genes_as_rows))
+        with _gzip_errors(path):
+            adata = _read_table(path, bool(genes_as_rows))
     else:
         raise InputFormatError(
             f"unsupported input {path}: expected .h5ad, .csv, .tsv, .tab, .txt (optionally .gz) "

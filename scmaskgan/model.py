@@ -88,7 +88,7 @@ _CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "mixed_precision": (bool, {}),
     "leiden_resolution": (float, {"low": 0, "low_inclusive": False}),
     "chunk_size": (int, {"low": 1}),
-    "seed": (int, {"low": 0}),
+    "seed": (int, {"low": 0, "high": 2**32 - 1}),  # the bound of numpy's RandomState (PCA, clustering)
     "device": (str, {"choices": ("auto", "cpu", "cuda")}),
     "progress": (bool, {}),
     "hidden_dim": (int, {"low": 4, "high": 8192}),

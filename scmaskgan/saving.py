@@ -69,6 +69,13 @@ def load_model(cls, directory: str | Path, adata, *, device: str = "auto"):
         raise InputError(f"the genes of adata ({len(var_names)}) differ from the model's "
                          f"({len(config['var_names'])}) or are in another order.")
     params = dict(config["params"]) | {"device": device}
+    import inspect
+
+    known = set(inspect.signature(cls).parameters)
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise InputError(f"{config_path} has unknown parameter(s) {', '.join(map(repr, unknown))}; the model was "
+                         "saved by another scmaskgan version or the file was edited.")
     labels_key = params["labels_key"]
     if labels_key is None and config["labels_info"].get("method") != "none":  # automatic labels: the saved ones
         saved = pd.read_csv(directory / "labels.csv", dtype=str).set_index("cell")["label"]

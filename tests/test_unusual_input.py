@@ -20,6 +20,10 @@ FAST = ["--seed", "0", "--device", "cpu", "--quiet"]
 EDGE = (2**24 + 1, 2**25 + 1)  # the first integers that float32 cannot hold
 
 
+class _Opaque:
+    """An object that a weights file of tensors only never holds."""
+
+
 def _labels(adata: ad.AnnData) -> list[str]:
     return list(adata.obs["cell_type"].astype(str))
 
@@ -260,3 +264,68 @@ def test_signal_removes_the_temporary_file(tiny_counts, tmp_path: Path, name: st
     assert child.returncode == status, err
     assert f"scmaskgan: stopped by {name}" in err
     assert list(out_dir.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------------------
+# 7. one-line messages, exit 2, the file named
+
+
+def _error_line(argv: list[str], capsys) -> str:
+    status = cli.main(argv)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Traceback" not in err
+    return err.strip().splitlines()[-1]
+
+
+def test_truncated_and_fake_gzip(tiny_counts, tmp_path: Path, capsys) -> None:
+    good = tmp_path / "good.csv.gz"
+    tiny_counts.to_df().to_csv(good)
+    truncated, fake = tmp_path / "truncated.csv.gz", tmp_path / "fake.csv.gz"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    fake.write_text(tiny_counts.to_df().to_csv())  # plain text under a .gz name
+    line = _error_line(["impute", str(truncated), "-o", str(tmp_path / "a.h5ad"), *FAST], capsys)
+    assert f"scmaskgan: error: cannot read {truncated}: the gzip data end early" in line
+    line = _error_line(["impute", str(fake), "-o", str(tmp_path / "b.h5ad"), *FAST], capsys)
+    assert f"scmaskgan: error: cannot read {fake}: the data are not gzip" in line
+
+
+def test_single_gene_without_labels(tiny_counts, tmp_path: Path, capsys) -> None:
+    source = tmp_path / "one_gene.csv"
+    tiny_counts.to_df().iloc[:, :1].to_csv(source)
+    line = _error_line(["impute", str(source), "-o", str(tmp_path / "a.h5ad"), *FAST], capsys)
+    assert f"scmaskgan: error: {source}: the input has a single gene; clustering the cells" in line
+
+
+def test_seed_out_of_range(tmp_path: Path, capsys) -> None:
+    status = cli.main(["impute", str(tmp_path / "in.csv"), "-o", str(tmp_path / "a.h5ad"), "--seed", "9" * 20])
+    assert status == 2
+    assert "argument --seed: expected an integer from 0 to 4294967295" in capsys.readouterr().err
+    with pytest.raises(InputError, match="seed must be <= 4294967295"):
+        pp.impute(ad.AnnData(np.ones((3, 2))), seed=10**20)
+
+
+def test_unknown_key_in_saved_config(tiny_counts, tmp_path: Path) -> None:
+    import json
+
+    from scmaskgan import SCMaskGAN
+
+    folder = SCMaskGAN(tiny_counts, labels_key="cell_type", device="cpu").save(tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())
+    config["params"]["bogus"] = 1
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(InputError, match=r"config.json has unknown parameter\(s\) 'bogus'"):
+        SCMaskGAN.load(folder, tiny_counts, device="cpu")
+
+
+def test_refused_pickle_gives_no_unsafe_advice(tmp_path: Path) -> None:
+    import torch
+
+    from scmaskgan.gan.weights import load_weights
+
+    path = tmp_path / "weights.pt"
+    torch.save({"net": _Opaque()}, path)  # not tensors: loading it would unpickle an object
+    with pytest.raises(InputError) as info:
+        load_weights(path, {})
+    assert str(path) in str(info.value) and "refused" in str(info.value)
+    assert "weights_only" not in str(info.value) and "safe_globals" not in str(info.value)  # torch's advice

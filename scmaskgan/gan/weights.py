@@ -27,4 +27,10 @@ def load_weights(path: Path, networks: dict) -> None:
     except FileNotFoundError:
         raise InputError(f"{path} is missing; the saved model is incomplete.") from None
     except Exception as err:  # corrupt file, foreign pickle, wrong shapes
+        import pickle
+
+        if isinstance(err, pickle.UnpicklingError) or "weights_only" in str(err):
+            # torch's own text advises weights_only=False, which would run the file's code: not repeated here
+            raise InputError(f"{path} cannot be loaded as this model's weights: it holds Python objects, not only "
+                             "tensors, and was refused unread (a saved scmaskgan model holds tensors only)") from None
         raise InputError(f"{path} cannot be loaded as this model's weights: {err}") from None
