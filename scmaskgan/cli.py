@@ -45,7 +45,7 @@ def _int_at_least(low: int, high: int | None = None):
 
 
 _positive_int = _int_at_least(1)
-_seed = _int_at_least(0, 2**32 - 1)  # numpy's RandomState (PCA, clustering) takes no larger seed
+_seed = _int_at_least(0, 2**64 - 1)  # torch's bound; the model refuses more than 2**32 - 1 where it clusters
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -96,7 +96,7 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         "--genes-as-rows", action="store_true",
         help="a CSV/TSV input has genes as rows and cells as columns (default: cells as rows)",
     )
-    parser.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (--mode masked: 2**64 - 1; default 0)")
     parser.add_argument(
         "--mode", choices=("default", "paper", "masked"), default="default",
         help="default: fill zeros from similar real cells with a count model (no training); "
@@ -199,7 +199,7 @@ def _add_benchmark(subparsers: Any, parents: list[argparse.ArgumentParser]) -> N
         "--quick", action="store_true",
         help="train scMASKGAN for 2 epochs without tuning (scVI: 2 epochs): a smoke test, not results",
     )
-    parser.add_argument("--seed", type=_seed, default=0, help="seed of every method, 0 to 2**32 - 1 (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of every method (default 0)")
     parser.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto",
         help="where scMASKGAN trains (default: auto = cuda when available)",

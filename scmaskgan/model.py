@@ -88,7 +88,7 @@ _CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "mixed_precision": (bool, {}),
     "leiden_resolution": (float, {"low": 0, "low_inclusive": False}),
     "chunk_size": (int, {"low": 1}),
-    "seed": (int, {"low": 0, "high": 2**32 - 1}),  # the bound of numpy's RandomState (PCA, clustering)
+    "seed": (int, {"low": 0, "high": 2**64 - 1}),  # torch's bound; modes other than masked: 2**32 - 1 (below)
     "device": (str, {"choices": ("auto", "cpu", "cuda")}),
     "progress": (bool, {}),
     "hidden_dim": (int, {"low": 4, "high": 8192}),
@@ -230,6 +230,9 @@ class SCMaskGAN:
         for name, value in MODES.get(mode, {}).items():  # the mode's preset for every setting left unset
             if self.params[name] is None:
                 self.params[name] = value
+        if mode != MASKED and self.params["seed"] > 2**32 - 1:
+            raise InputError(f"seed must be <= {2**32 - 1} with mode={mode!r} (numpy's RandomState, used for PCA and "
+                             f"clustering), got {self.params['seed']!r}.")
         if mode != MASKED:
             self.params["alpha"] = float(self.params["alpha"])
             self.params["k_sigma"] = float(self.params["k_sigma"])
