@@ -96,6 +96,11 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         "--genes-as-rows", action="store_true",
         help="a CSV/TSV input has genes as rows and cells as columns (default: cells as rows)",
     )
+    parser.add_argument(
+        "--numeric-row-names", action="store_true",
+        help="a CSV/TSV input's row names are numbers that repeat (refused by default: usually a file without "
+        "row names whose first column of counts was taken as names)",
+    )
     parser.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (--mode masked: 2**64 - 1; default 0)")
     parser.add_argument(
         "--mode", choices=("default", "paper", "masked"), default="default",
@@ -143,6 +148,7 @@ def _run_impute(args: argparse.Namespace) -> int:
         genes_as_rows=args.genes_as_rows,
         labels_file=args.labels_file,
         labels_key=labels_key,
+        numeric_row_names=args.numeric_row_names,
     )
 
     cli = {"input": str(args.input), "labels_file": "" if args.labels_file is None else str(args.labels_file),

@@ -25,6 +25,7 @@ import csv
 import gzip
 import logging
 import os
+import re
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -143,7 +144,50 @@ def _exact_float(values: np.ndarray, source: Path) -> np.ndarray:
 # readers
 
 
-def _read_table(path: Path, genes_as_rows: bool) -> ad.AnnData:
+#: Names that only genes have: Ensembl ids, ERCC spike-ins, mitochondrial and ribosomal protein genes.
+_GENE_NAME = re.compile(r"ENS[A-Z]*G\d{6,}(\.\d+)?|ERCC-\d+|(MT|mt|Mt)-\w+|R[Pp][LlSs]\d+[A-Za-z]?\d*")
+#: Names that only cells have: barcodes (with a sample prefix or a -1 suffix), GEO sample ids, "cell" in the name.
+_CELL_NAME = re.compile(r"(.*[_:.-])?[ACGTN]{8,}(-\d+)?|GSM\d+.*|.*cell.*", re.IGNORECASE)
+_GENE_HEADER = re.compile(r"(gene|genes|gene_?id|gene_?name|gene_?symbol|symbol|feature|features|ensembl.*)",
+                          re.IGNORECASE)
+_CELL_HEADER = re.compile(r"(cell|cells|cell_?id|cell_?name|barcode|barcodes)", re.IGNORECASE)
+
+
+def _share(names: pd.Index, pattern: re.Pattern, limit: int = 2000) -> tuple[int, float]:
+    """How many of (up to ``limit`` of) ``names`` match ``pattern`` in full, and which share of them."""
+    sample = [str(n) for n in names[:limit]]
+    hits = sum(bool(pattern.fullmatch(n)) for n in sample)
+    return hits, hits / max(len(sample), 1)
+
+
+def _orientation_doubt(cells: pd.Index, genes: pd.Index, row_header: str, rows_hold_cells: bool) -> str | None:
+    """Why the cells look like genes (or the genes like cells), or ``None`` when nothing says so."""
+    rows_are = "genes" if _GENE_HEADER.fullmatch(row_header) else "cells" if _CELL_HEADER.fullmatch(row_header) else None
+    if rows_are is not None and (rows_are == "cells") != rows_hold_cells:
+        return f"the first column is headed {row_header!r}"
+    genes_in_cells, _ = _share(cells, _GENE_NAME)
+    genes_in_genes, _ = _share(genes, _GENE_NAME)
+    if genes_in_cells >= 2 and genes_in_cells > genes_in_genes:
+        example = next(str(n) for n in cells if _GENE_NAME.fullmatch(str(n)))
+        return f"{genes_in_cells} of {min(len(cells), 2000)} cell names checked look like gene names (such as {example!r})"
+    _, cell_share_genes = _share(genes, _CELL_NAME)
+    _, cell_share_cells = _share(cells, _CELL_NAME)
+    if cell_share_genes >= 0.5 and cell_share_cells < 0.5:
+        return f"the gene names look like cell names (such as {str(genes[0])!r})"
+    return None
+
+
+def _header_duplicates(path: Path, sep: str, engine: str, n_columns: int) -> list[str]:
+    """Names that the first line of a table holds more than once (pandas renames them ``name.1``, ...)."""
+    try:
+        header = pd.read_csv(path, sep=sep, engine=engine, header=None, nrows=1, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+        return []
+    names = pd.Series(header.iloc[0].to_numpy()[-n_columns:])
+    return sorted(set(names[names.duplicated()]))
+
+
+def _read_table(path: Path, genes_as_rows: bool, numeric_row_names: bool = False) -> ad.AnnData:
     suffix, _ = _suffixes(path)
     sep = _TABLE_SUFFIXES[suffix] or _sniff_delimiter(path)
     engine = "python" if sep == r"\s+" else "c"
@@ -165,19 +209,36 @@ def _read_table(path: Path, genes_as_rows: bool) -> ad.AnnData:
             "other cells numbers"
         )
     index = frame.index
-    if pd.api.types.is_integer_dtype(index.dtype) and len(index) > 1 and (
-        index.equals(pd.RangeIndex(len(index))) or index.equals(pd.RangeIndex(1, len(index) + 1))
-    ):
+    row_numbers = pd.api.types.is_integer_dtype(index.dtype) and len(index) > 1 and (
+        index.equals(pd.RangeIndex(len(index))) or index.equals(pd.RangeIndex(1, len(index) + 1)))
+    if row_numbers:
         logger.warning(
             "%s: the first column (taken as row names) holds the numbers %d..%d; if it is data, "
             "add a column of row names",
             path, index[0], index[-1],
         )
+    elif pd.api.types.is_numeric_dtype(index.dtype) and not numeric_row_names and not index.is_unique:
+        raise InputFormatError(
+            f"{path}: the first column, read as row names, holds numbers that repeat like counts "
+            f"({', '.join(f'{v:g}' for v in index[:5])}, ...): the file seems to have no column of row names. "
+            "Add one, or pass --numeric-row-names (Python: numeric_row_names=True) if these numbers are the names"
+        )
+    duplicates = _header_duplicates(path, sep, engine, frame.shape[1])
+    if duplicates:
+        logger.warning("%s: %d %s name(s) appear more than once in the first line (such as %r); pandas made them "
+                       "unique with '.1', '.2', ...", path, len(duplicates), "cell" if genes_as_rows else "gene",
+                       duplicates[0])
     values = _exact_float(frame.to_numpy(dtype=np.float64), path)
     rows = frame.index.astype(str)
     cols = frame.columns.astype(str)
     if genes_as_rows:
         values, rows, cols = values.T, cols, rows
+    doubt = _orientation_doubt(pd.Index(rows), pd.Index(cols), str(frame.index.name or ""), not genes_as_rows)
+    if doubt is not None:
+        flag = ("drop --genes-as-rows (Python: genes_as_rows=False)" if genes_as_rows
+                else "pass --genes-as-rows (Python: genes_as_rows=True)")
+        logger.warning("%s: read as %d cells x %d genes, but %s; if the genes are the %s, %s",
+                       path, len(rows), len(cols), doubt, "columns" if genes_as_rows else "rows", flag)
     adata = ad.AnnData(
         X=np.ascontiguousarray(values),
         obs=pd.DataFrame(index=pd.Index(rows, name=None)),
@@ -336,6 +397,7 @@ def read_input(
     genes_as_rows: bool | None = None,
     labels_file: str | os.PathLike | None = None,
     labels_key: str | None = None,
+    numeric_row_names: bool = False,
 ) -> ad.AnnData:
     """Read a count matrix (and optional labels) as an AnnData, cells x genes.
 
@@ -353,6 +415,11 @@ def read_input(
         ``obs[labels_key]``.
     labels_key
         The ``obs`` column for ``labels_file``; default ``"label"``.
+    numeric_row_names
+        Accept a text table whose row names are numbers that repeat (by default refused: such a
+        first column is usually counts, in a file without row names). A table that looks
+        transposed (gene names as cell names, barcodes as gene names, a first column headed
+        "gene") or has duplicate names in its first line is read with a warning.
 
     Returns
     -------
@@ -389,7 +456,7 @@ def read_input(
             raise InputFormatError(f"cannot read {path} as h5ad: {exc}") from exc
     elif is_table:
         with _gzip_errors(path):
-            adata = _read_table(path, bool(genes_as_rows))
+            adata = _read_table(path, bool(genes_as_rows), numeric_row_names)
     else:
         raise InputFormatError(
             f"unsupported input {path}: expected .h5ad, .csv, .tsv, .tab, .txt (optionally .gz) "

@@ -331,3 +331,61 @@ def test_refused_pickle_gives_no_unsafe_advice(tmp_path: Path) -> None:
         load_weights(path, {})
     assert str(path) in str(info.value) and "refused" in str(info.value)
     assert "weights_only" not in str(info.value) and "safe_globals" not in str(info.value)  # torch's advice
+
+
+# ---------------------------------------------------------------------------------------
+# 4. wrongly shaped input: orientation, a missing column of row names, duplicate gene names
+
+
+def _table(tiny_counts, rows: list[str], cols: list[str], *, transpose: bool = False) -> pd.DataFrame:
+    x = np.asarray(tiny_counts.X, dtype=np.int64)
+    return pd.DataFrame(x.T if transpose else x, index=rows, columns=cols)
+
+
+@pytest.mark.parametrize("case", ["ensembl", "barcodes", "header"])
+def test_transposed_table_is_warned_about(tiny_counts, tmp_path: Path, caplog, case: str) -> None:
+    genes = [f"ENSG{j:011d}" for j in range(tiny_counts.n_vars)] if case == "ensembl" else list(tiny_counts.var_names)
+    barcodes = ["".join("ACGT"[(i >> (2 * k)) & 3] for k in range(12)) + "-1" for i in range(tiny_counts.n_obs)]
+    cells = barcodes if case == "barcodes" else list(tiny_counts.obs_names)
+    frame = _table(tiny_counts, genes, cells, transpose=True)  # genes x cells, as many published tables
+    frame.index.name = "gene_id" if case == "header" else None
+    source = tmp_path / "genes_by_cells.csv"
+    frame.to_csv(source)
+    with caplog.at_level("WARNING", logger="scmaskgan"):
+        wrong = read_input(source)
+    assert wrong.shape == (tiny_counts.n_vars, tiny_counts.n_obs)
+    assert f"{source}: read as {tiny_counts.n_vars} cells x {tiny_counts.n_obs} genes, but" in caplog.text
+    assert "pass --genes-as-rows" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="scmaskgan"):
+        assert read_input(source, genes_as_rows=True).shape == tiny_counts.shape
+    assert "genes-as-rows" not in caplog.text
+
+
+def test_usual_table_has_no_orientation_warning(tiny_counts, tmp_path: Path, caplog) -> None:
+    source = tmp_path / "in.csv"
+    _table(tiny_counts, [f"AAACCTGAGC{i:03d}-1" for i in range(tiny_counts.n_obs)],
+           [f"ENSG{j:011d}" for j in range(tiny_counts.n_vars)]).to_csv(source)
+    with caplog.at_level("WARNING", logger="scmaskgan"):
+        read_input(source)
+    assert caplog.text == ""
+
+
+def test_table_without_row_names_is_refused(tiny_counts, tmp_path: Path, capsys) -> None:
+    source = tmp_path / "no_row_names.csv"
+    _table(tiny_counts, list(tiny_counts.obs_names), list(tiny_counts.var_names)).to_csv(source, index=False)
+    line = _error_line(["impute", str(source), "-o", str(tmp_path / "a.h5ad"), *FAST], capsys)
+    assert f"scmaskgan: error: {source}: the first column, read as row names, holds numbers that repeat" in line
+    adata = read_input(source, numeric_row_names=True)  # the user says the numbers are the names
+    assert adata.n_vars == tiny_counts.n_vars - 1
+
+
+def test_duplicate_gene_names_are_warned_about(tiny_counts, tmp_path: Path, caplog) -> None:
+    genes = list(tiny_counts.var_names)
+    genes[1] = genes[0]
+    source = tmp_path / "dup.csv"
+    _table(tiny_counts, list(tiny_counts.obs_names), genes).to_csv(source)
+    with caplog.at_level("WARNING", logger="scmaskgan"):
+        adata = read_input(source)
+    assert f"{source}: 1 gene name(s) appear more than once in the first line (such as 'gene0')" in caplog.text
+    assert list(adata.var_names[:2]) == ["gene0", "gene0.1"]  # the names as before
