@@ -389,3 +389,150 @@ def test_duplicate_gene_names_are_warned_about(tiny_counts, tmp_path: Path, capl
         adata = read_input(source)
     assert f"{source}: 1 gene name(s) appear more than once in the first line (such as 'gene0')" in caplog.text
     assert list(adata.var_names[:2]) == ["gene0", "gene0.1"]  # the names as before
+
+
+# ---------------------------------------------------------------------------------------
+# the table of book/usage.md: each case is run, and its message must be in the output
+
+_PAGE = Path(__file__).resolve().parent.parent / "book" / "usage.md"
+
+
+def _page_cases() -> dict[str, str]:
+    """``{input column: message excerpt}`` of the table "What the tool does with unusual input"."""
+    text = _PAGE.read_text().split("### What the tool does with unusual input", 1)[1]
+    rows = [line for line in text.split("\n\n")[2].splitlines() if line.startswith("| ")][1:]
+    cases = {}
+    for row in rows:
+        case, _, message = (cell.strip() for cell in row.strip("|").split(" | "))
+        cases[case] = message.strip("`")
+    return cases
+
+
+class _Case:
+    """Runs one case of the table in ``tmp_path``: ``run()`` returns what the user sees (stderr and log)."""
+
+    def __init__(self, tiny_counts, tmp_path: Path, capsys, caplog):
+        self.tiny, self.tmp, self.capsys, self.caplog = tiny_counts, tmp_path, capsys, caplog
+
+    def csv(self, frame: pd.DataFrame | None = None, name: str = "in.csv", **kwargs) -> Path:
+        path = self.tmp / name
+        (self.tiny.to_df() if frame is None else frame).to_csv(path, **kwargs)
+        return path
+
+    def labels(self, names: list[str]) -> Path:
+        path = self.tmp / "labels.txt"
+        path.write_text("\n".join(names) + "\n")
+        return path
+
+    def cli(self, *argv: str, output: str = "out.h5ad", labels: bool = True) -> str:
+        extra = ["--labels-file", str(self.labels(_labels(self.tiny)))] if labels else []
+        with self.caplog.at_level("INFO", logger="scmaskgan"):
+            cli.main(["impute", *argv, "-o", str(self.tmp / output), "--device", "cpu", *extra])
+        return self.capsys.readouterr().err + self.caplog.text
+
+    def python(self, **kwargs) -> str:
+        adata = self.tiny.copy()
+        adata.layers["counts"] = adata.X.copy()
+        try:
+            pp.impute(adata, labels_key="cell_type", device="cpu", **kwargs)
+        except InputError as exc:
+            return str(exc)
+        return ""
+
+
+def _frame_with(tiny_counts, values: np.ndarray | None = None, **changes) -> pd.DataFrame:
+    frame = pd.DataFrame(np.asarray(tiny_counts.X) if values is None else values, index=tiny_counts.obs_names,
+                         columns=tiny_counts.var_names)
+    return frame.rename(**changes) if changes else frame
+
+
+def _sigterm(case: _Case) -> str:
+    import signal
+    import subprocess
+    import sys
+
+    source = case.csv()
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_WRITE, "impute", str(source), "-o", str(case.tmp / "o.h5ad"),
+                              "--labels-file", str(case.labels(_labels(case.tiny))), *FAST],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        child.stdout.readline()
+        child.send_signal(signal.SIGTERM)
+        return child.communicate(timeout=30)[1]
+    finally:
+        child.kill()
+
+
+def _gz(case: _Case, truncated: bool) -> str:
+    good = case.csv(name="good.csv.gz")
+    bad = case.tmp / "bad.csv.gz"
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2] if truncated else case.tiny.to_df().to_csv().encode())
+    return case.cli(str(bad))
+
+
+def _edge_values(tiny_counts) -> np.ndarray:
+    x = np.asarray(tiny_counts.X, dtype=np.float64).copy()
+    x[tuple(np.argwhere(x > 0)[0])] = 2**24 + 1
+    return x
+
+
+def _locked(case: _Case) -> str:
+    import scmaskgan.io as io
+
+    folder = case.tmp / "locked"
+    folder.mkdir()
+    real = io.os.access
+    io.os.access = lambda p, mode, **kw: False if Path(p) == folder else real(p, mode, **kw)
+    try:
+        return case.cli(str(case.csv()), output="locked/out.h5ad")
+    finally:
+        io.os.access = real
+
+
+def _lonely(case: _Case) -> str:
+    names = _labels(case.tiny)
+    names[0] = "lonely"
+    return case.cli(str(case.csv()), "--labels-file", str(case.labels(names)), labels=False)
+
+
+CASES = {
+    "counts above 2\\*\\*24, or values that float32 rounds":
+        lambda c: c.cli(str(c.csv(_frame_with(c.tiny, _edge_values(c.tiny)), float_format="%.17g"))),
+    "a label held by a single cell":
+        _lonely,
+    "`NA`, `nan` or an empty label in `--labels-file`":
+        lambda c: c.cli(str(c.csv()), "--labels-file", str(c.labels(["NA"] + _labels(c.tiny)[1:])), labels=False),
+    "a table with genes as rows, read without `--genes-as-rows`":
+        lambda c: c.cli(str(c.csv(_frame_with(c.tiny).T.rename_axis("gene")))),  # the warning, then wrong labels
+    "a table without a column of row names": lambda c: c.cli(str(c.csv(index=False))),
+    "a gene name twice in a table's first line":
+        lambda c: c.cli(str(c.csv(_frame_with(c.tiny, columns={"gene1": "gene0"})))),
+    "a cell name twice": lambda c: c.cli(str(c.csv(_frame_with(c.tiny, index={"cell1": "cell0"})))),
+    "cells without any count":
+        lambda c: c.cli(str(c.csv(_frame_with(c.tiny, np.where(np.arange(c.tiny.n_obs)[:, None] == 0, 0, c.tiny.X))))),
+    "non-integer values without `--normalized`": lambda c: c.cli(str(c.csv(_frame_with(c.tiny, c.tiny.X + 0.5)))),
+    "a single gene and no labels": lambda c: c.cli(str(c.csv(c.tiny.to_df().iloc[:, :1])), labels=False),
+    "a truncated `.gz` file": lambda c: _gz(c, truncated=True),
+    "a `.gz` name on a file that is not gzip": lambda c: _gz(c, truncated=False),
+    "an output folder that is not writable": _locked,
+    "a folder given as output": lambda c: (c.tmp / "folder").mkdir() or c.cli(str(c.csv()), output="folder"),
+    "an existing output without `--force`":
+        lambda c: (c.tmp / "out.h5ad").write_text("") or c.cli(str(c.csv())),
+    "a seed outside 0 to 2\\*\\*64 - 1": lambda c: c.cli(str(c.csv()), "--seed", str(2**64)),
+    "SIGTERM (or SIGHUP) during a run": _sigterm,
+    "Python: `pp.impute(..., layer=\"counts\", key_added=\"counts\")`":
+        lambda c: c.python(layer="counts", key_added="counts"),
+    "Python: `key_added` naming an existing layer": lambda c: c.python(key_added="counts"),
+}
+
+
+def test_page_lists_every_checked_case() -> None:
+    assert sorted(_page_cases()) == sorted(CASES)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_page_message_is_what_the_user_sees(tiny_counts, tmp_path: Path, capsys, caplog, case: str) -> None:
+    message = _page_cases().get(case)
+    assert message is not None, f"{case!r} is not in the table of book/usage.md"
+    seen = CASES[case](_Case(tiny_counts, tmp_path, capsys, caplog))
+    assert message in " ".join(seen.split()), f"book/usage.md says {message!r}; the tool said:\n{seen}"
