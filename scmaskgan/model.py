@@ -492,15 +492,16 @@ class SCMaskGAN:
                 rows = np.arange(start, stop)
                 answers = model.answers(rows)
                 lib = self.data.lib[rows][:, None]
+                observed = self._observed_entries(start, stop)  # read once, written into all three
                 out = {}
                 for name in ("mean", "if_detected", "p_detected"):
                     block = np.zeros((stop - start, self.n_genes), dtype=self.output_dtype_)
                     values = answers[name] if name == "p_detected" else np.expm1(answers[name]) * (lib / target_sum)
                     block[:, used] = np.where(lib > 0, values, 0.0)
                     if name == "p_detected":
-                        block[self._observed(start, stop)] = 1.0
+                        block[observed[0], observed[1]] = 1.0
                     else:
-                        self._restore_observed(block, start, stop)
+                        self._restore_observed(block, start, stop, observed)
                     out[name] = block
                 shown.update(stop - start)
                 yield start, stop, out
@@ -524,22 +525,24 @@ class SCMaskGAN:
                 self._restore_observed(out[k, start:stop], start, stop)
         return out
 
-    def _observed(self, start: int, stop: int) -> np.ndarray:
-        """Boolean mask of the observed (non-zero) input values of rows ``start:stop``."""
-        X = self._input[start:stop]
-        return (X != 0).toarray() if sp.issparse(X) else np.asarray(X) != 0
-
-    def _restore_observed(self, block: np.ndarray, start: int, stop: int) -> None:
-        """Copy every observed input value of rows ``start:stop`` back into ``block`` exactly (equation 6)."""
+    def _observed_entries(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row (within the block), column and value of every observed (non-zero) input value of rows
+        ``start:stop``."""
         X = self._input[start:stop]
         if sp.issparse(X):
             coo = sp.coo_matrix(X)
             keep = coo.data != 0
-            block[coo.row[keep], coo.col[keep]] = coo.data[keep]
-        else:
-            X = np.asarray(X)
-            nz = X != 0
-            block[nz] = X[nz]
+            return coo.row[keep], coo.col[keep], coo.data[keep]
+        X = np.asarray(X)
+        rows, cols = np.nonzero(X)
+        return rows, cols, X[rows, cols]
+
+    def _restore_observed(self, block: np.ndarray, start: int, stop: int,
+                          entries: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        """Copy every observed input value of rows ``start:stop`` back into ``block`` exactly (equation 6);
+        ``entries``: :meth:`_observed_entries` when already read."""
+        rows, cols, values = self._observed_entries(start, stop) if entries is None else entries
+        block[rows, cols] = values
 
     # ------------------------------------------------------------- save/load
     def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
