@@ -110,6 +110,11 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         "probability of detection)",
     )
     parser.add_argument(
+        "--depth", type=float, default=1.0, metavar="D",
+        help="--mode masked: the layers describe a new measurement of each cell of D times its library size "
+        "(default 1: as deep as the cell's own; deeper measurements detect more)",
+    )
+    parser.add_argument(
         "--epochs", type=_positive_int, default=None, metavar="N",
         help="training epochs of --mode paper (default: the model's default)",
     )
@@ -156,7 +161,7 @@ def _run_impute(args: argparse.Namespace) -> int:
     # the imputed matrix goes to the file block by block: never held in memory as a whole
     try:
         pp.impute(adata, labels_key=labels_key, seed=args.seed, max_epochs=args.epochs, mode=args.mode,
-                  normalized=args.normalized, device=args.device, out_file=output, overwrite=args.force,
+                  depth=args.depth, normalized=args.normalized, device=args.device, out_file=output, overwrite=args.force,
                   uns_extra={"cli": cli})
     except InputError as exc:  # name the file the message is about
         if str(args.input) in str(exc):

@@ -100,6 +100,7 @@ _CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "gene_order": (str, {"choices": ("input", "correlation")}),
     "adversarial_weight": (float, {"low": 0}),
     "hint_rate": (float, {"low": 0, "high": 1}),
+    "depth": (float, {"low": 0, "low_inclusive": False, "high": 1e6}),
 }
 
 
@@ -206,6 +207,14 @@ class SCMaskGAN:
     hint_rate
         Probability that the hint reveals to the discriminator whether an entry is real (GAIN's hint
         rate), in ``[0, 1)``; only with ``adversarial_weight > 0``.
+    depth
+        The measurement the count model's answers describe (``mode="masked"``), as a multiple of each
+        cell's library size: 1 (the default) asks what a new measurement of the cell, as deep as its
+        own, would show at each zero; 2, one twice as deep; ``(1 - f) / f`` asks what the molecules
+        missing from a cell that kept only a share ``f`` of them would show (protocol B's question,
+        ``f = 0.3``). It changes the three answers (the detection probability most: deeper
+        measurements detect more), not the training; :meth:`iter_answers` can ask another depth of
+        the same fit.
     """
 
     def __init__(self, adata, *, labels_key: str | None = None, layer: str | None = None, normalized: bool = False,
@@ -219,7 +228,8 @@ class SCMaskGAN:
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True, hidden_dim: int = 256, noise_dim: int = 16, dropout: float = 0.1,
                  zero_inflated: bool = False, thinning: float = 0.5, architecture: str = "mlp",
-                 gene_order: str = "input", adversarial_weight: float = 0.0, hint_rate: float = 0.9):
+                 gene_order: str = "input", adversarial_weight: float = 0.0, hint_rate: float = 0.9,
+                 depth: float = 1.0):
         args = locals()  # the parameters as given, each checked against its row of _CHECKS
         self.params = {name: check_param(name, args[name], kind, **bounds) for name, (kind, bounds) in _CHECKS.items()}
         if self.params["hint_rate"] == 1:
@@ -233,6 +243,10 @@ class SCMaskGAN:
         if mode != MASKED and self.params["seed"] > 2**32 - 1:
             raise InputError(f"seed must be <= {2**32 - 1} with mode={mode!r} (numpy's RandomState, used for PCA and "
                              f"clustering), got {self.params['seed']!r}.")
+        if mode != MASKED and self.params["depth"] != 1:
+            raise InputError(f"depth is a setting of the count model's answers (mode='masked'); mode={mode!r} has no "
+                             "such answers. Leave depth at 1 or use mode='masked'.")
+        self.params["depth"] = float(self.params["depth"])
         if mode != MASKED:
             self.params["alpha"] = float(self.params["alpha"])
             self.params["k_sigma"] = float(self.params["k_sigma"])
@@ -468,29 +482,40 @@ class SCMaskGAN:
             raise RuntimeError("the count model is not trained yet; call train() first.")
         return self.count_model
 
-    def iter_answers(self, block_size: int | None = None):
+    def iter_answers(self, block_size: int | None = None, *, depth: float | None = None):
         """The count model's three answers, block by block: yield ``(start, stop, answers)``.
 
         ``answers`` holds, for rows ``start:stop`` (dense, cells x genes; every observed value
-        returned exactly):
+        returned exactly), about a new measurement of each cell of ``depth`` times its library size
+        (the count ``c`` of a zero in it, on the log-normalised scale of that measurement):
 
-        * ``"mean"``: at a zero, the expected value given that it was observed as zero (the count at
-          the cell's library size with the expected log-normalised value); for clustering,
-          differential expression, correlation;
-        * ``"if_detected"``: at a zero, the value the gene would have if detected, ``E[x | x > 0]``;
-        * ``"p_detected"``: at a zero, the probability that the gene is detected (``P(x > 0)``) at the
-          cell's depth; 1 where a value was observed.
+        * ``"mean"``: at a zero, the expected value given that it was observed as zero; for
+          clustering, differential expression, correlation;
+        * ``"if_detected"``: at a zero, the value the gene would have if detected, ``E[x | c > 0]``;
+        * ``"p_detected"``: at a zero, the probability that the gene is detected, ``P(c > 0)``;
+          1 where a value was observed.
 
-        Values are counts on the input's scale (``mean``, ``if_detected``) and probabilities.
+        Values are counts on the input's scale (``mean``, ``if_detected``; the measurement's value
+        brought back to the cell's own library size) and probabilities.
+
+        Parameters
+        ----------
+        block_size
+            Cells per block; ``None`` uses ``chunk_size``.
+        depth
+            The measurement's depth as a multiple of the cell's library size; ``None`` uses the
+            model's ``depth`` (see the class's parameters).
         """
         model = self._require_count_model("iter_answers()")
         block_size = check_param("block_size", block_size, int, low=1, allow_none=True) or self.params["chunk_size"]
+        depth = self.params["depth"] if depth is None else float(check_param("depth", depth, float, low=0,
+                                                                             low_inclusive=False, high=1e6))
         used, target_sum = self.genes_used_, self.scaler.target_sum
         with Progress(self.n_cells, desc="scmaskgan imputation", unit="cell", enabled=self.params["progress"]) as shown:
             for start in range(0, self.n_cells, block_size):
                 stop = min(start + block_size, self.n_cells)
                 rows = np.arange(start, stop)
-                answers = model.answers(rows)
+                answers = model.answers(rows, depth=depth)
                 lib = self.data.lib[rows][:, None]
                 observed = self._observed_entries(start, stop)  # read once, written into all three
                 out = {}

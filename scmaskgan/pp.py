@@ -163,8 +163,8 @@ ANSWER_LAYERS = {
     "mean": ("", "at a zero: the expected value given that it was observed as zero (use for clustering, DE, "
                  "correlation); observed values unchanged"),
     "if_detected": ("_if_detected", "at a zero: E[x | x > 0], the level the gene would have if detected"),
-    "p_detected": ("_p_detected", "at a zero: P(x > 0), the probability that the gene is detected at the cell's "
-                                  "depth; 1 where a value was observed"),
+    "p_detected": ("_p_detected", "at a zero: P(x > 0), the probability that the gene is detected; 1 where a value "
+                                  "was observed"),
 }
 
 
@@ -227,7 +227,11 @@ def run_summary(model, *, version: str, key: str = "scmaskgan") -> dict:
         "image_side": int(model.layout.side),
     }
     if model.count_model is not None:  # what each layer means
-        summary["layers"] = {name: ANSWER_LAYERS[answer][1] for answer, name in answer_layer_names(key).items()}
+        depth = model.params["depth"]
+        measurement = ("a new measurement of the cell as deep as its own" if depth == 1 else
+                       f"a new measurement of the cell of {depth:g} times its library size")
+        summary["layers"] = {name: f"{ANSWER_LAYERS[answer][1]} (in {measurement}: depth = {depth:g})"
+                             for answer, name in answer_layer_names(key).items()}
     if tuning:
         summary["tuning"] = tuning
         summary["tuning_trials"] = {key: [t.get(key, np.nan) for t in trials] for key in ("number", "value", "k", "k_sigma")}

@@ -124,10 +124,11 @@ def test_cli_writes_the_three_layers(tiny_counts, tmp_path):
     src, dst = tmp_path / "in.h5ad", tmp_path / "out.h5ad"
     tiny_counts.write_h5ad(src)
     assert main(["impute", str(src), "-o", str(dst), "--mode", "masked", "--epochs", "3", "--labels-key",
-                 "cell_type", "-q"]) == 0
+                 "cell_type", "--depth", "2", "-q"]) == 0
     out = ad.read_h5ad(dst)
     assert {"scmaskgan", "scmaskgan_if_detected", "scmaskgan_p_detected"} <= set(out.layers)
     assert "probability" in out.uns["scmaskgan"]["layers"]["scmaskgan_p_detected"]
+    assert "2 times its library size" in out.uns["scmaskgan"]["layers"]["scmaskgan_p_detected"]
 
 
 def test_save_load_without_labels(tiny_counts, tmp_path):
@@ -159,3 +160,32 @@ def test_pp_impute_stores_draws_for_multiple_imputation(tiny_counts, tmp_path):
         scmaskgan.pp.impute(tiny_counts.copy(), labels_key="cell_type", n_draws=2, progress=False)
     with pytest.raises(InputError, match="out_file"):
         scmaskgan.pp.impute(tiny_counts.copy(), n_draws=2, out_file=tmp_path / "x.h5ad", **FAST)
+
+
+def test_depth_asks_about_a_deeper_measurement(tiny_counts):
+    """depth=d: every zero's answers are those of NB(d * mu, theta), brought back to the cell's library size."""
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=5, **FAST).train()
+    X = np.asarray(tiny_counts.X)
+    zeros = X == 0
+    shallow = next(model.iter_answers(block_size=model.n_cells))[2]
+    deep = next(model.iter_answers(block_size=model.n_cells, depth=3.0))[2]
+    mu, theta, _ = model.count_model.distribution(np.arange(model.n_cells))
+    used = model.genes_used_
+    p_deep = np.zeros(X.shape)
+    p_deep[:, used] = 1 - (theta / (theta + 3.0 * mu)) ** theta
+    np.testing.assert_allclose(deep["p_detected"][zeros], p_deep[zeros], atol=1e-6)
+    assert np.all(deep["p_detected"][zeros] >= shallow["p_detected"][zeros] - 1e-7)
+    assert deep["p_detected"][zeros].mean() > shallow["p_detected"][zeros].mean()
+    for name in ("mean", "if_detected"):  # observed values stay exact at any depth
+        assert np.array_equal(deep[name][~zeros], X[~zeros])
+    # the model's own depth is what pp.impute and the CLI use, and uns says so
+    adata = tiny_counts.copy()
+    scmaskgan.pp.impute(adata, labels_key="cell_type", seed=5, depth=3.0, **FAST)
+    np.testing.assert_array_equal(adata.layers["scmaskgan_p_detected"], deep["p_detected"])
+    assert "3 times its library size" in adata.uns["scmaskgan"]["layers"]["scmaskgan_p_detected"]
+    with pytest.raises(InputError, match="depth"):
+        SCMaskGAN(tiny_counts, labels_key="cell_type", depth=2.0, progress=False)  # not the count model
+    with pytest.raises(InputError, match="depth must be > 0"):
+        SCMaskGAN(tiny_counts, mode="masked", depth=0)
+    with pytest.raises(InputError, match="depth"):
+        next(model.iter_answers(depth=-1.0))

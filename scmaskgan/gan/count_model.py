@@ -305,13 +305,17 @@ class MaskedCountModel:
         pi = None if pi_logits is None else torch.sigmoid(pi_logits).double().cpu().numpy()
         return mu, self.generator.theta.double().cpu().numpy(), pi
 
-    def answers(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """The three answers per entry on the log-normalised scale ``log1p(c * 1e4 / l)``: ``mean``,
-        ``if_detected`` and ``p_detected`` (:func:`scmaskgan.gan.answers.count_answers`)."""
+    def answers(self, rows: np.ndarray, *, depth: float = 1.0) -> dict[str, np.ndarray]:
+        """The three answers per entry about a new measurement of each cell of ``depth`` times its library
+        size ``l``: its count ``c`` is NB(``depth * mu``, ``theta``) (zero-inflated with ``pi``), on the scale
+        ``log1p(c * 1e4 / (depth * l))``: ``mean``, ``if_detected`` and ``p_detected``
+        (:func:`scmaskgan.gan.answers.count_answers`)."""
         from .answers import count_answers
 
         mu, theta, pi = self.distribution(rows)
-        lib = self.data.lib[rows]
+        if depth != 1:
+            mu *= depth
+        lib = self.data.lib[rows] * depth
         # a cell without counts has mu = 0 everywhere; any positive library gives it the answers of nothing
         mean, if_detected, p_detected = count_answers(mu, theta, np.where(lib > 0, lib, 1.0), pi=pi,
                                                       target_sum=self.data.scaler.target_sum)
