@@ -531,14 +531,33 @@ class SCMaskGAN:
                 shown.update(stop - start)
                 yield start, stop, out
 
-    def sample(self, n_draws: int = 1, *, seed: int | None = None) -> np.ndarray:
+    def sample(self, n_draws: int = 1, *, seed: int | None = None, depth: float | None = None,
+               if_detected: bool = False) -> np.ndarray:
         """``n_draws`` completed matrices drawn from the count model (n_draws x cells x genes, counts).
 
         Every observed value is kept; each zero takes a count drawn from its distribution given the
         cell (with fresh noise ``z`` per draw). For multiple imputation: analyse each draw, then pool.
+
+        Parameters
+        ----------
+        n_draws
+            Matrices to draw.
+        seed
+            Seed of the draws; ``None`` uses the model's ``seed``.
+        depth
+            The measurement the draws come from, as in :meth:`iter_answers`; ``None`` uses the model's
+            ``depth``. Each zero's count ``c`` is drawn at ``depth`` times the cell's library size and
+            returned on the cell's own scale, ``c / depth`` (a whole count only at depth 1).
+        if_detected
+            Draw each zero's count given that the gene is detected (``c > 0``): the law whose mean is
+            the ``"if_detected"`` answer, for the level a gene would have where it is known to be
+            expressed.
         """
         model = self._require_count_model("sample()")
         n_draws = check_param("n_draws", n_draws, int, low=1)
+        depth = self.params["depth"] if depth is None else float(check_param("depth", depth, float, low=0,
+                                                                             low_inclusive=False, high=1e6))
+        check_param("if_detected", if_detected, bool)
         check_dense_output(n_draws * self.n_cells, self.n_genes, self.output_dtype_)
         rng = np.random.default_rng(self.params["seed"] if seed is None else check_param("seed", seed, int, low=0))
         out = np.zeros((n_draws, self.n_cells, self.n_genes), dtype=self.output_dtype_)
@@ -546,7 +565,11 @@ class SCMaskGAN:
         for k in range(n_draws):
             for start in range(0, self.n_cells, block_size):
                 stop = min(start + block_size, self.n_cells)
-                out[k, start:stop][:, self.genes_used_] = model.sample(np.arange(start, stop), rng)
+                rows = np.arange(start, stop)
+                counts = model.sample(rows, rng, depth=depth, detected=if_detected)
+                out[k, start:stop][:, self.genes_used_] = counts if depth == 1 else counts / depth
+                if if_detected:  # a cell without counts has nothing to detect
+                    out[k, start:stop][self.data.lib[rows] <= 0] = 0
                 self._restore_observed(out[k, start:stop], start, stop)
         return out
 

@@ -273,3 +273,19 @@ def test_answers_kernel_compiles_without_a_writable_cache_folder(monkeypatch):
     out = [np.zeros((1, 2), dtype=np.float32) for _ in range(3)]
     uncached.answers_dense(np.array([[0.0, 2.0]]), np.ones((1, 2)), np.zeros((0, 2)), np.array([1e3]), 1e4, 64, *out)
     assert out[0][0, 0] == 0 and out[0][0, 1] > 0 and out[2][0, 1] == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("mu, theta", [(0.002, 0.5), (0.05, 3.0), (0.4, 0.2), (3.0, 1.0), (40.0, 8.0)])
+def test_draws_given_detection_follow_the_zero_truncated_law(mu, theta):
+    """Rejection where detection is likely, the summed distribution function where it is not: one law."""
+    from scipy import stats
+
+    n = 100_000
+    draws = sample_counts(np.full((200, 500), mu), theta, pi=0.4, rng=np.random.default_rng(3), detected=True)
+    assert draws.min() >= 1
+    pmf = stats.nbinom.pmf(np.arange(1, 400), theta, theta / (theta + mu))
+    pmf /= pmf.sum()
+    counts = np.bincount(draws.ravel(), minlength=401)[1:400]
+    # each count's share within 5 standard errors of its probability
+    assert np.all(np.abs(counts / n - pmf) <= 5 * np.sqrt(pmf * (1 - pmf) / n) + 1e-12)
+    assert np.all(sample_counts(np.zeros((2, 3)), 1.0, rng=np.random.default_rng(0), detected=True) == 1)

@@ -189,3 +189,26 @@ def test_depth_asks_about_a_deeper_measurement(tiny_counts):
         SCMaskGAN(tiny_counts, mode="masked", depth=0)
     with pytest.raises(InputError, match="depth"):
         next(model.iter_answers(depth=-1.0))
+
+
+def test_draws_at_depth_and_given_detection(tiny_counts):
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=4, **FAST).train()
+    X = np.asarray(tiny_counts.X)
+    zeros = X == 0
+    plain = model.sample(20)
+    detected = model.sample(20, if_detected=True)
+    deep = model.sample(20, depth=4.0)
+    for draws in (plain, detected, deep):
+        assert np.array_equal(draws[:, ~zeros], np.broadcast_to(X[~zeros], (20, int((~zeros).sum()))))
+    assert (plain[:, zeros] == 0).mean() > 0.2 and np.all(detected[:, zeros] >= 1)
+    # given detection, a zero's draws average its if_detected answer; at depth 4, c / 4 averages the mean answer
+    answers = next(model.iter_answers(block_size=model.n_cells))[2]
+    mu, theta, _ = model.count_model.distribution(np.arange(model.n_cells))
+    assert np.all(np.isclose(deep[:, zeros] * 4.0, np.round(deep[:, zeros] * 4.0)))  # whole counts of the deeper measurement
+    np.testing.assert_allclose(deep[:, zeros].mean(), mu[zeros].mean(), rtol=0.1)
+    # zero-truncated draws follow the law given c > 0: their mean is mu / P(c > 0)
+    p = 1 - (theta / (theta + mu)) ** theta
+    np.testing.assert_allclose(detected[:, zeros].mean(), (mu / p)[zeros].mean(), rtol=0.1)
+    assert answers["if_detected"][zeros].mean() > 0
+    with pytest.raises(InputError, match="if_detected"):
+        model.sample(2, if_detected=1)

@@ -204,13 +204,51 @@ def count_answers(mu: Any, theta: Any, lib: Any, *, pi: Any = None, target_sum: 
     return out
 
 
-def sample_counts(mu: Any, theta: Any, *, pi: Any = None, rng: np.random.Generator) -> np.ndarray:
+def _detected_draws(m: np.ndarray, th: np.ndarray, rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
+    """Draws of NB(``m``, ``th``) given that the count is positive (``m`` and ``th`` of one shape; 1 where
+    ``m == 0``, the limit as ``m -> 0``).
+
+    Zeros are redrawn up to ``rounds`` times (rejection: exact, and quick where ``P(c > 0)`` is not
+    small); the entries still at zero then take the inverse of the zero-truncated distribution
+    function, summed term by term (``P(k + 1) = P(k) (k + th) / (k + 1) * m / (th + m)``), which
+    needs few terms exactly where rejection would need many (small ``m``).
+    """
+    out = rng.poisson(rng.gamma(th, m / th))
+    todo = np.flatnonzero((out == 0) & (m > 0))
+    for _ in range(rounds):
+        if not todo.size:
+            break
+        redraw = rng.poisson(rng.gamma(th.flat[todo], m.flat[todo] / th.flat[todo]))
+        out.flat[todo] = redraw
+        todo = todo[redraw == 0]
+    if todo.size:
+        mt, tt = m.flat[todo], th.flat[todo]
+        q = mt / (tt + mt)
+        log_p0 = tt * np.log(tt / (tt + mt))
+        target = rng.random(todo.size) * -np.expm1(log_p0)  # the mass above zero to reach
+        pk = np.exp(log_p0) * tt * q  # P(1)
+        k, cum = np.ones(todo.size), pk.copy()
+        active = np.flatnonzero(cum < target)
+        while active.size:
+            pk[active] *= (k[active] + tt[active]) / (k[active] + 1) * q[active]
+            k[active] += 1
+            cum[active] += pk[active]
+            active = active[(cum[active] < target[active]) & (pk[active] > 0)]
+        out.flat[todo] = k
+    out[m <= 0] = 1
+    return out
+
+
+def sample_counts(mu: Any, theta: Any, *, pi: Any = None, rng: np.random.Generator,
+                  detected: bool = False) -> np.ndarray:
     """Integer draws from the predicted (zero-inflated) negative binomials, one per entry of ``mu``.
 
     Each count is drawn as a gamma-Poisson mixture: ``lam ~ Gamma(shape=theta, scale=mu / theta)``,
     ``c ~ Poisson(lam)``, which is ``NB(mu, theta)``; with zero inflation it is then set to 0 with
-    probability ``pi``. The draws are made one block of rows at a time, in a fixed order, so the
-    same generator state and shapes give the same draws.
+    probability ``pi``. With ``detected``, each count is drawn given ``c > 0`` (the law behind the
+    ``if_detected`` answer; zero inflation does not change it), and is 1 where ``mu = 0``. The draws
+    are made one block of rows at a time, in a fixed order, so the same generator state and shapes
+    give the same draws.
 
     Parameters
     ----------
@@ -222,6 +260,8 @@ def sample_counts(mu: Any, theta: Any, *, pi: Any = None, rng: np.random.Generat
         Zero-inflation probabilities in ``[0, 1]`` (same shapes as ``theta``), or ``None``.
     rng
         The random generator (``numpy.random.default_rng(seed)``).
+    detected
+        Draw each count given that it is positive.
 
     Returns
     -------
@@ -230,6 +270,8 @@ def sample_counts(mu: Any, theta: Any, *, pi: Any = None, rng: np.random.Generat
     """
     if not isinstance(rng, np.random.Generator):
         raise InputError(f"rng must be a numpy.random.Generator (numpy.random.default_rng(seed)), got {type(rng)}.")
+    if not isinstance(detected, (bool, np.bool_)):
+        raise InputError(f"detected must be True or False, got {detected!r}.")
     mu = _check_mu(mu)
     theta = _per_gene_or_entry(theta, mu.shape, "theta", low=0.0, low_open=True)
     if pi is not None:
@@ -241,6 +283,9 @@ def sample_counts(mu: Any, theta: Any, *, pi: Any = None, rng: np.random.Generat
         stop = min(start + rows, n_cells)
         m = mu[start:stop].astype(np.float64)
         th = np.broadcast_to(_float_rows(theta, start, stop, np.float64), m.shape)
+        if detected:
+            out[start:stop] = _detected_draws(m, np.ascontiguousarray(th), rng)
+            continue
         lam = rng.gamma(th, m / th)
         block = rng.poisson(lam)
         if pi is not None:

@@ -321,8 +321,11 @@ class MaskedCountModel:
                                                       target_sum=self.data.scaler.target_sum)
         return {"mean": mean, "if_detected": if_detected, "p_detected": p_detected}
 
-    def sample(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One draw of the counts of every entry of ``rows`` (fresh noise ``z``, then the count distribution)."""
+    def sample(self, rows: np.ndarray, rng: np.random.Generator, *, depth: float = 1.0,
+               detected: bool = False) -> np.ndarray:
+        """One draw of the count of every entry of ``rows`` in a new measurement of ``depth`` times each cell's
+        library size (fresh noise ``z``, then the count distribution; with ``detected``, given that the
+        count is positive)."""
         from .answers import sample_counts
 
         z = None
@@ -330,7 +333,9 @@ class MaskedCountModel:
             z = torch.as_tensor(rng.standard_normal((len(rows), self.generator.noise_dim)), dtype=torch.float32,
                                 device=self.device)
         mu, theta, pi = self.distribution(rows, z=z)
-        return sample_counts(mu, theta, pi=pi, rng=rng)
+        if depth != 1:
+            mu *= depth
+        return sample_counts(mu, theta, pi=pi, rng=rng, detected=detected)
 
     # ---------------------------------------------------------------- weights
     def state_dict(self) -> dict[str, dict]:
