@@ -10,14 +10,19 @@ labels; ``none``: no labels), the count model runs with the package's defaults
 * **B**: ``rmse_zeros`` and ``r_all`` on the main layer (the expected value);
 * **calibration**: on protocol B's zeros, the expected calibration error (10 equal-width bins,
   :func:`scmaskgan.evaluation.uncertainty.calibration`) of ``_p_detected`` against "the truth was
-  non-zero", and a reliability plot (``reliability.png``). A diagnostic column, not a target,
-  asks the model the protocol's own question: the probability that the truth, 1 / 0.3 times
-  deeper than the input (0.3: protocol B's kept share of molecules), was non-zero given the
-  observed zero, ``1 - P0(mu / 0.3) / P0(mu)`` of the model's (ZI)NB at the cell's depth;
-* **draws**: ``SCMaskGAN.sample(--draws)``; each entry's 90% interval from the 5% and 95%
-  quantiles of its draws on the protocol's scale (A: ``log1p(x / lib_orig * 1e4)``; B: each
-  drawn matrix normalised by its own cell totals): the share of protocol A's hidden entries and of
-  protocol B's zeros whose truth it covers (target 85-95%);
+  non-zero", and a reliability plot (``reliability.png``). The truth holds 1 / 0.3 times the
+  input's molecules (0.3: protocol B's kept share), so at an input zero it is non-zero exactly when
+  the molecules the thinning removed, (1 - 0.3) / 0.3 = 7/3 times the input's, hold the gene: the
+  target asks the model that question, ``iter_answers(depth=7/3)``; beside it, ``ece_depth_1`` is
+  the package's default question (a new measurement as deep as the input);
+* **draws**: each entry's 90% interval from the 5% and 95% quantiles of ``--draws`` draws
+  (``SCMaskGAN.sample``), against the truth on the protocol's scale. Protocol A's hidden entries
+  are non-zero and A scores the level if detected, so its target takes the draws given detection
+  (``sample(if_detected=True)``; ``coverage_draws_as_drawn`` beside it), on
+  ``log1p(x / lib_orig * 1e4)``. Protocol B's zeros take the draws of the removed molecules
+  (``sample(depth=7/3)``) over the truth's library, the input's divided by 0.3
+  (``coverage_depth_1``: the default draws, each matrix normalised by its own cell totals);
+  target 85-95%;
 * **structure** (protocol S, on ``--s-dataset``'s ``--s-label`` cells of protocol A's input, only
   when that data set is run): the silhouette of the Leiden clusters of the output
   (:func:`scmaskgan.evaluation.structure.invented_structure`) for the input itself (``none``),
@@ -55,21 +60,26 @@ SCRIPT = Path(__file__).resolve()
 #: As scmaskgan.evaluation.child.THREAD_VARIABLES; set here before numpy is imported (--threads).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
+KEEP = 0.3  # protocol B's kept share of molecules (scmaskgan.evaluation.protocols.thin)
+#: The targets whose question depends on a depth or on detection (names of TARGETS' rows).
+CALIBRATION, COVERAGE_A, COVERAGE_B = (
+    "calibration ECE (B zeros, p_detected at depth 7/3)", "coverage A hidden (90% draws given detection)",
+    "coverage B zeros (90% draws at depth 7/3)")
+
 #: Targets of issue 12: metric -> (data set -> (comparison, threshold)). "<" below, ">" above, "<=", "in".
 TARGETS = {
     "A rmse (if_detected)": {"sc_celseq2": ("<", 0.29), "sc_dropseq": ("<", 0.33)},
     "A pearson (if_detected)": {"sc_celseq2": (">", 0.56), "sc_dropseq": (">", 0.55)},
     "B rmse_zeros (mean)": {"sc_celseq2": ("<", 0.93), "sc_dropseq": ("<", 0.95)},
     "B r_all (mean)": {"sc_celseq2": (">", 0.70), "sc_dropseq": (">", 0.70)},
-    "calibration ECE (B zeros, p_detected)": {"*": ("<=", 0.03)},
-    "coverage A hidden (90% draws)": {"*": ("in", (0.85, 0.95))},
-    "coverage B zeros (90% draws)": {"*": ("in", (0.85, 0.95))},
+    CALIBRATION: {"*": ("<=", 0.03)},
+    COVERAGE_A: {"*": ("in", (0.85, 0.95))},
+    COVERAGE_B: {"*": ("in", (0.85, 0.95))},
     "S silhouette (H1975)": {"sc_celseq2": ("<=", 0.10)},
     "cost wall s (train + impute)": {"sc_celseq2": ("<=", 30.0)},
     "cost peak RSS MB": {"sc_celseq2": ("<=", 1024.0)},
 }
 S_ANCHORS = {"none": -0.056, "scmaskgan_auto": 0.216}  # BENCHMARK.md, protocol S (sc_celseq2 H1975)
-KEEP = 0.3  # protocol B's kept share of molecules (scmaskgan.evaluation.protocols.thin)
 
 
 # --------------------------------------------------------------------------- the child: one model run
@@ -100,22 +110,32 @@ def child(task_file: str) -> None:
             "best_epoch": int(model.history_.loc[model.history_["best"], "epoch"].iloc[0])}
     for name, values in layers.items():
         np.save(out / f"{name}.npy", values)
-    if task.get("keep") is not None:  # protocol B: P(truth > 0 | observed zero) at the truth's depth
-        mu, theta, pi = model.count_model.distribution(np.arange(adata.n_obs))
-        p0 = (theta / (theta + mu)) ** theta
-        p0_deep = (theta / (theta + mu / task["keep"])) ** theta
-        if pi is not None:
-            p0, p0_deep = pi + (1 - pi) * p0, pi + (1 - pi) * p0_deep
-        p_truth = np.zeros(adata.shape, dtype=np.float32)
-        p_truth[:, model.genes_used_] = np.clip(1 - p0_deep / np.maximum(p0, 1e-300), 0, 1)
-        np.save(out / "p_truth_nonzero.npy", p_truth)
     t0 = time.perf_counter()
-    draws = model.sample(task["draws"])
-    info["sample_s"] = time.perf_counter() - t0
     lib = np.load(task["lib"]) if task.get("lib") else None
-    lo, hi = interval_bounds(log_draws(draws, lib), 0.9)
-    np.save(out / "draw_lo.npy", lo.astype(np.float32))
-    np.save(out / "draw_hi.npy", hi.astype(np.float32))
+    if task.get("keep") is None:  # protocol A: the draws as they come, and given detection (A's question)
+        for tag, given in (("", False), ("_if_detected", True)):
+            lo, hi = interval_bounds(log_draws(model.sample(task["draws"], if_detected=given), lib), 0.9)
+            np.save(out / f"draw_lo{tag}.npy", lo.astype(np.float32))
+            np.save(out / f"draw_hi{tag}.npy", hi.astype(np.float32))
+    else:  # protocol B: also asked at the protocol's depth, the molecules the thinning took away
+        keep = task["keep"]
+        depth = (1 - keep) / keep
+        p_deep = np.empty(adata.shape, dtype=np.float32)
+        for start, stop, blocks in model.iter_answers(depth=depth):
+            p_deep[start:stop] = blocks["p_detected"]
+        np.save(out / "p_detected_protocol_depth.npy", p_deep)
+        lo, hi = interval_bounds(log_draws(model.sample(task["draws"]), lib), 0.9)
+        np.save(out / "draw_lo.npy", lo.astype(np.float32))
+        np.save(out / "draw_hi.npy", hi.astype(np.float32))
+        # a zero's truth: the removed molecules' count over the truth's library (the input's / keep)
+        removed = model.sample(task["draws"], depth=depth) * depth
+        x = np.asarray(adata.X)
+        lib_truth = x.sum(1, keepdims=True) / keep
+        values = np.where(x[None] == 0, np.log1p(removed / lib_truth[None] * 1e4), 0.0)
+        lo, hi = interval_bounds(values, 0.9)
+        np.save(out / "draw_lo_protocol_depth.npy", lo.astype(np.float32))
+        np.save(out / "draw_hi_protocol_depth.npy", hi.astype(np.float32))
+    info["sample_s"] = time.perf_counter() - t0
     (out / "info.json").write_text(json.dumps(info))
 
 
@@ -269,10 +289,10 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
                              "wall_s": measured["wall_s"], "peak_rss_mb": measured["peak_rss_mb"],
                              **{k: info[k] for k in ("train_s", "impute_s", "sample_s", "rss_after_impute_mb",
                                                      "epochs", "best_epoch")}})
+                extra = (("draw_lo_if_detected", "draw_hi_if_detected") if protocol == "A" else
+                         ("p_detected_protocol_depth", "draw_lo_protocol_depth", "draw_hi_protocol_depth"))
                 outputs[protocol] = {k: np.load(run_dir / f"{k}.npy") for k in
-                                     ("mean", "if_detected", "p_detected", "draw_lo", "draw_hi")}
-                if protocol == "B":
-                    outputs[protocol]["p_truth_nonzero"] = np.load(run_dir / "p_truth_nonzero.npy")
+                                     ("mean", "if_detected", "p_detected", "draw_lo", "draw_hi", *extra)}
                 print(f"{name} labels={labels} protocol {protocol}: {measured['wall_s']:.1f} s, "
                       f"{measured['peak_rss_mb']:.0f} MB ({info['epochs']} epochs)", flush=True)
 
@@ -284,32 +304,38 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
             add("B rmse_zeros (mean)", name, labels, score_b["rmse_zeros"])
             add("B r_all (mean)", name, labels, score_b["r_all"])
 
-            # calibration on protocol B's zeros
+            # calibration on protocol B's zeros: asked at the protocol's depth (the target) and at the input's
             zeros = b_input == 0
             truth_nonzero = prepared.truth[zeros] > 0
-            ece, table = calibration(outputs["B"]["p_detected"][zeros], truth_nonzero)
-            ece_deep, table_deep = calibration(outputs["B"]["p_truth_nonzero"][zeros], truth_nonzero)
-            add("calibration ECE (B zeros, p_detected)", name, labels, ece,
-                diagnostic_ece_at_truth_depth=ece_deep, share_truth_nonzero=float(truth_nonzero.mean()),
-                mean_p_detected=float(outputs["B"]["p_detected"][zeros].mean()))
-            cal_tables[f"{name}, labels {labels}"] = table
-            for tab, question in ((table, "p_detected"), (table_deep, "diagnostic: P(truth > 0 | zero)")):
+            p_question = outputs["B"]["p_detected_protocol_depth"][zeros]
+            ece, table = calibration(p_question, truth_nonzero)
+            ece_1, table_1 = calibration(outputs["B"]["p_detected"][zeros], truth_nonzero)
+            add(CALIBRATION, name, labels, ece, ece_depth_1=ece_1, share_truth_nonzero=float(truth_nonzero.mean()),
+                mean_p_detected=float(p_question.mean()),
+                mean_p_detected_depth_1=float(outputs["B"]["p_detected"][zeros].mean()))
+            cal_tables[f"{name}, labels {labels}"] = (table, table_1)
+            for tab, question in ((table, f"p_detected, depth {(1 - KEEP) / KEEP:.3g}"), (table_1, "p_detected, depth 1")):
                 cal_rows.append(tab.assign(dataset=name, labels=labels, prediction=question))
 
-            # coverage of the draws' 90% intervals
+            # coverage of the draws' 90% intervals: A given detection (the target) and as drawn; B's zeros at the
+            # protocol's depth (the target) and at the input's
             rows_a = hidden // prepared.truth.shape[1]
             truth_a = log_normalize(prepared.truth.flat[hidden], prepared.lib_orig[rows_a])
-            cov_a = bounds_coverage(outputs["A"]["draw_lo"].flat[hidden], outputs["A"]["draw_hi"].flat[hidden],
-                                    truth_a)
+            cov_a = bounds_coverage(outputs["A"]["draw_lo_if_detected"].flat[hidden],
+                                    outputs["A"]["draw_hi_if_detected"].flat[hidden], truth_a)
+            cov_a_plain = bounds_coverage(outputs["A"]["draw_lo"].flat[hidden], outputs["A"]["draw_hi"].flat[hidden],
+                                          truth_a)
             truth_b = log_normalize(prepared.truth)[zeros]
-            cov_b = bounds_coverage(outputs["B"]["draw_lo"][zeros], outputs["B"]["draw_hi"][zeros], truth_b)
             dropouts = prepared.truth[zeros] > 0
-            cov_b_drop = bounds_coverage(outputs["B"]["draw_lo"][zeros][dropouts],
-                                         outputs["B"]["draw_hi"][zeros][dropouts], truth_b[dropouts])
-            add("coverage A hidden (90% draws)", name, labels, cov_a["coverage"], below=cov_a["below"],
-                above=cov_a["above"], mean_width=cov_a["mean_width"])
-            add("coverage B zeros (90% draws)", name, labels, cov_b["coverage"], below=cov_b["below"],
-                above=cov_b["above"], mean_width=cov_b["mean_width"], coverage_dropouts_only=cov_b_drop["coverage"])
+            cov_b, cov_b_1, cov_b_drop = (
+                bounds_coverage(outputs["B"][f"draw_lo{tag}"][zeros][subset], outputs["B"][f"draw_hi{tag}"][zeros][subset],
+                                truth_b[subset])
+                for tag, subset in (("_protocol_depth", slice(None)), ("", slice(None)), ("_protocol_depth", dropouts)))
+            add(COVERAGE_A, name, labels, cov_a["coverage"], below=cov_a["below"], above=cov_a["above"],
+                mean_width=cov_a["mean_width"], coverage_draws_as_drawn=cov_a_plain["coverage"])
+            add(COVERAGE_B, name, labels, cov_b["coverage"], below=cov_b["below"], above=cov_b["above"],
+                mean_width=cov_b["mean_width"], coverage_depth_1=cov_b_1["coverage"],
+                coverage_dropouts_only=cov_b_drop["coverage"])
 
             # cost: pp.impute on protocol A's input, in its own child
             cost_dir = folder / f"cost_{labels}"
@@ -368,8 +394,11 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
     pd.DataFrame(structure).to_csv(out / "structure.csv", index=False)
     pd.DataFrame(cost).to_csv(out / "cost.csv", index=False)
     pd.DataFrame(runs).to_csv(out / "runs.csv", index=False)
-    fig, ax = plt.subplots(figsize=(5, 5))
-    reliability_plot(cal_tables, ax=ax, title="p_detected on protocol B's zeros")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+    for i, (ax, title) in enumerate(zip(axes, (f"depth {(1 - KEEP) / KEEP:.3g}: the molecules B removed (the target)",
+                                                "depth 1: a measurement as deep as the input"))):
+        reliability_plot({key: tables[i] for key, tables in cal_tables.items()}, ax=ax, title=title)
+    fig.suptitle("p_detected on protocol B's zeros against 'the truth was non-zero'")
     fig.tight_layout()
     fig.savefig(out / "reliability.png", dpi=120)
     plt.close(fig)
