@@ -70,6 +70,18 @@ def test_interval_coverage_of_ties_and_shapes():
         U.interval_bounds(np.zeros((4, 3)), level=1.0)
 
 
+def test_a_truth_on_a_bound_in_another_precision_is_inside():
+    # a count of 1 on the log scale, the bound from float32 draws and the truth in float64
+    truth = np.log1p(np.array([1.0, 1.0]) / np.array([3000.0, 7777.0]) * 1e4)
+    lo = truth.astype(np.float32)
+    assert np.any(lo.astype(np.float64) > truth)  # float32 rounding puts one bound above its truth
+    assert U.bounds_coverage(lo, lo + 1, truth)["coverage"] == 1.0
+    assert U.bounds_coverage(lo, lo + 1, truth, rtol=0)["coverage"] < 1.0
+    assert U.bounds_coverage(lo, lo + 1, truth - 1e-3)["below"] == 1.0  # a real miss stays a miss
+    with pytest.raises(InputError, match="rtol"):
+        U.bounds_coverage(lo, lo, truth, rtol=-1)
+
+
 def test_interval_coverage_is_nominal_for_draws_from_the_truths_law():
     rng = np.random.default_rng(0)
     draws = rng.normal(size=(200, 4000))

@@ -160,8 +160,13 @@ def interval_bounds(draws: Any, level: float = 0.9) -> tuple[np.ndarray, np.ndar
     return lo, hi
 
 
-def bounds_coverage(lo: Any, hi: Any, truth: Any) -> dict:
+def bounds_coverage(lo: Any, hi: Any, truth: Any, rtol: float = 1e-5) -> dict:
     """Share of true values inside ``[lo, hi]`` (bounds included), and where the others fall.
+
+    A truth equal to a bound is inside. Draws of counts put many bounds exactly on the truth's value
+    (a count of 1 is the lowest draw given detection), and the two are often computed in different
+    precisions (float32 draws, float64 truth), so a truth within ``rtol`` (relative) of a bound counts
+    as on it; 1e-5 is far below the gap between neighbouring counts on a log scale.
 
     Returns
     -------
@@ -175,7 +180,9 @@ def bounds_coverage(lo: Any, hi: Any, truth: Any) -> dict:
         raise InputError(f"lo ({lo.size}), hi ({hi.size}) and truth ({truth.size}) must have the same size.")
     if truth.size == 0:
         raise InputError("no entries to score.")
-    below, above = truth < lo, truth > hi
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 <= rtol < 1:
+        raise InputError(f"rtol must be a number in [0, 1), got {rtol!r}.")
+    below, above = truth < lo - rtol * np.abs(lo), truth > hi + rtol * np.abs(hi)
     return {"coverage": float(np.mean(~below & ~above)), "below": float(below.mean()), "above": float(above.mean()),
             "mean_width": float(np.mean(hi - lo)), "n": int(truth.size)}
 
