@@ -1,13 +1,26 @@
-"""The count model's architecture: a plain MLP against the paper's blocks on the gene layout.
+"""The count model's architecture and its ablation: a plain MLP against the paper's blocks on the gene layout.
 
-Each variant of :class:`scmaskgan.gan.masked.MaskedGenerator` is trained (``mode="masked"``) on the
-protocol A input (10% of the non-zero entries hidden) and the protocol B input (binomial thinning
-to 30%) of each data set:
+Each variant of the count model (``mode="masked"``, :class:`scmaskgan.gan.masked.MaskedGenerator`)
+is trained on the protocol A input (10% of the non-zero entries hidden) and the protocol B input
+(binomial thinning to 30%) of each data set. A variant changes one thing; every other setting is
+the package default, and the truth only scores:
 
-* ``mlp``: the fully connected encoder;
+* ``mlp``: the package default (the fully connected encoder, the data set's true labels);
+* ``mlp_nolabels``: the same without labels;
 * ``conv``: convolutions, a residual block, self-attention and the label map on the N x N image of
-  the genes in the input's order;
-* ``conv_corr``: the same with correlated genes side by side (``gene_order="correlation"``).
+  the genes in the input's order (``architecture="conv"``);
+* ``conv_noattention``, ``conv_noresidual``: ``conv`` without its self-attention block, without
+  its residual block (:class:`~scmaskgan.gan.masked.MaskedGenerator`'s ``attention=False``,
+  ``residual=False``; ``SCMaskGAN`` has no such parameter, so this script builds the count model's
+  generator again with the same seed, options and gene order and the block dropped);
+* ``conv_nolabels``: ``conv`` without labels (and so without the label map);
+* ``conv_corr``: ``conv`` with correlated genes side by side (``gene_order="correlation"``: the layout);
+* ``mlp_adversarial``: ``mlp`` with the GAIN discriminator (``adversarial_weight=1.0``, the default
+  ``hint_rate``; see ``benchmarks/masked_adversarial.py``).
+
+Labels are part of the variant: every variant gets the data set's true labels except the
+``*_nolabels`` ones, which get none (this replaces the former ``--labels`` option, which crossed
+every variant with 'true' and 'none'; its 'none' is now ``--variants mlp_nolabels,conv_nolabels``).
 
 The selection criterion is the count model's own held-out loss: the negative log-likelihood per
 cell of the held-out molecules of its held-out cells (a molecule split of the input itself, the
@@ -19,7 +32,7 @@ expected value), with the training time and epochs.
 Usage::
 
     SCMASKGAN_DATA=../shared/data python benchmarks/masked_architecture.py [--datasets sc_celseq2,sc_dropseq]
-        [--variants mlp,conv,conv_corr] [--labels true,none] [--seeds 0] [--threads 1] [--out DIR]
+        [--protocols A,B] [--variants mlp,conv,...] [--seeds 0] [--threads 1] [--out DIR]
 
 It writes ``masked_architecture.csv`` (one row per run) under ``--out`` and prints the table and
 the variant with the lowest held-out loss summed over the inputs.
@@ -34,20 +47,57 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-#: Name -> (architecture, gene_order) of each variant.
-VARIANTS = {"mlp": ("mlp", "input"), "conv": ("conv", "input"), "conv_corr": ("conv", "correlation")}
+#: Name -> what the variant changes from the package default: ``labels`` (False: no labels), ``SCMaskGAN``
+#: parameters (``architecture``, ``gene_order``, ``adversarial_weight``) and ``MaskedGenerator`` blocks
+#: (``attention``, ``residual``).
+VARIANTS = {
+    "mlp": {},
+    "mlp_nolabels": {"labels": False},
+    "conv": {"architecture": "conv"},
+    "conv_noattention": {"architecture": "conv", "attention": False},
+    "conv_noresidual": {"architecture": "conv", "residual": False},
+    "conv_nolabels": {"architecture": "conv", "labels": False},
+    "conv_corr": {"architecture": "conv", "gene_order": "correlation"},
+    "mlp_adversarial": {"adversarial_weight": 1.0},
+}
+#: The variants' settings that are ``MaskedGenerator`` options, not ``SCMaskGAN`` parameters.
+BLOCKS = ("attention", "residual")
 
 
-def run_one(data, protocol: str, counts: np.ndarray, variant: str, *, labels: bool, seed: int,
-            max_epochs: int | None) -> dict:
-    """Train one variant on one protocol's input; its held-out loss, epochs, time and scores."""
+def rebuild_generator(model, **blocks) -> None:
+    """Build ``model``'s count-model generator again as ``MaskedCountModel`` builds it (same seed, sizes,
+    labels and gene order), with the ``MaskedGenerator`` options ``blocks`` (``attention``, ``residual``)."""
+    import torch
+
+    from scmaskgan.gan.masked import MaskedGenerator
+
+    p, old = model.params, model.count_model.generator
+    order = None if old.gene_order is None else old.gene_order.cpu().numpy()
+    torch.manual_seed(p["seed"])
+    model.count_model.generator = MaskedGenerator(
+        old.n_genes, old.n_labels, hidden_dim=p["hidden_dim"], latent_dim=p["latent_dim"], noise_dim=p["noise_dim"],
+        dropout=p["dropout"], zero_inflated=p["zero_inflated"], architecture=p["architecture"], gene_order=order,
+        **blocks).to(model.count_model.device)
+
+
+def build(adata, labels_key: str | None, variant: str, *, seed: int, max_epochs: int | None = None):
+    """An untrained ``SCMaskGAN`` (``mode="masked"``) of ``variant`` on ``adata`` (labels in ``labels_key``)."""
     from scmaskgan.model import SCMaskGAN
 
-    architecture, gene_order = VARIANTS[variant]
+    settings = dict(VARIANTS[variant])
+    labels = settings.pop("labels", True)
+    blocks = {name: settings.pop(name) for name in BLOCKS if name in settings}
+    model = SCMaskGAN(adata, labels_key=labels_key if labels else None, mode="masked", seed=seed,
+                      max_epochs=max_epochs, progress=False, **settings)
+    if blocks:
+        rebuild_generator(model, **blocks)
+    return model
+
+
+def run_one(data, protocol: str, counts: np.ndarray, variant: str, *, seed: int, max_epochs: int | None) -> dict:
+    """Train one variant on one protocol's input; its held-out loss, epochs, time and scores."""
     t0 = time.perf_counter()
-    model = SCMaskGAN(data.anndata(counts), labels_key=data.spec.labels_key if labels else None, mode="masked",
-                      architecture=architecture, gene_order=gene_order, seed=seed, max_epochs=max_epochs,
-                      progress=False)
+    model = build(data.anndata(counts), data.spec.labels_key, variant, seed=seed, max_epochs=max_epochs)
     model.train()
     train_s = time.perf_counter() - t0  # construction (the gene order) and training
     history = model.history_
@@ -56,6 +106,7 @@ def run_one(data, protocol: str, counts: np.ndarray, variant: str, *, labels: bo
     for start, stop, blocks in model.iter_answers():
         for name in answers:
             answers[name][start:stop] = blocks[name]
+    labels = model.params["labels_key"] is not None
     row = {"dataset": data.name, "input": protocol, "variant": variant, "labels": "true" if labels else "none",
            "seed": seed, "val_loss": float(best["val_loss"]), "best_epoch": int(best["epoch"]),
            "epochs": int(history["epoch"].max()), "train_s": train_s,
@@ -74,7 +125,6 @@ def main() -> None:
     parser.add_argument("--datasets", default="sc_celseq2,sc_dropseq")
     parser.add_argument("--protocols", default="A,B", help="whose inputs to train on")
     parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--labels", default="true", help="'true', 'none' or 'true,none'")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--max-epochs", type=int, default=None, help="the model's default when unset (300)")
     parser.add_argument("--threads", type=int, default=1)
@@ -84,9 +134,6 @@ def main() -> None:
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         parser.error(f"--variants: unknown {unknown}; known: {list(VARIANTS)}")
-    labels = args.labels.split(",")
-    if not set(labels) <= {"true", "none"}:
-        parser.error("--labels takes 'true', 'none' or 'true,none'")
 
     import torch
 
@@ -99,26 +146,23 @@ def main() -> None:
     for name in args.datasets.split(","):
         data = prepare(name)
         for protocol, counts in data.inputs(tuple(args.protocols.split(","))).items():
-            for use_labels in labels:
-                for seed in (int(s) for s in args.seeds.split(",")):
-                    for variant in variants:
-                        row = run_one(data, protocol, counts, variant, labels=use_labels == "true", seed=seed,
-                                      max_epochs=args.max_epochs)
-                        rows.append(row)
-                        scores = "  ".join(f"{k} {v:.3f}" for k, v in row.items() if k[:2] in ("A_", "B_"))
-                        print(f"{name} {protocol} labels={row['labels']} seed {seed} {variant:9s} held-out "
-                              f"{row['val_loss']:.2f} (epoch {row['best_epoch']}/{row['epochs']}, "
-                              f"{row['train_s']:.0f} s)  {scores}", flush=True)
-                        pd.DataFrame(rows).to_csv(out / "masked_architecture.csv", index=False)
+            for seed in (int(s) for s in args.seeds.split(",")):
+                for variant in variants:
+                    row = run_one(data, protocol, counts, variant, seed=seed, max_epochs=args.max_epochs)
+                    rows.append(row)
+                    scores = "  ".join(f"{k} {v:.3f}" for k, v in row.items() if k[:2] in ("A_", "B_"))
+                    print(f"{name} {protocol} seed {seed} {variant:16s} held-out {row['val_loss']:.2f} (epoch "
+                          f"{row['best_epoch']}/{row['epochs']}, {row['train_s']:.0f} s)  {scores}", flush=True)
+                    pd.DataFrame(rows).to_csv(out / "masked_architecture.csv", index=False)
     table = pd.DataFrame(rows)
     print("\n" + table.round(3).to_markdown(index=False))
-    keys = ["dataset", "input", "labels", "seed"]
+    keys = ["dataset", "input", "seed"]
     complete = table.groupby(keys)["variant"].transform("nunique") == len(variants)
     total = table[complete].groupby("variant")["val_loss"].sum().sort_values()
     wins = table[complete].loc[table[complete].groupby(keys)["val_loss"].idxmin(), "variant"].value_counts()
     print("\nheld-out loss summed over the inputs (lower is better):")
     for variant, loss in total.items():
-        print(f"  {variant:9s} {loss:.2f}  (lowest on {int(wins.get(variant, 0))} of "
+        print(f"  {variant:16s} {loss:.2f}  (lowest on {int(wins.get(variant, 0))} of "
               f"{int(table[complete].groupby(keys).ngroups)} inputs)")
     print(f"selected by the held-out loss: {total.index[0]}")
 

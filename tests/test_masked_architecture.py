@@ -127,3 +127,118 @@ def test_a_gene_order_must_be_a_permutation():
         MaskedGenerator(5, architecture="conv", gene_order=np.array([0, 1, 1, 2, 3]))
     with pytest.raises(InputError, match="architecture must be one of"):
         MaskedGenerator(5, architecture="CONV")
+
+
+def _conv(n_genes=30, n_labels=0, **options):
+    return MaskedGenerator(n_genes, n_labels, hidden_dim=8, latent_dim=4, architecture="conv", conv_channels=4,
+                           gene_channels=2, **options)
+
+
+@pytest.mark.parametrize("dropped", ["attention", "residual"])
+def test_a_dropped_block_passes_the_map_through(dropped):
+    torch.manual_seed(0)
+    full = _conv(n_labels=3)
+    ablated = _conv(n_labels=3, **{dropped: False})
+    assert isinstance(getattr(ablated.encoder, dropped), torch.nn.Identity)
+    assert not any(name.startswith(f"encoder.{dropped}.") for name in ablated.state_dict())
+    kept = {k: v for k, v in full.state_dict().items() if not k.startswith(f"encoder.{dropped}.")}
+    ablated.load_state_dict(kept)  # strict: the other blocks' weights are exactly the full model's
+    dropped_params = sum(p.numel() for p in getattr(full.encoder, dropped).parameters())
+    assert dropped_params > 0
+    assert sum(p.numel() for p in ablated.parameters()) == sum(p.numel() for p in full.parameters()) - dropped_params
+    x = torch.poisson(torch.full((4, 30), 3.0))
+    onehot = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 0]), 3).float()
+    full.eval(), ablated.eval()
+    block = getattr(full.encoder, dropped)
+    with torch.no_grad():
+        # the full block made the identity (attention: gamma = 0, as initialised; residual: its body's last batch
+        # norm outputs 0 and the ReLU after it sees the stem's non-negative map) gives the ablated model's output ...
+        if dropped == "attention":
+            assert block.gamma.item() == 0.0
+        else:
+            block.body[-1].weight.zero_(), block.body[-1].bias.zero_()
+        torch.testing.assert_close(full.encode(x, onehot), ablated.encode(x, onehot))
+        # ... and the block, once it does something, changes it
+        if dropped == "attention":
+            block.gamma.fill_(1.0)
+        else:
+            block.body[-1].bias.fill_(0.5)
+        assert not torch.allclose(full.encode(x, onehot), ablated.encode(x, onehot))
+
+
+def test_both_blocks_dropped_still_give_rates():
+    net = _conv(n_genes=50, noise_dim=2, zero_inflated=True, attention=False, residual=False)
+    x = torch.poisson(torch.full((5, 50), 2.0))
+    net.train()
+    rho, _ = net(x)
+    rho.sum().backward()
+    net.eval()
+    rho, pi_logits = net(x)
+    assert rho.shape == pi_logits.shape == (5, 50)
+    np.testing.assert_allclose(rho.sum(1).detach().numpy(), 1.0, rtol=1e-5)
+
+
+def test_the_default_blocks_draw_the_same_weights_as_before():
+    # attention=True, residual=True are the encoder as it was: same modules, same initial weights, same output
+    torch.manual_seed(0)
+    default = _conv(n_labels=3)
+    torch.manual_seed(0)
+    explicit = _conv(n_labels=3, attention=True, residual=True)
+    assert list(default.state_dict()) == list(explicit.state_dict())
+    for name, value in default.state_dict().items():
+        assert torch.equal(value, explicit.state_dict()[name]), name
+    keys = list(default.state_dict())
+    # the residual block is built before the attention, both before the label map (the order of the RNG draws)
+    first = {block: min(i for i, k in enumerate(keys) if k.startswith(f"encoder.{block}."))
+             for block in ("residual", "attention", "label_map", "down")}
+    assert first["residual"] < first["attention"] < first["label_map"] < first["down"]
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"attention": False}, "MLP has no attention block"),
+    ({"residual": False}, "MLP has no residual block"),
+    ({"architecture": "conv", "attention": "no"}, "attention must be True or False"),
+    ({"architecture": "conv", "residual": 0}, "residual must be True or False"),
+])
+def test_block_options_are_checked(options, message):
+    with pytest.raises(InputError, match=message):
+        MaskedGenerator(20, hidden_dim=8, latent_dim=4, **options)
+    MaskedGenerator(20, hidden_dim=8, latent_dim=4, attention=True, residual=True)  # the MLP's defaults are fine
+
+
+def _benchmark_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "masked_architecture.py"
+    spec = importlib.util.spec_from_file_location("masked_architecture_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_ablation_variants_change_one_thing_each(tiny_counts):
+    bench = _benchmark_script()
+    assert list(bench.VARIANTS) == ["mlp", "mlp_nolabels", "conv", "conv_noattention", "conv_noresidual",
+                                    "conv_nolabels", "conv_corr", "mlp_adversarial"]
+    models = {name: bench.build(tiny_counts, "cell_type", name, seed=3, max_epochs=1) for name in bench.VARIANTS}
+    gens = {name: m.count_model.generator for name, m in models.items()}
+    for name, model in models.items():
+        assert (model.params["labels_key"] is None) == name.endswith("_nolabels"), name
+        assert gens[name].architecture == ("conv" if name.startswith("conv") else "mlp"), name
+        assert model.params["adversarial_weight"] == (1.0 if name == "mlp_adversarial" else 0.0), name
+        assert model.params["gene_order"] == ("correlation" if name == "conv_corr" else "input"), name
+    assert models["mlp_adversarial"].params["hint_rate"] == 0.9  # the default
+    # the rebuilt generator is the one the model builds, with the block dropped and nothing else changed
+    same = bench.build(tiny_counts, "cell_type", "conv", seed=3)
+    bench.rebuild_generator(same)
+    for key, value in gens["conv"].state_dict().items():
+        assert torch.equal(value, same.count_model.generator.state_dict()[key]), key
+    for name, dropped in (("conv_noattention", "attention"), ("conv_noresidual", "residual")):
+        assert isinstance(getattr(gens[name].encoder, dropped), torch.nn.Identity)
+        kept = [k for k in gens["conv"].state_dict() if not k.startswith(f"encoder.{dropped}.")]
+        assert list(gens[name].state_dict()) == kept
+        assert models[name].n_parameters()["generator"] < models["conv"].n_parameters()["generator"]
+    assert gens["conv_nolabels"].encoder.label_map is None and gens["conv"].encoder.label_map is not None
+    models["conv_noattention"].train()  # the rebuilt generator is the one that trains
+    assert models["conv_noattention"].is_trained_ and len(models["conv_noattention"].history_) == 1

@@ -19,7 +19,9 @@ Two encoders map the cell to its code (``architecture``):
   per-pixel gene embedding; conv 3x3 at N, a stride-2 conv to N/2, a residual block and
   self-attention with a learnable residual scale (on a map pooled to at most
   ``attention_tokens`` pixels), the label map (8 channels) when labels are given, a stride-2
-  conv to N/4, then fully connected to the same code. Its cost is bounded as DESIGN.md's cost
+  conv to N/4, then fully connected to the same code. ``residual=False`` and
+  ``attention=False`` drop those two blocks (the map passes through unchanged), for ablations
+  (``benchmarks/masked_architecture.py``). Its cost is bounded as DESIGN.md's cost
   traps ask: no layer maps to ``N^2`` outputs from a dense vector, attention never sees more than
   ``attention_tokens`` pixels.
 
@@ -107,7 +109,8 @@ class _ConvEncoder(nn.Module):
     """The paper's blocks on the gene layout: a cell's image -> its code (see the module docstring)."""
 
     def __init__(self, n_genes: int, n_labels: int, hidden_dim: int, latent_dim: int, dropout: float,
-                 channels: int, gene_channels: int, attention_tokens: int):
+                 channels: int, gene_channels: int, attention_tokens: int, attention: bool = True,
+                 residual: bool = True):
         super().__init__()
         self.layout = ImageLayout(n_genes)
         side = self.layout.side
@@ -116,8 +119,10 @@ class _ConvEncoder(nn.Module):
         self.stem = nn.Sequential(nn.Conv2d(1 + gene_channels, c, 3, padding=1), nn.ReLU(),
                                   nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(2 * c),
                                   nn.ReLU())
-        self.residual = ResidualBlock(2 * c)
-        self.attention = SelfAttention(2 * c, attention_tokens)
+        # a dropped block is an identity (no weights), built in the same order so that the default draws the
+        # same initial weights as before the options existed
+        self.residual = ResidualBlock(2 * c) if residual else nn.Identity()
+        self.attention = SelfAttention(2 * c, attention_tokens) if attention else nn.Identity()
         self.label_map = LabelMap(n_labels, 8) if n_labels else None
         self.down = nn.Sequential(nn.Conv2d(2 * c + (8 if n_labels else 0), 2 * c, 3, stride=2, padding=1),
                                   nn.ReLU())
@@ -164,15 +169,26 @@ class MaskedGenerator(nn.Module):
     conv_channels, gene_channels, attention_tokens
         The conv encoder's channels (``conv_channels`` at N, twice as many at N/2 and N/4), the
         size of its per-pixel gene embedding, and the most pixels its self-attention sees.
+    attention, residual
+        With ``architecture="conv"``: whether the encoder has its self-attention block and its
+        residual block (``False`` drops the block: the map at N/2 passes through it unchanged and
+        it has no weights). For ablations; the defaults are the paper's blocks. ``False`` with
+        ``architecture="mlp"`` raises :class:`~scmaskgan.InputError` (the MLP has neither block).
     """
 
     def __init__(self, n_genes: int, n_labels: int = 0, *, hidden_dim: int = 256, latent_dim: int = 64,
                  noise_dim: int = 0, dropout: float = 0.1, zero_inflated: bool = False, architecture: str = "mlp",
                  gene_order: np.ndarray | None = None, conv_channels: int = 16, gene_channels: int = 4,
-                 attention_tokens: int = 256):
+                 attention_tokens: int = 256, attention: bool = True, residual: bool = True):
         super().__init__()
         if architecture not in ARCHITECTURES:
             raise InputError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}.")
+        for name, value in (("attention", attention), ("residual", residual)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise InputError(f"{name} must be True or False, got {value!r}.")
+            if not value and architecture != "conv":
+                raise InputError(f"{name}=False drops a block of the conv encoder; the MLP has no {name} block. "
+                                 f"Use architecture='conv' or leave {name}=True.")
         self.n_genes, self.n_labels, self.noise_dim = n_genes, n_labels, noise_dim
         self.zero_inflated, self.architecture = zero_inflated, architecture
         if gene_order is not None:
@@ -191,7 +207,8 @@ class MaskedGenerator(nn.Module):
                 nn.Linear(hidden_dim, latent_dim), nn.LayerNorm(latent_dim), nn.ReLU())
         else:
             self.encoder = _ConvEncoder(n_genes, n_labels, hidden_dim, latent_dim, dropout, conv_channels,
-                                        gene_channels, attention_tokens)
+                                        gene_channels, attention_tokens, attention=bool(attention),
+                                        residual=bool(residual))
         self.decoder = nn.Sequential(nn.Linear(latent_dim + n_labels + noise_dim, hidden_dim),
                                      nn.LayerNorm(hidden_dim), nn.ReLU())
         self.rate_head = nn.Linear(hidden_dim, n_genes)
