@@ -155,10 +155,12 @@ class NotebookSettings:
 
     @property
     def epochs_note(self) -> str:
-        """``"max_epochs=8"`` (``"max_epochs=model default"``) in mode "paper", else ``"no GAN training"``."""
-        if self.mode != "paper":
+        """``"max_epochs=8"`` (``"max_epochs=model default"``) in mode "paper", ``"count model, max_epochs=..."``
+        in mode "masked", else ``"no GAN training"``."""
+        if self.mode not in ("paper", "masked"):
             return "no GAN training"
-        return f"max_epochs={self.epochs if self.epochs is not None else 'model default'}"
+        epochs = f"max_epochs={self.epochs if self.epochs is not None else 'model default'}"
+        return f"count model, {epochs}" if self.mode == "masked" else epochs
 
     def describe(self, *, dataset: str, labels_key: Optional[str], seed: int, output_dir: Any,
                  genes_note: str = "") -> str:
@@ -328,7 +330,7 @@ def impute_and_report(adata: "anndata.AnnData", genes: Optional[Sequence[int]] =
     imputed = dense(adata_in.layers["scmaskgan"], dtype=np.float64)
     result = Imputation(adata_in, X, imputed, lognorm(X, lib), lognorm(imputed, lib), wall_s)
     print(f"imputation of {adata_in.n_obs} cells x {adata_in.n_vars} genes (mode {mode!r}) took {wall_s:.1f} s; "
-          + (f"{result.epochs_trained} GAN epochs trained" if result.run["trained"]
+          + (f"{result.epochs_trained} {'count-model' if mode == 'masked' else 'GAN'} epochs trained" if result.run["trained"]
              else "no GAN training (zeros filled from similar real cells)"))
     observed = result.observed
     print("observed values unchanged:", bool(np.allclose(imputed[observed], X[observed], rtol=1e-4, atol=1e-4)))

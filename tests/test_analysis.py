@@ -203,6 +203,8 @@ def test_notebook_settings_describe():
                     "all cells; outputs in out/")
     smoke = A.notebook_settings(quick=True, smoke=True, mode="paper")
     assert smoke.epochs_note == "max_epochs=2"
+    assert A.notebook_settings(quick=True, smoke=True, mode="masked").epochs_note == "count model, max_epochs=2"
+    assert A.notebook_settings(quick=False, smoke=False, mode="masked").epochs_note == "count model, max_epochs=model default"
     assert smoke.describe(dataset="x.h5ad", labels_key=None, seed=3, output_dir="o").endswith(
         "labels None; preset smoke, mode 'paper': max_epochs=2, seed=3, 200 most variable genes, "
         "at most 150 cells; outputs in o/")

@@ -56,3 +56,27 @@ def test_scale_script_measures_each_run_in_a_child_process(tmp_path):
     assert masked["wall_s"] > masked["method_s"] > 0
     assert (out / "sim_150x60.h5ad").exists() and (out / "slopes.json").exists()
     assert sorted(p.name for p in out.iterdir()) == ["scale.csv", "sim_150x60.h5ad", "slopes.json"]
+
+
+def test_masked_integration_script_runs_the_notebook_and_keeps_other_presets(require_files, tmp_path):
+    from scmaskgan.datasets import CELLBENCH_BATCHES
+
+    require_files(*[f"{name}.{kind}.csv.gz" for name in CELLBENCH_BATCHES for kind in ("count", "metadata")])
+    import pandas as pd
+
+    out = tmp_path / "masked"
+    out.mkdir()
+    pd.DataFrame([{"mode": "masked", "labels": "none", "preset": "quick", "method": "scmaskgan"}]).to_csv(
+        out / "integration.csv", index=False)  # a row of another preset: kept
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "masked_integration.py"), "--smoke",
+                           "--modes", "masked", "--labels", "none", "--threads", "1", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = pd.read_csv(out / "integration.csv")
+    assert list(zip(table["preset"], table["method"])) == [("quick", "scmaskgan"), ("smoke", "un-imputed"),
+                                                          ("smoke", "scmaskgan")]
+    smoke = table[table["preset"] == "smoke"].set_index("method")
+    assert (smoke["mode"] == "masked").all() and (smoke["labels"] == "none").all()
+    assert smoke[["batch_entropy", "cell_line_ari"]].notna().all().all()
+    assert smoke.loc["scmaskgan", "epochs_trained"] == 2 and smoke.loc["un-imputed", "n_cells"] == 120
+    assert "issue 12 targets met:" in proc.stdout and "cell_line_ari" in proc.stdout
