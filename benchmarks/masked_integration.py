@@ -6,9 +6,10 @@ The target (main layer, ``layers[key_added]``, the expected value): on the batch
 and the cell-line ARI is not below the un-imputed data's with the true labels (``cell_line``).
 
 Each run executes the notebook itself with papermill (``-p mode ... -p labels_key ...``), with
-``baselines=[]`` and ``combat=False`` (they do not change the two matrices scored here: the
-observed counts and scmaskgan's), into a folder of its own, and reads the scores of ``observed``
-(the un-imputed data) and ``scmaskgan`` from its ``metrics.json``: ``batch_entropy`` and
+``combat=False`` and the baselines of ``--baselines`` (none by default: they do not change the two
+matrices the targets score, the observed counts and scmaskgan's; given, they show where other
+imputation methods stand), into a folder of its own, and reads the scores of ``observed`` (the
+un-imputed data), ``scmaskgan`` and each baseline from its ``metrics.json``: ``batch_entropy`` and
 ``leiden_ari`` (the cell-line ARI of the Leiden clusters), with the notebook's other scores beside
 them. Runs: every mode of ``--modes`` (``masked``, and ``default`` for comparison) for every
 labelling of ``--labels`` (``none``: no labels, scmaskgan's own grouping; ``cell_line``: the truth),
@@ -18,8 +19,8 @@ notebook's and the package's default.
 
 Writes ``integration.csv`` into ``--out`` (one row per run and method: mode, labels, preset,
 method, batch_entropy, cell_line_ari, the other scores, cells, genes, epochs trained, the
-imputation's and the run's seconds); rows of the presets run replace that file's rows of the same
-presets, so quick and full results stand side by side. Prints each target (a score of scmaskgan
+imputation's and the run's seconds); the runs made replace that file's rows of the same preset,
+mode and labels, so other runs' results stand beside them. Prints each target (a score of scmaskgan
 >= the un-imputed data's) and whether it is met; the issue's targets are those of mode
 ``masked`` (entropy and ARI without labels, ARI with the true labels); the other rows are
 comparisons. ``--keep DIR`` keeps the executed notebooks and their outputs.
@@ -27,7 +28,7 @@ comparisons. ``--keep DIR`` keeps the executed notebooks and their outputs.
 Usage::
 
     SCMASKGAN_DATA=/path/to/data python benchmarks/masked_integration.py [--full | --smoke]
-        [--modes masked,default] [--labels none,cell_line] [--threads N] [--keep DIR]
+        [--modes masked,default] [--labels none,cell_line] [--baselines magic,alra,...] [--threads N] [--keep DIR]
         [--out benchmarks/results/masked]
 """
 
@@ -55,13 +56,14 @@ TARGETS = {"none": ("batch_entropy", "cell_line_ari"), "cell_line": ("cell_line_
 METHODS = {"observed": "un-imputed", "scmaskgan": "scmaskgan"}
 
 
-def run_notebook(mode: str, labels: str, preset: str, folder: Path) -> tuple[dict, float]:
+def run_notebook(mode: str, labels: str, preset: str, folder: Path,
+                 baselines: list[str] | None = None) -> tuple[dict, float]:
     """Execute the notebook once into ``folder``; its metrics.json and the run's wall seconds."""
     import papermill
 
     folder.mkdir(parents=True, exist_ok=True)
     params = {"mode": mode, "labels_key": LABELS[labels], "quick": preset != "full", "smoke": preset == "smoke",
-              "baselines": [], "combat": False, "output_dir": str(folder / "outputs")}
+              "baselines": list(baselines or []), "combat": False, "output_dir": str(folder / "outputs")}
     t0 = time.perf_counter()
     papermill.execute_notebook(str(NOTEBOOK), str(folder / "batch_integration.ipynb"), parameters=params,
                                kernel_name="python3", cwd=str(NOTEBOOK.parent), progress_bar=False)
@@ -70,11 +72,11 @@ def run_notebook(mode: str, labels: str, preset: str, folder: Path) -> tuple[dic
 
 
 def rows_of(metrics: dict, mode: str, labels: str, preset: str, wall: float) -> list[dict]:
-    """One row per method (the un-imputed data, scmaskgan) of one run."""
+    """One row per method (the un-imputed data, scmaskgan, each baseline) of one run."""
     assert metrics["mode"] == mode and metrics["preset"] == preset, (metrics["mode"], metrics["preset"])
     rows = []
-    for key, method in METHODS.items():
-        scores = metrics["scores"][key]
+    for key, scores in metrics["scores"].items():
+        method = METHODS.get(key, key)
         rows.append({"mode": mode, "labels": labels, "preset": metrics["preset"], "method": method,
                      **{name: scores.get(k) for k, name in SCORES.items()},
                      "n_cells": metrics["n_cells"], "n_genes": metrics["n_genes"],
@@ -105,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     size.add_argument("--smoke", action="store_true", help="the notebook's smoke preset (checks that it runs)")
     parser.add_argument("--modes", default="masked,default", help="masked and/or default")
     parser.add_argument("--labels", default="none,cell_line", help="none and/or cell_line")
+    parser.add_argument("--baselines", default="", help="baselines the notebook also runs (comma-separated; "
+                        "default none)")
     parser.add_argument("--threads", type=int, default=None, help="thread limit of the kernels (OMP and kin)")
     parser.add_argument("--keep", default=None, help="keep the executed notebooks and outputs in this folder")
     parser.add_argument("--out", default="benchmarks/results/masked")
@@ -129,16 +133,19 @@ def main(argv: list[str] | None = None) -> None:
         for labels in labelings:
             for mode in modes:
                 print(f"running the notebook: mode {mode}, labels {labels}, preset {preset} ...", flush=True)
-                metrics, wall = run_notebook(mode, labels, preset, base / f"{preset}_{mode}_{labels}")
+                metrics, wall = run_notebook(mode, labels, preset, base / f"{preset}_{mode}_{labels}",
+                                             [v.strip() for v in args.baselines.split(",") if v.strip()])
                 rows += rows_of(metrics, mode, labels, preset, wall)
                 print(f"  done in {wall:.0f} s", flush=True)
     table = pd.DataFrame(rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "integration.csv"
-    if path.exists():  # keep the other presets' rows
+    if path.exists():  # keep the rows of the runs not rerun (preset, mode, labels)
         old = pd.read_csv(path)
-        table = pd.concat([old[old["preset"] != preset], table], ignore_index=True)
+        rerun = old.set_index(["preset", "mode", "labels"]).index.isin(
+            table.set_index(["preset", "mode", "labels"]).index)
+        table = pd.concat([old[~rerun], table], ignore_index=True)
     for column in ("n_cells", "n_genes", "epochs_trained"):
         table[column] = table[column].astype("Int64")
     table.to_csv(path, index=False, float_format="%.4f")
