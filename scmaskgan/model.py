@@ -131,7 +131,9 @@ class SCMaskGAN:
     lr
         Adam learning rate of both networks.
     max_epochs
-        Default epoch limit of :meth:`train`; ``None`` picks one from the data size.
+        Default epoch limit of :meth:`train`; ``None`` picks one from the data size (the count model:
+        :func:`scmaskgan.gan.count_model.default_max_epochs`, 300 up to about 7,400 cells, then
+        fewer, so that training sees at most two million cells; 23 at 100,000).
     patience
         Epochs without improvement of the convergence measure before training stops.
     n_candidates
@@ -413,11 +415,12 @@ class SCMaskGAN:
         return self
 
     def _train_count_model(self, max_epochs: int | None) -> "SCMaskGAN":
-        from .gan.count_model import MaskedTrainingConfig
+        from .gan.count_model import MaskedTrainingConfig, default_max_epochs
 
         p = self.params
-        epochs = check_param("max_epochs", max_epochs if max_epochs is not None else (p["max_epochs"] or 300), int,
-                             low=1)
+        if max_epochs is None:
+            max_epochs = p["max_epochs"] or default_max_epochs(self.data.n_cells)
+        epochs = check_param("max_epochs", max_epochs, int, low=1)
         config = MaskedTrainingConfig(max_epochs=epochs, min_epochs=min(epochs, 10), patience=p["patience"],
                                       batch_size=self.batch_size, lr=p["lr"], progress=p["progress"],
                                       adversarial_weight=float(p["adversarial_weight"]), hint_rate=float(p["hint_rate"]))

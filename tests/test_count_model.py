@@ -212,3 +212,17 @@ def test_draws_at_depth_and_given_detection(tiny_counts):
     assert answers["if_detected"][zeros].mean() > 0
     with pytest.raises(InputError, match="if_detected"):
         model.sample(2, if_detected=1)
+
+
+def test_default_epochs_follow_a_budget_of_cells_seen(tiny_counts, monkeypatch):
+    from scmaskgan.gan import count_model
+
+    assert count_model.default_max_epochs(274) == 300  # small data: early stopping decides
+    assert count_model.default_max_epochs(100_000) == 23  # 2,000,000 cells seen / 90,000 training cells
+    assert count_model.default_max_epochs(10**7) == 20
+    monkeypatch.setattr(count_model, "CELL_BUDGET", 3 * int(round(0.9 * tiny_counts.n_obs)))
+    monkeypatch.setattr(count_model, "MIN_BUDGET_EPOCHS", 1)
+    fast = {k: v for k, v in FAST.items() if k != "max_epochs"}
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, **fast).train()
+    assert len(model.history_) == 3
+    assert len(SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, max_epochs=2, **fast).train().history_) == 2

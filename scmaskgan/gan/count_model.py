@@ -36,7 +36,22 @@ from .weights import load_weights
 
 logger = logging.getLogger("scmaskgan")
 
-__all__ = ["MaskedCountModel", "MaskedTrainingConfig"]
+__all__ = ["MaskedCountModel", "MaskedTrainingConfig", "default_max_epochs"]
+
+#: Most epochs the count model trains by default, and the least it is allowed by the cell budget.
+MAX_EPOCHS, MIN_BUDGET_EPOCHS = 300, 20
+#: Cells the count model sees in training by default, at most (epochs x training cells): early stopping ends
+#: small data sets' training long before; on large ones (tens of thousands of cells and more) it bounds the
+#: time, since every epoch holds that many more cells to learn from.
+CELL_BUDGET = 2_000_000
+
+
+def default_max_epochs(n_cells: int, validation: float = 0.1) -> int:
+    """The count model's default epoch limit for ``n_cells`` cells: ``CELL_BUDGET`` cells seen in training
+    (a share ``validation`` of the cells is held out), between ``MIN_BUDGET_EPOCHS`` and ``MAX_EPOCHS``;
+    300 up to about 7,400 cells, 23 at 100,000."""
+    n_train = max(1, int(round(n_cells * (1 - validation))))
+    return int(min(MAX_EPOCHS, max(MIN_BUDGET_EPOCHS, -(-CELL_BUDGET // n_train))))
 
 
 @dataclass
