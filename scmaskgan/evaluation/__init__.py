@@ -10,7 +10,8 @@ Scoring against a known truth:
 * :mod:`~scmaskgan.evaluation.structure`: clusters against labels, batch mixing, embeddings, and
   protocol S (structure that is not there);
 * :mod:`~scmaskgan.evaluation.uncertainty`: calibration of detection probabilities and the coverage
-  of intervals from draws.
+  of intervals from draws;
+* :mod:`~scmaskgan.evaluation.questions`: each protocol's questions to the count model, asked and scored.
 
 Running methods:
 
