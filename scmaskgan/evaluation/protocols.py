@@ -92,7 +92,11 @@ def cluster_scores(imputed: np.ndarray, lib_orig: np.ndarray, labels: np.ndarray
     return {"ari": float(adjusted_rand_score(labels, pred)), "nmi": float(normalized_mutual_info_score(labels, pred))}
 
 
-def thin(counts: np.ndarray, keep: float = 0.3, seed: int = 0) -> np.ndarray:
+#: Protocol B's kept share of molecules (BENCHMARK.md: binomial thinning to 30%).
+KEEP: float = 0.3
+
+
+def thin(counts: np.ndarray, keep: float = KEEP, seed: int = 0) -> np.ndarray:
     """Protocol B, step 2: binomial thinning keeping each molecule with probability ``keep``."""
     return np.random.default_rng(seed).binomial(np.asarray(counts).astype(np.int64), keep)
 
@@ -233,7 +237,7 @@ class Prepared:
     def protocol_b(self) -> np.ndarray:
         """Protocol B's input: binomial thinning to 30% of the molecules (seed 0), float64."""
         if "B" not in self._inputs:
-            self._inputs["B"] = thin(self.truth, 0.3, seed=0).astype(np.float64)
+            self._inputs["B"] = thin(self.truth, KEEP, seed=0).astype(np.float64)
         return self._inputs["B"]
 
     def inputs(self, protocols: Sequence[str] = ("A", "B")) -> dict[str, np.ndarray]:

@@ -38,6 +38,7 @@ import numpy as np
 
 from .._validation import InputError
 from ..scaling import log_normalize
+from .protocols import KEEP  # protocol B's kept share of molecules
 from .uncertainty import bounds_coverage, calibration, interval_bounds, log_draws, reliability_plot
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,9 +51,6 @@ __all__ = ["KEEP", "B_DEPTH", "LEVEL", "ECE_GOAL", "COVERAGE_GOAL", "answers", "
            "detected_draw_bounds", "removed_molecule_bounds", "protocol_arrays", "score_count_model",
            "count_model_checks", "checks_table", "plot_reliability_questions"]
 
-#: Protocol B's kept share of molecules. ``scmaskgan.evaluation.protocols.Prepared.protocol_b`` thins with
-#: this value written out (``thin(truth, 0.3, seed=0)``); it is defined once here for the questions.
-KEEP: float = 0.3
 #: Protocol B's question: the molecules the thinning removed, as a multiple of the input's (7/3).
 B_DEPTH: float = (1 - KEEP) / KEEP
 #: Nominal coverage of the intervals (between the 5% and 95% quantiles of the draws).
