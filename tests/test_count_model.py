@@ -226,21 +226,3 @@ def test_default_epochs_follow_a_budget_of_cells_seen(tiny_counts, monkeypatch):
     model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, **fast).train()
     assert len(model.history_) == 3
     assert len(SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, max_epochs=2, **fast).train().history_) == 2
-
-
-def test_read_counts_are_warned_about(tiny_counts, caplog):
-    import anndata as ad
-
-    from scmaskgan.gan.count_model import looks_like_read_counts
-
-    umis = np.tile(np.asarray(tiny_counts.X), (20, 1)).astype(np.float32)  # enough values to judge
-    reads = umis * 37  # every molecule read 37 times: no count of 1 left
-    assert looks_like_read_counts(sp.csr_matrix(reads))[0]
-    verdict, share = looks_like_read_counts(umis)
-    assert not verdict and share > 0.1
-    assert np.isnan(looks_like_read_counts(np.ones((2, 2)))[1])  # too few values to judge
-    for counts, warned in ((reads, True), (umis, False)):
-        caplog.clear()
-        with caplog.at_level("WARNING", logger="scmaskgan"):
-            SCMaskGAN(ad.AnnData(counts), **FAST)
-        assert any("look like read counts" in r.getMessage() for r in caplog.records) == warned

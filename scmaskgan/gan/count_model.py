@@ -44,21 +44,6 @@ MAX_EPOCHS, MIN_BUDGET_EPOCHS = 300, 20
 #: small data sets' training long before; on large ones (tens of thousands of cells and more) it bounds the
 #: time, since every epoch holds that many more cells to learn from.
 CELL_BUDGET = 2_000_000
-#: Below this share of ones among the non-zero counts, the counts look like reads rather than molecules
-#: (UMI data sets have about a third: CellBench 0.35-0.39; read-count ones far fewer: Darmanis 0.08, ERCC 0.03).
-READ_COUNT_ONES = 0.1
-
-
-def looks_like_read_counts(counts, min_values: int = 1000) -> tuple[bool, float]:
-    """Whether ``counts`` (cells x genes, dense or sparse) look like read counts: fewer than
-    :data:`READ_COUNT_ONES` of their non-zero values are 1 (judged on at least ``min_values`` non-zero
-    values). Returns the verdict and the share of ones (NaN with too few values)."""
-    values = counts.data if sp.issparse(counts) else np.asarray(counts)
-    values = values[values != 0]
-    if values.size < min_values:
-        return False, float("nan")
-    share = float(np.mean(values == 1))
-    return share < READ_COUNT_ONES, share
 
 
 def default_max_epochs(n_cells: int, validation: float = 0.1) -> int:
@@ -128,12 +113,6 @@ class MaskedCountModel:
         if data.scaler is not None and not data.scaler.log:
             raise InputError("the count model needs raw counts; it cannot learn from normalised values "
                              "(normalized=True). Use mode='default' or 'paper' for normalised input.")
-        reads, share = looks_like_read_counts(data.X)
-        if reads:
-            logger.warning("only %.1f%% of the non-zero counts are 1: these look like read counts, not molecules "
-                           "(UMIs). The count model treats every count as molecules; on read counts its value if "
-                           "detected comes out too low (book: method page, section 8). mode='default' does not "
-                           "assume molecules.", 100 * share)
         self.data, self.use_labels, self.thinning = data, use_labels, thinning
         self.seed, self.device = seed, device
         if gene_order not in GENE_ORDERS:
