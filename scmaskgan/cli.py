@@ -116,7 +116,7 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
     )
     parser.add_argument(
         "--epochs", type=_positive_int, default=None, metavar="N",
-        help="training epochs of --mode paper (default: the model's default)",
+        help="training epochs of --mode paper or masked (default: the model's default)",
     )
     parser.add_argument(
         "--normalized", action="store_true",
