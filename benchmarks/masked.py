@@ -231,7 +231,8 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
     import pandas as pd
 
     from scmaskgan.evaluation.child import run_command, run_in_child
-    from scmaskgan.evaluation.questions import B_DEPTH, KEEP, plot_reliability_questions, score_count_model
+    from scmaskgan.evaluation.protocols import KEEP
+    from scmaskgan.evaluation.questions import B_DEPTH, plot_reliability_questions, score_count_model
     from scmaskgan.evaluation.structure import invented_structure, single_population_input
 
     logging.getLogger("scmaskgan").setLevel(logging.WARNING)

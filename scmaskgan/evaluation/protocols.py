@@ -25,7 +25,7 @@ from ..scaling import log_normalize
 
 logger = logging.getLogger("scmaskgan")
 
-__all__ = ["DATASETS", "DEFAULT_DATASETS", "SCORED_ANSWER", "DatasetSpec", "Prepared", "prepare", "benchmark_genes", "hide_nonzero",
+__all__ = ["KEEP", "DATASETS", "DEFAULT_DATASETS", "SCORED_ANSWER", "DatasetSpec", "Prepared", "prepare", "benchmark_genes", "hide_nonzero",
            "score_hidden", "cluster_scores", "thin", "score_thinning"]
 
 
@@ -92,7 +92,7 @@ def cluster_scores(imputed: np.ndarray, lib_orig: np.ndarray, labels: np.ndarray
     return {"ari": float(adjusted_rand_score(labels, pred)), "nmi": float(normalized_mutual_info_score(labels, pred))}
 
 
-#: Protocol B's kept share of molecules (BENCHMARK.md: binomial thinning to 30%).
+#: The share of molecules that protocol B's binomial thinning keeps (30%, as BENCHMARK.md says).
 KEEP: float = 0.3
 
 

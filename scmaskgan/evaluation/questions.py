@@ -8,7 +8,7 @@ the truth follows. Each protocol asks its own:
 * protocol A hides non-zero entries and scores the level a gene has where it is detected: its
   intervals come from the draws given detection (``SCMaskGAN.sample(if_detected=True)``), on
   ``log1p(x / lib_orig * 1e4)``;
-* protocol B thins the counts to :data:`KEEP` of the molecules; at an input zero the truth is
+* protocol B thins the counts to :data:`~scmaskgan.evaluation.protocols.KEEP` of the molecules; at an input zero the truth is
   non-zero exactly when the molecules the thinning removed, :data:`B_DEPTH` = ``(1 - KEEP) / KEEP``
   times the input's, hold the gene. Its detection probability is asked at that depth
   (``iter_answers(depth=B_DEPTH)``), and its intervals come from the draws of the removed molecules
@@ -47,16 +47,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .protocols import Prepared
 
-__all__ = ["KEEP", "B_DEPTH", "LEVEL", "ECE_GOAL", "COVERAGE_GOAL", "answers", "p_detected_at", "draw_bounds",
+__all__ = ["B_DEPTH", "LEVEL", "ECE_GOAL", "COVERAGE_GOAL", "answers", "p_detected_at", "draw_bounds",
            "detected_draw_bounds", "removed_molecule_bounds", "protocol_arrays", "score_count_model",
            "count_model_checks", "checks_table", "plot_reliability_questions"]
 
-#: Protocol B's question: the molecules the thinning removed, as a multiple of the input's (7/3).
+#: The depth of protocol B's question, the molecules the thinning removed as a multiple of the input's (7/3).
 B_DEPTH: float = (1 - KEEP) / KEEP
 #: Nominal coverage of the intervals (between the 5% and 95% quantiles of the draws).
 LEVEL: float = 0.9
-#: Issue 12's targets: the ECE of ``p_detected`` on B's zeros at B's depth, and the intervals' coverage.
+#: The largest ECE of ``p_detected`` on B's zeros at B's depth that issue 12 accepts.
 ECE_GOAL: float = 0.03
+#: The range of coverage of the 90% intervals that issue 12 accepts.
 COVERAGE_GOAL: tuple[float, float] = (0.85, 0.95)
 
 _LAYERS = ("mean", "if_detected", "p_detected")
