@@ -163,16 +163,17 @@ def test_pp_impute_stores_draws_for_multiple_imputation(tiny_counts, tmp_path):
 
 
 def test_depth_asks_about_a_deeper_measurement(tiny_counts):
-    """depth=d: every zero's answers are those of NB(d * mu, theta), brought back to the cell's library size."""
+    """depth=d: every zero's answers are those of ZINB(d * mu, theta, pi), brought back to the cell's library size."""
     model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=5, **FAST).train()
     X = np.asarray(tiny_counts.X)
     zeros = X == 0
     shallow = next(model.iter_answers(block_size=model.n_cells))[2]
     deep = next(model.iter_answers(block_size=model.n_cells, depth=3.0))[2]
-    mu, theta, _ = model.count_model.distribution(np.arange(model.n_cells))
+    mu, theta, pi = model.count_model.distribution(np.arange(model.n_cells))
+    assert pi is not None  # zero inflation is the default
     used = model.genes_used_
     p_deep = np.zeros(X.shape)
-    p_deep[:, used] = 1 - (theta / (theta + 3.0 * mu)) ** theta
+    p_deep[:, used] = (1 - pi) * (1 - (theta / (theta + 3.0 * mu)) ** theta)
     np.testing.assert_allclose(deep["p_detected"][zeros], p_deep[zeros], atol=1e-6)
     assert np.all(deep["p_detected"][zeros] >= shallow["p_detected"][zeros] - 1e-7)
     assert deep["p_detected"][zeros].mean() > shallow["p_detected"][zeros].mean()
@@ -203,10 +204,10 @@ def test_draws_at_depth_and_given_detection(tiny_counts):
     assert (plain[:, zeros] == 0).mean() > 0.2 and np.all(detected[:, zeros] >= 1)
     # given detection, a zero's draws average its if_detected answer; at depth 4, c / 4 averages the mean answer
     answers = next(model.iter_answers(block_size=model.n_cells))[2]
-    mu, theta, _ = model.count_model.distribution(np.arange(model.n_cells))
+    mu, theta, pi = model.count_model.distribution(np.arange(model.n_cells))
     assert np.all(np.isclose(deep[:, zeros] * 4.0, np.round(deep[:, zeros] * 4.0)))  # whole counts of the deeper measurement
-    np.testing.assert_allclose(deep[:, zeros].mean(), mu[zeros].mean(), rtol=0.1)
-    # zero-truncated draws follow the law given c > 0: their mean is mu / P(c > 0)
+    np.testing.assert_allclose(deep[:, zeros].mean(), ((1 - pi) * mu)[zeros].mean(), rtol=0.1)
+    # zero-truncated draws follow the NB given c > 0 (zero inflation cancels): their mean is mu / P_NB(c > 0)
     p = 1 - (theta / (theta + mu)) ** theta
     np.testing.assert_allclose(detected[:, zeros].mean(), (mu / p)[zeros].mean(), rtol=0.1)
     assert answers["if_detected"][zeros].mean() > 0

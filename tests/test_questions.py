@@ -54,9 +54,10 @@ def test_answers_and_p_detected_at_a_depth(prepared, models):
         assert values.shape == x.shape and values.dtype == np.float32
         np.testing.assert_array_equal(values, first[name])
     deep = Q.p_detected_at(model, Q.B_DEPTH)
-    mu, theta, _ = model.count_model.distribution(np.arange(model.n_cells))
+    mu, theta, pi = model.count_model.distribution(np.arange(model.n_cells))
+    keep = 1.0 if pi is None else 1 - pi  # zero inflation (the default) is kept at any depth
     expected = np.ones(x.shape)
-    expected[:, model.genes_used_] = 1 - (theta / (theta + Q.B_DEPTH * mu)) ** theta
+    expected[:, model.genes_used_] = keep * (1 - (theta / (theta + Q.B_DEPTH * mu)) ** theta)
     np.testing.assert_allclose(deep[zeros], expected[zeros], atol=1e-6)
     assert np.all(deep[~zeros] == 1)
     assert np.all(deep[zeros] >= layers["p_detected"][zeros] - 1e-7)
