@@ -16,7 +16,12 @@ the package default, and the truth only scores:
 * ``conv_nolabels``: ``conv`` without labels (and so without the label map);
 * ``conv_corr``: ``conv`` with correlated genes side by side (``gene_order="correlation"``: the layout);
 * ``mlp_adversarial``: ``mlp`` with the GAIN discriminator (``adversarial_weight=1.0``, the default
-  ``hint_rate``; see ``benchmarks/masked_adversarial.py``).
+  ``hint_rate``; see ``benchmarks/masked_adversarial.py``);
+* ``mlp_nb``: ``mlp`` with the plain negative binomial instead of the zero-inflated one (the
+  likelihood; ``zero_inflated=False``).
+
+Every variant uses the package's default likelihood, the zero-inflated negative binomial, except
+``mlp_nb``.
 
 Labels are part of the variant: every variant gets the data set's true labels except the
 ``*_nolabels`` ones, which get none (this replaces the former ``--labels`` option, which crossed
@@ -59,6 +64,7 @@ VARIANTS = {
     "conv_nolabels": {"architecture": "conv", "labels": False},
     "conv_corr": {"architecture": "conv", "gene_order": "correlation"},
     "mlp_adversarial": {"adversarial_weight": 1.0},
+    "mlp_nb": {"zero_inflated": False},  # the likelihood: the plain negative binomial instead of zero inflation
 }
 #: The variants' settings that are ``MaskedGenerator`` options, not ``SCMaskGAN`` parameters.
 BLOCKS = ("attention", "residual")

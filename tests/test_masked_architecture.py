@@ -220,7 +220,7 @@ def _benchmark_script():
 def test_the_ablation_variants_change_one_thing_each(tiny_counts):
     bench = _benchmark_script()
     assert list(bench.VARIANTS) == ["mlp", "mlp_nolabels", "conv", "conv_noattention", "conv_noresidual",
-                                    "conv_nolabels", "conv_corr", "mlp_adversarial"]
+                                    "conv_nolabels", "conv_corr", "mlp_adversarial", "mlp_nb"]
     models = {name: bench.build(tiny_counts, "cell_type", name, seed=3, max_epochs=1) for name in bench.VARIANTS}
     gens = {name: m.count_model.generator for name, m in models.items()}
     for name, model in models.items():
@@ -228,6 +228,7 @@ def test_the_ablation_variants_change_one_thing_each(tiny_counts):
         assert gens[name].architecture == ("conv" if name.startswith("conv") else "mlp"), name
         assert model.params["adversarial_weight"] == (1.0 if name == "mlp_adversarial" else 0.0), name
         assert model.params["gene_order"] == ("correlation" if name == "conv_corr" else "input"), name
+        assert gens[name].zero_inflated == (name != "mlp_nb"), name  # the likelihood
     assert models["mlp_adversarial"].params["hint_rate"] == 0.9  # the default
     # the rebuilt generator is the one the model builds, with the block dropped and nothing else changed
     same = bench.build(tiny_counts, "cell_type", "conv", seed=3)
