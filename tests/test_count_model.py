@@ -227,3 +227,23 @@ def test_default_epochs_follow_a_budget_of_cells_seen(tiny_counts, monkeypatch):
     model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, **fast).train()
     assert len(model.history_) == 3
     assert len(SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, max_epochs=2, **fast).train().history_) == 2
+
+
+def test_subnormal_weights_and_moments_are_cleared():
+    """Subnormal floats slow CPU arithmetic tens of times; the training sweep sets them to 0."""
+    from scmaskgan.gan.count_model import TINY, _flush_subnormal
+
+    w = torch.nn.Parameter(torch.ones(5))
+    opt = torch.optim.Adam([w], lr=1e-3)
+    w.grad = torch.ones(5)
+    opt.step()
+    with torch.no_grad():
+        w.copy_(torch.tensor([1e-40, -1e-39, 0.5, -2.0, 1e-20]))
+    opt.state[w]["exp_avg"][0] = 1e-42  # a moment decayed to a subnormal value
+    opt.state[w]["exp_avg_sq"][1] = 1e-39
+    _flush_subnormal(opt)
+    assert w.tolist()[:2] == [0.0, 0.0] and w.tolist()[2:4] == [0.5, -2.0] and w[4] != 0
+    assert opt.state[w]["exp_avg"][0] == 0 and opt.state[w]["exp_avg_sq"][1] == 0
+    for moment in ("exp_avg", "exp_avg_sq"):
+        values = opt.state[w][moment]
+        assert torch.all((values == 0) | (values.abs() >= TINY))

@@ -38,6 +38,29 @@ logger = logging.getLogger("scmaskgan")
 
 __all__ = ["MaskedCountModel", "MaskedTrainingConfig", "default_max_epochs"]
 
+#: Steps between two sweeps of :func:`_flush_subnormal` over the weights and Adam's moments.
+FLUSH_EVERY = 50
+#: Magnitudes below this are set to 0 by the sweep (float32's smallest normal number is about 1.2e-38).
+TINY = 1e-30
+
+
+@torch.no_grad()
+def _flush_subnormal(optimizer: torch.optim.Optimizer) -> None:
+    """Set to 0 every weight and Adam moment whose magnitude is below :data:`TINY`.
+
+    Subnormal (denormal) floats make CPU arithmetic tens of times slower; Adam's moment estimates
+    decay geometrically where a gradient stays near zero and reach them after enough steps (on
+    100,000 cells an epoch went from 32 s to 84 s within four epochs). ``torch.set_flush_denormal``
+    sets only the calling thread, not the intra-op threads, so the values are cleared instead; a
+    value below ``TINY`` changes nothing measurable in the weights' use.
+    """
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            tensors = [param, *(v for v in optimizer.state.get(param, {}).values()
+                                if torch.is_tensor(v) and v.is_floating_point() and v.shape == param.shape)]
+            for t in tensors:
+                t.masked_fill_(t.abs() < TINY, 0.0)
+
 #: Most epochs the count model trains by default, and the least it is allowed by the cell budget.
 MAX_EPOCHS, MIN_BUDGET_EPOCHS = 300, 20
 #: Cells the count model sees in training by default, at most (epochs x training cells): early stopping ends
@@ -256,7 +279,7 @@ class MaskedCountModel:
             val = self._split(x_val.cpu(), split)
             val = (val[0].to(self.device), val[1].to(self.device))
         batch_size = min(config.batch_size, train_rows.size)
-        history, best = [], (np.inf, 0, None)
+        history, best, steps = [], (np.inf, 0, None), 0
         progress = Progress(config.max_epochs, desc="scmaskgan training", unit="epoch", enabled=config.progress)
         try:
             for epoch in range(1, config.max_epochs + 1):
@@ -279,6 +302,11 @@ class MaskedCountModel:
                     opt.zero_grad(set_to_none=True)
                     objective.backward()
                     opt.step()
+                    steps += 1
+                    if steps % FLUSH_EVERY == 0:
+                        for optimizer in (opt, opt_d):
+                            if optimizer is not None:
+                                _flush_subnormal(optimizer)
                     total, batches = total + loss.item(), batches + 1
                 gen.eval()
                 with torch.no_grad():
