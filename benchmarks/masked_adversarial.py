@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from scmaskgan.evaluation import prepare
+from scmaskgan.evaluation.questions import answers
 from scmaskgan.model import SCMaskGAN
 
 
@@ -68,14 +69,6 @@ def draws_b(draws: np.ndarray, truth: np.ndarray, observed: np.ndarray) -> dict:
         out[f"B_coverage_{name}"] = interval_scores(d[:, keep], t[zeros][keep])["coverage"]
     return out
 
-
-def answers(model: SCMaskGAN) -> dict[str, np.ndarray]:
-    """The main (``mean``) and ``if_detected`` layers of a trained count model."""
-    out = {name: np.zeros((model.n_cells, model.n_genes)) for name in ("mean", "if_detected")}
-    for start, stop, blocks in model.iter_answers():
-        for name in out:
-            out[name][start:stop] = blocks[name]
-    return out
 
 
 def run(data, protocol: str, weight: float, seed: int, n_draws: int) -> dict:

@@ -108,10 +108,9 @@ def run_one(data, protocol: str, counts: np.ndarray, variant: str, *, seed: int,
     train_s = time.perf_counter() - t0  # construction (the gene order) and training
     history = model.history_
     best = history.loc[history["best"].astype(bool)].iloc[0]
-    answers = {"mean": np.empty(counts.shape), "if_detected": np.empty(counts.shape)}
-    for start, stop, blocks in model.iter_answers():
-        for name in answers:
-            answers[name][start:stop] = blocks[name]
+    from scmaskgan.evaluation.questions import answers as count_answers
+
+    answers = count_answers(model)
     labels = model.params["labels_key"] is not None
     row = {"dataset": data.name, "input": protocol, "variant": variant, "labels": "true" if labels else "none",
            "seed": seed, "val_loss": float(best["val_loss"]), "best_epoch": int(best["epoch"]),

@@ -522,8 +522,7 @@ class SCMaskGAN:
         """
         model = self._require_count_model("iter_answers()")
         block_size = check_param("block_size", block_size, int, low=1, allow_none=True) or self.params["chunk_size"]
-        depth = self.params["depth"] if depth is None else float(check_param("depth", depth, float, low=0,
-                                                                             low_inclusive=False, high=1e6))
+        depth = self._depth(depth)
         used, target_sum = self.genes_used_, self.scaler.target_sum
         with Progress(self.n_cells, desc="scmaskgan imputation", unit="cell", enabled=self.params["progress"]) as shown:
             for start in range(0, self.n_cells, block_size):
@@ -569,8 +568,7 @@ class SCMaskGAN:
         """
         model = self._require_count_model("sample()")
         n_draws = check_param("n_draws", n_draws, int, low=1)
-        depth = self.params["depth"] if depth is None else float(check_param("depth", depth, float, low=0,
-                                                                             low_inclusive=False, high=1e6))
+        depth = self._depth(depth)
         check_param("if_detected", if_detected, bool)
         check_dense_output(n_draws * self.n_cells, self.n_genes, self.output_dtype_)
         rng = np.random.default_rng(self.params["seed"] if seed is None else check_param("seed", seed, int, low=0))
@@ -586,6 +584,13 @@ class SCMaskGAN:
                     out[k, start:stop][self.data.lib[rows] <= 0] = 0
                 self._restore_observed(out[k, start:stop], start, stop)
         return out
+
+    def _depth(self, depth: float | None) -> float:
+        """``depth`` checked as at construction; ``None``: the model's own."""
+        if depth is None:
+            return self.params["depth"]
+        kind, bounds = _CHECKS["depth"]
+        return float(check_param("depth", depth, kind, **bounds))
 
     def _observed_entries(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Row (within the block), column and value of every observed (non-zero) input value of rows
