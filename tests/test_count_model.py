@@ -247,3 +247,30 @@ def test_subnormal_weights_and_moments_are_cleared():
     for moment in ("exp_avg", "exp_avg_sq"):
         values = opt.state[w][moment]
         assert torch.all((values == 0) | (values.abs() >= TINY))
+
+
+def test_hide_sets_a_share_of_what_training_sees_to_zero_and_leaves_the_scored_half(tiny_counts, monkeypatch):
+    model = SCMaskGAN(tiny_counts, hide=0.3, **FAST).count_model
+    x = torch.as_tensor(np.asarray(tiny_counts.X, dtype=np.float32))
+    x = x.repeat(20, 1)  # enough entries for the share
+    plain_in, plain_out = model._split(x, torch.Generator().manual_seed(5))
+    hid_in, hid_out = model._split(x, torch.Generator().manual_seed(5), hide=0.3)
+    torch.testing.assert_close(hid_out, plain_out)  # the molecules the loss scores are unchanged
+    assert torch.all((hid_in == plain_in) | (hid_in == 0))
+    share = ((plain_in > 0) & (hid_in == 0)).sum() / (plain_in > 0).sum()
+    assert 0.25 < share.item() < 0.35
+    # hide = 0 draws nothing more: the generator's state is that of the plain split
+    g0, g1 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    model._split(x, g0)
+    model._split(x, g1, hide=0.0)
+    assert torch.equal(torch.rand(3, generator=g0), torch.rand(3, generator=g1))
+    # training splits hide, the held-out cells' split does not
+    seen = []
+    split = type(model)._split
+    monkeypatch.setattr(type(model), "_split", lambda self, x, g, hide=0.0: seen.append(hide) or split(self, x, g, hide=hide))
+    from scmaskgan.gan.count_model import MaskedTrainingConfig
+
+    model.train(MaskedTrainingConfig(max_epochs=1, min_epochs=1, batch_size=8, progress=False))
+    assert seen[0] == 0.0 and set(seen[1:]) == {0.3}
+    with pytest.raises(InputError, match="hide"):
+        SCMaskGAN(tiny_counts, mode="masked", hide=1.0)

@@ -5,8 +5,13 @@ at random, ``x_in ~ Binomial(x, thinning)`` and ``x_out = x - x_in``; the genera
 and is scored by the count likelihood of ``x_out`` at the library size ``l_out`` of ``x_out``
 (:func:`scmaskgan.gan.masked.count_nll`). Every molecule the loss scores was hidden from the
 network, zeros of ``x_in`` included, so the network learns what a gene seen as zero is likely to
-hold, not the identity. A fixed tenth of the cells (with a fixed split of their molecules) is
-held out; training stops when their loss has not improved for ``patience`` epochs, and the best
+hold, not the identity. With ``hide > 0`` a random share ``hide`` of the non-zero entries of ``x_in``
+is also set to 0 (their molecules are then in neither half): thinning alone rarely empties a gene that
+has many counts (read counts above all: the reads of one molecule go together), so without it the
+network never sees an abundant gene at zero, which is what a dropout looks like; ``x_out`` is left as
+it was, so the law the loss scores is unchanged. The held-out cells' split hides nothing, so their
+loss measures the same question whatever ``hide`` is. A fixed tenth of the cells (with a fixed split
+of their molecules) is held out; training stops when their loss has not improved for ``patience`` epochs, and the best
 epoch's weights are kept. Nothing outside the input is used.
 
 Imputation: the generator sees all of a cell's molecules; the count at the cell's own library size
@@ -115,6 +120,9 @@ class MaskedCountModel:
         the generator, saved and loaded with its weights).
     thinning
         Share of a cell's molecules the generator sees in a training step.
+    hide
+        Share of the non-zero entries of those molecules set to 0 in a training step (not in the
+        held-out cells' split).
     seed
         Seed of the initialisation, the splits, the batches and the draws.
     device
@@ -132,11 +140,11 @@ class MaskedCountModel:
 
     def __init__(self, data: CellData, *, use_labels: bool, hidden_dim: int, latent_dim: int, noise_dim: int,
                  dropout: float, zero_inflated: bool, thinning: float, seed: int, device: torch.device,
-                 architecture: str = "mlp", gene_order: str = "input"):
+                 architecture: str = "mlp", gene_order: str = "input", hide: float = 0.0):
         if data.scaler is not None and not data.scaler.log:
             raise InputError("the count model needs raw counts; it cannot learn from normalised values "
                              "(normalized=True). Use mode='default' or 'paper' for normalised input.")
-        self.data, self.use_labels, self.thinning = data, use_labels, thinning
+        self.data, self.use_labels, self.thinning, self.hide = data, use_labels, thinning, hide
         self.seed, self.device = seed, device
         if gene_order not in GENE_ORDERS:
             raise InputError(f"gene_order must be one of {GENE_ORDERS}, got {gene_order!r}.")
@@ -167,10 +175,15 @@ class MaskedCountModel:
         mu = rho * x_out.sum(1, keepdim=True)
         return count_nll(x_out, mu, self.generator.theta, pi_logits).sum(1).mean()
 
-    def _split(self, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """``x_in ~ Binomial(x, thinning)`` and ``x_out = x - x_in``."""
+    def _split(self, x: torch.Tensor, generator: torch.Generator, *,
+               hide: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x_in ~ Binomial(x, thinning)`` and ``x_out = x - x_in``; then, with ``hide > 0``, each entry of
+        ``x_in`` set to 0 with probability ``hide`` (``x_out`` unchanged; no draw is made with ``hide = 0``)."""
         x_in = torch.binomial(x, torch.full_like(x, self.thinning), generator=generator)
-        return x_in, x - x_in
+        x_out = x - x_in
+        if hide > 0:
+            x_in = x_in.masked_fill(torch.rand(x.shape, generator=generator) < hide, 0.0)
+        return x_in, x_out
 
     def _relaxed_draw(self, x_in: torch.Tensor, lib: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
         """A draw of the counts at library size ``lib`` given ``x_in``, through which gradients reach the
@@ -291,7 +304,7 @@ class MaskedCountModel:
                     rows = perm[i:i + batch_size]
                     if rows.size < 2 and batches:
                         continue  # a last batch of one cell: layer norm and the mean loss need no more, but skip it
-                    x_in, x_out = self._split(self._counts(rows).cpu(), split)
+                    x_in, x_out = self._split(self._counts(rows).cpu(), split, hide=self.hide)
                     x_in, x_out = x_in.to(self.device), x_out.to(self.device)
                     loss = self._loss(x_in, x_out, rows)
                     objective = loss
