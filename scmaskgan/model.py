@@ -15,6 +15,7 @@ component that its mode names:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ import scipy.sparse as sp
 
 from ._progress import Progress
 from ._validation import InputError, check_dense_output, check_param
-from .cells import read_cells
+from .cells import CellData, read_cells
 from .fill.imputer import NeighbourFill
 from .gan.layout import ImageLayout
 
@@ -96,12 +97,13 @@ _CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "dropout": (float, {"low": 0, "high": 1}),
     "zero_inflated": (bool, {}),
     "thinning": (float, {"low": 0, "high": 1, "low_inclusive": False}),
-    "hide": (float, {"low": 0, "high": 0.95}),
+    "hide": (float, {"low": 0, "high": 0.95, "allow_none": True}),
     "architecture": (str, {"choices": ("mlp", "conv")}),
     "gene_order": (str, {"choices": ("input", "correlation")}),
     "adversarial_weight": (float, {"low": 0}),
     "hint_rate": (float, {"low": 0, "high": 1}),
     "depth": (float, {"low": 0, "low_inclusive": False, "high": 1e6}),
+    "reads_per_molecule": (float, {"low": 1, "high": 1e6, "allow_none": True}),
 }
 
 
@@ -206,11 +208,10 @@ class SCMaskGAN:
     hide
         Share of the non-zero entries of what the count model sees in a training step that are set
         to 0 besides, in ``[0, 0.95]``, so that it also learns from genes with many counts seen at zero
-        (dropouts; thinning alone rarely empties them, least of all in read counts). The held-out
-        loss that stops training hides nothing. The default 0.7 has the lowest held-out loss summed
-        over the benchmark's ten inputs and lowers the error of the value if detected on 10% of the
-        inputs' own non-zeros hidden (``benchmarks/masked_architecture.py --self-mask``; book: method
-        page, section 8).
+        (dropouts; thinning alone rarely empties them in read counts, where the reads of one molecule
+        go together). The held-out loss that stops training hides nothing. ``None`` (the default):
+        0 on UMI counts; on counts that may be reads, 0 or 0.7, chosen with ``reads_per_molecule``
+        (below). The value used is in :attr:`hide_`.
     architecture
         Encoder of the count model (``mode="masked"``): ``"mlp"`` (fully connected) or ``"conv"``
         (the paper's blocks on the gene layout: convolutions, a residual block, self-attention, the
@@ -229,6 +230,18 @@ class SCMaskGAN:
     hint_rate
         Probability that the hint reveals to the discriminator whether an entry is real (GAIN's hint
         rate), in ``[0, 1)``; only with ``adversarial_weight > 0``.
+    reads_per_molecule
+        Reads per molecule of the counts, for the count model (``mode="masked"``): it models
+        ``max(1, round(c / r))`` molecules where a count ``c`` is non-zero, and brings its answers back
+        to each cell's reads (:mod:`scmaskgan.gan.read_counts`). 1 keeps the counts as they are.
+        ``None`` (the default) chooses it on the input itself, with ``hide`` where that is ``None``:
+        the count model is trained at each candidate (``r`` in 1, 4, 16 and 64, ``hide`` in 0 and 0.7)
+        on the input with a further 10% of its own non-zero entries hidden, and the candidate whose
+        value if detected is nearest to them wins. Scales above 1 are tried only where the median
+        non-zero count is at least four times the scale, and ``hide`` only where some scale above 1
+        is: on UMI counts nothing is chosen (``r = 1``, ``hide = 0``) and nothing more is trained; on
+        read counts training takes up to nine times longer. The values used are in
+        :attr:`reads_per_molecule_` and :attr:`hide_`, the candidates' errors in ``molecule_choice_``.
     depth
         The measurement the count model's answers describe (``mode="masked"``), as a multiple of each
         cell's library size: 1 (the default) asks what a new measurement of the cell, as deep as its
@@ -249,9 +262,9 @@ class SCMaskGAN:
                  conditional: bool = True, mixed_precision: bool = False,
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True, hidden_dim: int = 256, noise_dim: int = 16, dropout: float = 0.1,
-                 zero_inflated: bool = True, thinning: float = 0.5, hide: float = 0.7, architecture: str = "mlp",
+                 zero_inflated: bool = True, thinning: float = 0.5, hide: float | None = None, architecture: str = "mlp",
                  gene_order: str = "input", adversarial_weight: float = 0.0, hint_rate: float = 0.9,
-                 depth: float = 1.0):
+                 depth: float = 1.0, reads_per_molecule: float | None = None):
         args = locals()  # the parameters as given, each checked against its row of _CHECKS
         self.params = {name: check_param(name, args[name], kind, **bounds) for name, (kind, bounds) in _CHECKS.items()}
         if self.params["hint_rate"] == 1:
@@ -268,6 +281,9 @@ class SCMaskGAN:
         if mode != MASKED and self.params["depth"] != 1:
             raise InputError(f"depth is a setting of the count model's answers (mode='masked'); mode={mode!r} has no "
                              "such answers. Leave depth at 1 or use mode='masked'.")
+        if mode != MASKED and self.params["reads_per_molecule"] is not None:
+            raise InputError(f"reads_per_molecule is a setting of the count model (mode='masked'); mode={mode!r} does "
+                             "not read counts as molecules. Leave it unset or use mode='masked'.")
         self.params["depth"] = float(self.params["depth"])
         if mode != MASKED:
             self.params["alpha"] = float(self.params["alpha"])
@@ -289,6 +305,11 @@ class SCMaskGAN:
         self.history_: pd.DataFrame = pd.DataFrame(columns=["epoch", "loss_d", "loss_g", "convergence", "seconds", "best"])
         self.is_trained_ = False
         self.timings_: dict[str, float] = {}
+        #: The count model's reads per molecule and ``hide`` (``None`` until training chooses them), and the
+        #: candidates' errors.
+        self.reads_per_molecule_: float | None = self.params["reads_per_molecule"]
+        self.hide_: float | None = self.params["hide"]
+        self.molecule_choice_: list[dict] = []
         self.filler = NeighbourFill(self.data, self.categories_, self.params, self.obs_names_) if mode != MASKED else None
         self.gan = self._build_gan() if self.uses_generator else None
         self.count_model = self._build_count_model() if mode == MASKED else None
@@ -318,12 +339,18 @@ class SCMaskGAN:
         return ConditionalGAN(self.data, **{name: self.params[name] for name in _GAN_SETTINGS},
                               device=resolve_device(self.params["device"]))
 
-    def _build_count_model(self):
+    def _build_count_model(self, data: CellData | None = None, hide: float | None = None):
+        """The count model on ``data`` with ``hide`` (``None``: the input's cells as molecules at
+        ``reads_per_molecule``, or as they are where it is unset; the ``hide`` parameter, or 0)."""
         from .gan.conditional import resolve_device
         from .gan.count_model import MaskedCountModel
+        from .gan.read_counts import to_molecules
 
-        return MaskedCountModel(self.data, use_labels=self.params["labels_key"] is not None,
-                                **{name: self.params[name] for name in _COUNT_SETTINGS},
+        if data is None:
+            data = to_molecules(self.data, self.params["reads_per_molecule"] or 1.0)
+        settings = {name: self.params[name] for name in _COUNT_SETTINGS}
+        settings["hide"] = float(hide if hide is not None else settings["hide"] or 0.0)
+        return MaskedCountModel(data, use_labels=self.params["labels_key"] is not None, **settings,
                                 device=resolve_device(self.params["device"]))
 
     @property
@@ -444,7 +471,29 @@ class SCMaskGAN:
         config = MaskedTrainingConfig(max_epochs=epochs, min_epochs=min(epochs, 10), patience=p["patience"],
                                       batch_size=self.batch_size, lr=p["lr"], progress=p["progress"],
                                       adversarial_weight=float(p["adversarial_weight"]), hint_rate=float(p["hint_rate"]))
-        rows, self.timings_["train_s"] = self.count_model.train(config)
+        t0 = time.perf_counter()
+        r, hide = p["reads_per_molecule"], p["hide"]
+        self.molecule_choice_ = []
+        if r is None or hide is None:
+            from .gan.read_counts import choose_count_settings, to_molecules
+
+            quiet = dataclasses.replace(config, progress=False)
+
+            def fit(cells: CellData, hide: float):
+                model = self._build_count_model(cells, hide)
+                model.train(quiet)
+                return model
+
+            r, hide, self.molecule_choice_ = choose_count_settings(self.data, fit, seed=p["seed"],
+                                                                   reads_per_molecule=r, hide=hide)
+            if self.molecule_choice_:
+                logger.info("count model: %g reads per molecule, hide %g (chosen on the input's own hidden "
+                            "non-zero entries)", r, hide)
+            if self.count_model.data is not self.data or r != 1 or self.count_model.hide != hide:
+                self.count_model = self._build_count_model(to_molecules(self.data, r), hide)
+        self.reads_per_molecule_, self.hide_ = r, hide
+        rows, _ = self.count_model.train(config)
+        self.timings_["train_s"] = time.perf_counter() - t0
         self.history_ = pd.DataFrame(rows)
         self.is_trained_ = True
         return self
@@ -588,6 +637,8 @@ class SCMaskGAN:
                 stop = min(start + block_size, self.n_cells)
                 rows = np.arange(start, stop)
                 counts = model.sample(rows, rng, depth=depth, detected=if_detected)
+                if model.data is not self.data:  # molecules, as reads of the cell's library
+                    counts = counts * (self.data.lib[rows] / np.where(model.data.lib[rows] > 0, model.data.lib[rows], 1))[:, None]
                 out[k, start:stop][:, self.genes_used_] = counts if depth == 1 else counts / depth
                 if if_detected:  # a cell without counts has nothing to detect
                     out[k, start:stop][self.data.lib[rows] <= 0] = 0

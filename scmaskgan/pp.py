@@ -226,7 +226,13 @@ def run_summary(model, *, version: str, key: str = "scmaskgan") -> dict:
         "n_genes_not_modelled": int(model.n_genes - model.genes_used_.size),
         "image_side": int(model.layout.side),
     }
-    if model.count_model is not None:  # what each layer means
+    if model.count_model is not None:  # what each layer means, and the counts' scale
+        for name in ("reads_per_molecule", "hide"):
+            value = getattr(model, name + "_")
+            summary[name] = "None" if value is None else float(value)
+        if model.molecule_choice_:
+            summary["molecule_choice"] = {key: [float(row[key]) for row in model.molecule_choice_]
+                                          for key in ("reads_per_molecule", "hide", "self_mask_rmse")}
         depth = model.params["depth"]
         measurement = ("a new measurement of the cell as deep as its own" if depth == 1 else
                        f"a new measurement of the cell of {depth:g} times its library size")

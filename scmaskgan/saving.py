@@ -32,11 +32,16 @@ def save_model(model, directory: str | Path, *, overwrite: bool = False) -> Path
     directory.mkdir(parents=True, exist_ok=True)
     tuning = dict(model.tuning_ or {})
     tuning.pop("trials", None)
-    config = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "params": model.params,
+    params = dict(model.params)
+    if model.count_model is not None:  # the settings that training chose
+        for name in ("reads_per_molecule", "hide"):
+            if getattr(model, name + "_") is not None:
+                params[name] = getattr(model, name + "_")
+    config = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "params": params,
               "var_names": model.var_names_.tolist(), "genes_used": model.genes_used_.tolist(),
               "categories": [str(c) for c in model.categories_], "labels_info": model.labels_info_,
               "scaler": model.scaler.to_dict(), "batch_size": model.batch_size, "tuning": tuning or None,
-              "is_trained": model.is_trained_}
+              "is_trained": model.is_trained_, "molecule_choice": model.molecule_choice_}
     net = model.gan or model.count_model
     if net is not None:
         import torch
@@ -98,6 +103,9 @@ def load_model(cls, directory: str | Path, adata, *, device: str = "auto"):
     model.data.scaler = model.scaler
     if model.gan is not None:
         model.gan.data.scaler = model.scaler  # a copy of the cells without label conditioning
+    if model.count_model is not None:
+        model.count_model.data.scaler = model.scaler  # the cells as molecules, where they are a copy
+        model.molecule_choice_ = list(config.get("molecule_choice") or [])
     if (model.gan or model.count_model) is not None:
         (model.gan or model.count_model).load(directory / "weights.pt")
     history = directory / "history.csv"
