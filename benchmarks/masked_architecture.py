@@ -20,7 +20,8 @@ the package default, and the truth only scores:
 * ``mlp_nb``: ``mlp`` with the plain negative binomial instead of the zero-inflated one (the
   likelihood; ``zero_inflated=False``);
 * ``mlp_hide0``, ``mlp_hide10``, ..., ``mlp_hide90``: ``mlp`` with ``hide`` 0, 0.1, 0.3, 0.5, 0.7, 0.9
-  (the share of the non-zero entries it sees that training also hides).
+  and the counts as they are (``reads_per_molecule=1``: no choice of either; ``hide`` is the share of
+  the non-zero entries it sees that training also hides).
 
 With ``--self-mask`` every variant is trained instead on its input with a further 10% of the
 input's own non-zero entries set to 0 (:func:`scmaskgan.evaluation.protocols.hide_nonzero`, seed 1),
@@ -76,12 +77,13 @@ VARIANTS = {
     "conv_corr": {"architecture": "conv", "gene_order": "correlation"},
     "mlp_adversarial": {"adversarial_weight": 1.0},
     "mlp_nb": {"zero_inflated": False},  # the likelihood: the plain negative binomial instead of zero inflation
-    "mlp_hide0": {"hide": 0.0},  # the share of non-zero entries hidden in training (``hide``), the default's alternatives
-    "mlp_hide10": {"hide": 0.1},
-    "mlp_hide30": {"hide": 0.3},
-    "mlp_hide50": {"hide": 0.5},
-    "mlp_hide70": {"hide": 0.7},
-    "mlp_hide90": {"hide": 0.9},
+    # the share of non-zero entries hidden in training (``hide``), without the read-count choice
+    "mlp_hide0": {"hide": 0.0, "reads_per_molecule": 1.0},
+    "mlp_hide10": {"hide": 0.1, "reads_per_molecule": 1.0},
+    "mlp_hide30": {"hide": 0.3, "reads_per_molecule": 1.0},
+    "mlp_hide50": {"hide": 0.5, "reads_per_molecule": 1.0},
+    "mlp_hide70": {"hide": 0.7, "reads_per_molecule": 1.0},
+    "mlp_hide90": {"hide": 0.9, "reads_per_molecule": 1.0},
 }
 #: The variants' settings that are ``MaskedGenerator`` options, not ``SCMaskGAN`` parameters.
 BLOCKS = ("attention", "residual")

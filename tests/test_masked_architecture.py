@@ -220,7 +220,8 @@ def _benchmark_script():
 def test_the_ablation_variants_change_one_thing_each(tiny_counts):
     bench = _benchmark_script()
     assert list(bench.VARIANTS) == ["mlp", "mlp_nolabels", "conv", "conv_noattention", "conv_noresidual",
-                                    "conv_nolabels", "conv_corr", "mlp_adversarial", "mlp_nb"]
+                                    "conv_nolabels", "conv_corr", "mlp_adversarial", "mlp_nb", "mlp_hide0", "mlp_hide10",
+                                    "mlp_hide30", "mlp_hide50", "mlp_hide70", "mlp_hide90"]
     models = {name: bench.build(tiny_counts, "cell_type", name, seed=3, max_epochs=1) for name in bench.VARIANTS}
     gens = {name: m.count_model.generator for name, m in models.items()}
     for name, model in models.items():
@@ -230,6 +231,10 @@ def test_the_ablation_variants_change_one_thing_each(tiny_counts):
         assert model.params["gene_order"] == ("correlation" if name == "conv_corr" else "input"), name
         assert gens[name].zero_inflated == (name != "mlp_nb"), name  # the likelihood
     assert models["mlp_adversarial"].params["hint_rate"] == 0.9  # the default
+    for name, model in models.items():  # hide, with the counts as they are; the others leave both to the package
+        hide = int(name[8:]) / 100 if name.startswith("mlp_hide") else None
+        assert model.params["hide"] == hide, name
+        assert model.params["reads_per_molecule"] == (None if hide is None else 1.0), name
     # the rebuilt generator is the one the model builds, with the block dropped and nothing else changed
     same = bench.build(tiny_counts, "cell_type", "conv", seed=3)
     bench.rebuild_generator(same)
