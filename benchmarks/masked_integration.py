@@ -25,11 +25,18 @@ mode and labels, so other runs' results stand beside them. Prints each target (a
 ``masked`` (entropy and ARI without labels, ARI with the true labels); the other rows are
 comparisons. ``--keep DIR`` keeps the executed notebooks and their outputs.
 
+The frontier: ``--depths 0.1,0.3,1`` runs mode ``masked`` with its main layer asked about a
+measurement of each depth (``SCMaskGAN(depth=...)``, the notebook's ``depth``). A shallower
+measurement detects less, so its expected value fills each zero with less: the depth moves the main
+layer from the un-imputed data (depth near 0) to the full expected value (depth 1 and above). The
+scores along it show how much structure each amount of filling costs; the issue's targets are
+those at depth 1, and the CSV has a ``depth`` column.
+
 Usage::
 
     SCMASKGAN_DATA=/path/to/data python benchmarks/masked_integration.py [--full | --smoke]
-        [--modes masked,default] [--labels none,cell_line] [--baselines magic,alra,...] [--threads N] [--keep DIR]
-        [--out benchmarks/results/masked]
+        [--modes masked,default] [--labels none,cell_line] [--baselines magic,alra,...] [--depths 1]
+        [--threads N] [--keep DIR] [--out benchmarks/results/masked]
 """
 
 from __future__ import annotations
@@ -57,13 +64,15 @@ METHODS = {"observed": "un-imputed", "scmaskgan": "scmaskgan"}
 
 
 def run_notebook(mode: str, labels: str, preset: str, folder: Path,
-                 baselines: list[str] | None = None) -> tuple[dict, float]:
-    """Execute the notebook once into ``folder``; its metrics.json and the run's wall seconds."""
+                 baselines: list[str] | None = None, depth: float = 1.0) -> tuple[dict, float]:
+    """Execute the notebook once into ``folder`` (``depth``: the count model's, mode masked); its metrics.json and
+    the run's wall seconds."""
     import papermill
 
     folder.mkdir(parents=True, exist_ok=True)
     params = {"mode": mode, "labels_key": LABELS[labels], "quick": preset != "full", "smoke": preset == "smoke",
-              "baselines": list(baselines or []), "combat": False, "output_dir": str(folder / "outputs")}
+              "baselines": list(baselines or []), "combat": False, "output_dir": str(folder / "outputs"),
+              "depth": float(depth)}
     t0 = time.perf_counter()
     papermill.execute_notebook(str(NOTEBOOK), str(folder / "batch_integration.ipynb"), parameters=params,
                                kernel_name="python3", cwd=str(NOTEBOOK.parent), progress_bar=False)
@@ -71,13 +80,13 @@ def run_notebook(mode: str, labels: str, preset: str, folder: Path,
     return json.loads((folder / "outputs" / "metrics.json").read_text()), wall
 
 
-def rows_of(metrics: dict, mode: str, labels: str, preset: str, wall: float) -> list[dict]:
+def rows_of(metrics: dict, mode: str, labels: str, preset: str, wall: float, depth: float = 1.0) -> list[dict]:
     """One row per method (the un-imputed data, scmaskgan, each baseline) of one run."""
     assert metrics["mode"] == mode and metrics["preset"] == preset, (metrics["mode"], metrics["preset"])
     rows = []
     for key, scores in metrics["scores"].items():
         method = METHODS.get(key, key)
-        rows.append({"mode": mode, "labels": labels, "preset": metrics["preset"], "method": method,
+        rows.append({"mode": mode, "labels": labels, "preset": metrics["preset"], "depth": depth, "method": method,
                      **{name: scores.get(k) for k, name in SCORES.items()},
                      "n_cells": metrics["n_cells"], "n_genes": metrics["n_genes"],
                      "epochs_trained": metrics["epochs_trained"] if key == "scmaskgan" else None,
@@ -89,7 +98,7 @@ def rows_of(metrics: dict, mode: str, labels: str, preset: str, wall: float) -> 
 def targets_of(table) -> "list[dict]":
     """Each target (scmaskgan's score >= the un-imputed data's) of every run, met or not."""
     out = []
-    for (mode, labels, preset), run in table.groupby(["mode", "labels", "preset"], sort=False):
+    for (mode, labels, preset), run in table[table["depth"] == 1].groupby(["mode", "labels", "preset"], sort=False):
         by = run.set_index("method")
         for score in ("batch_entropy", "cell_line_ari"):
             base, value = by.loc["un-imputed", score], by.loc["scmaskgan", score]
@@ -109,6 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--labels", default="none,cell_line", help="none and/or cell_line")
     parser.add_argument("--baselines", default="", help="baselines the notebook also runs (comma-separated; "
                         "default none)")
+    parser.add_argument("--depths", default="1", help="mode masked: depths of its main layer (comma-separated; "
+                        "default 1, the targets' depth; smaller ones fill less, for the frontier)")
     parser.add_argument("--threads", type=int, default=None, help="thread limit of the kernels (OMP and kin)")
     parser.add_argument("--keep", default=None, help="keep the executed notebooks and outputs in this folder")
     parser.add_argument("--out", default="benchmarks/results/masked")
@@ -124,6 +135,12 @@ def main(argv: list[str] | None = None) -> None:
             parser.error("--threads must be at least 1")
         os.environ.update({v: str(args.threads) for v in THREAD_VARIABLES})
     preset = "smoke" if args.smoke else "full" if args.full else "quick"
+    try:
+        depths = [float(v) for v in args.depths.split(",") if v.strip()]
+    except ValueError:
+        parser.error("--depths takes positive numbers")
+    if not depths or min(depths) <= 0:
+        parser.error("--depths takes positive numbers")
 
     import pandas as pd
 
@@ -132,19 +149,23 @@ def main(argv: list[str] | None = None) -> None:
         rows = []
         for labels in labelings:
             for mode in modes:
-                print(f"running the notebook: mode {mode}, labels {labels}, preset {preset} ...", flush=True)
-                metrics, wall = run_notebook(mode, labels, preset, base / f"{preset}_{mode}_{labels}",
-                                             [v.strip() for v in args.baselines.split(",") if v.strip()])
-                rows += rows_of(metrics, mode, labels, preset, wall)
-                print(f"  done in {wall:.0f} s", flush=True)
+                for depth in depths if mode == "masked" else [1.0]:
+                    print(f"running the notebook: mode {mode}, labels {labels}, preset {preset}, depth {depth:g} ...",
+                          flush=True)
+                    metrics, wall = run_notebook(mode, labels, preset, base / f"{preset}_{mode}_{labels}_{depth:g}",
+                                                 [v.strip() for v in args.baselines.split(",") if v.strip()], depth)
+                    rows += rows_of(metrics, mode, labels, preset, wall, depth)
+                    print(f"  done in {wall:.0f} s", flush=True)
     table = pd.DataFrame(rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "integration.csv"
-    if path.exists():  # keep the rows of the runs not rerun (preset, mode, labels)
+    keys = ["preset", "mode", "labels", "depth"]
+    if path.exists():  # keep the rows of the runs not rerun (preset, mode, labels, depth)
         old = pd.read_csv(path)
-        rerun = old.set_index(["preset", "mode", "labels"]).index.isin(
-            table.set_index(["preset", "mode", "labels"]).index)
+        if "depth" not in old:
+            old["depth"] = 1.0
+        rerun = old.set_index(keys).index.isin(table.set_index(keys).index)
         table = pd.concat([old[~rerun], table], ignore_index=True)
     for column in ("n_cells", "n_genes", "epochs_trained"):
         table[column] = table[column].astype("Int64")
@@ -154,6 +175,11 @@ def main(argv: list[str] | None = None) -> None:
         print(targets.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     issue = targets[targets["target"] == "issue 12"]
     print(f"issue 12 targets met: {int(issue['met'].sum())}/{len(issue)}; wrote {path}")
+    if len(depths) > 1 or depths != [1.0]:  # the frontier: how much the main layer fills against the structure
+        runs = table[(table["preset"] == preset) & (table["mode"] == "masked")]
+        frontier = runs.pivot_table(index=["labels", "method", "depth"], values=["batch_entropy", "cell_line_ari"])
+        print("\nmode masked by depth (the un-imputed rows are the same at every depth):")
+        print(frontier.to_string(float_format=lambda v: f"{v:.3f}"))
 
 
 if __name__ == "__main__":

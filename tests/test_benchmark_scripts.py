@@ -69,13 +69,18 @@ def test_masked_integration_script_runs_the_notebook_and_keeps_other_presets(req
     pd.DataFrame([{"mode": "masked", "labels": "none", "preset": "quick", "method": "scmaskgan"}]).to_csv(
         out / "integration.csv", index=False)  # a row of another preset: kept
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "masked_integration.py"), "--smoke",
-                           "--modes", "masked", "--labels", "none", "--threads", "1", "--out", str(out)],
+                           "--modes", "masked", "--labels", "none", "--depths", "0.3,1", "--threads", "1",
+                           "--out", str(out)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     table = pd.read_csv(out / "integration.csv")
-    assert list(zip(table["preset"], table["method"])) == [("quick", "scmaskgan"), ("smoke", "un-imputed"),
-                                                          ("smoke", "scmaskgan")]
-    smoke = table[table["preset"] == "smoke"].set_index("method")
+    assert list(zip(table["preset"], table["method"], table["depth"])) == [
+        ("quick", "scmaskgan", 1.0), ("smoke", "un-imputed", 0.3), ("smoke", "scmaskgan", 0.3),
+        ("smoke", "un-imputed", 1.0), ("smoke", "scmaskgan", 1.0)]
+    assert "mode masked by depth" in proc.stdout
+    shallow, deep = (table[(table["preset"] == "smoke") & (table["depth"] == d)].set_index("method") for d in (0.3, 1.0))
+    assert shallow.loc["un-imputed", "batch_entropy"] == deep.loc["un-imputed", "batch_entropy"]
+    smoke = deep
     assert (smoke["mode"] == "masked").all() and (smoke["labels"] == "none").all()
     assert smoke[["batch_entropy", "cell_line_ari"]].notna().all().all()
     assert smoke.loc["scmaskgan", "epochs_trained"] == 2 and smoke.loc["un-imputed", "n_cells"] == 120
