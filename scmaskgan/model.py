@@ -49,8 +49,8 @@ MODES: dict[str, dict[str, Any]] = {
 MASKED = "masked"
 
 #: Settings of the count model's generator (:class:`scmaskgan.gan.masked.MaskedGenerator`) and training.
-_COUNT_SETTINGS = ("hidden_dim", "latent_dim", "noise_dim", "dropout", "zero_inflated", "thinning", "hide", "seed",
-                   "architecture", "gene_order")
+_COUNT_SETTINGS = ("hidden_dim", "latent_dim", "noise_dim", "dropout", "zero_inflated", "thinning", "hide",
+                   "seed", "architecture", "gene_order")
 
 #: Settings of the GAN component (:class:`scmaskgan.gan.conditional.ConditionalGAN`).
 _GAN_SETTINGS = ("latent_dim", "base_channels", "head_channels", "gene_channels", "attention", "residual",
@@ -211,7 +211,7 @@ class SCMaskGAN:
         (dropouts; thinning alone rarely empties them in read counts, where the reads of one molecule
         go together). The held-out loss that stops training hides nothing. ``None`` (the default):
         0 on UMI counts; on counts that may be reads, 0 or 0.7, chosen with ``reads_per_molecule``
-        (below). The value used is in :attr:`hide_`.
+        (below). The value used is in ``hide_``.
     architecture
         Encoder of the count model (``mode="masked"``): ``"mlp"`` (fully connected) or ``"conv"``
         (the paper's blocks on the gene layout: convolutions, a residual block, self-attention, the
@@ -241,7 +241,7 @@ class SCMaskGAN:
         non-zero count is at least four times the scale, and ``hide`` only where some scale above 1
         is: on UMI counts nothing is chosen (``r = 1``, ``hide = 0``) and nothing more is trained; on
         read counts training takes up to nine times longer. The values used are in
-        :attr:`reads_per_molecule_` and :attr:`hide_`, the candidates' errors in ``molecule_choice_``.
+        ``reads_per_molecule_`` and ``hide_``, the candidates' errors in ``molecule_choice_``.
     depth
         The measurement the count model's answers describe (``mode="masked"``), as a multiple of each
         cell's library size: 1 (the default) asks what a new measurement of the cell, as deep as its
@@ -262,8 +262,8 @@ class SCMaskGAN:
                  conditional: bool = True, mixed_precision: bool = False,
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True, hidden_dim: int = 256, noise_dim: int = 16, dropout: float = 0.1,
-                 zero_inflated: bool = True, thinning: float = 0.5, hide: float | None = None, architecture: str = "mlp",
-                 gene_order: str = "input", adversarial_weight: float = 0.0, hint_rate: float = 0.9,
+                 zero_inflated: bool = True, thinning: float = 0.5, hide: float | None = None,
+                 architecture: str = "mlp", gene_order: str = "input", adversarial_weight: float = 0.0, hint_rate: float = 0.9,
                  depth: float = 1.0, reads_per_molecule: float | None = None):
         args = locals()  # the parameters as given, each checked against its row of _CHECKS
         self.params = {name: check_param(name, args[name], kind, **bounds) for name, (kind, bounds) in _CHECKS.items()}
@@ -479,8 +479,8 @@ class SCMaskGAN:
 
             quiet = dataclasses.replace(config, progress=False)
 
-            def fit(cells: CellData, hide: float):
-                model = self._build_count_model(cells, hide)
+            def fit(cells: CellData, share: float):
+                model = self._build_count_model(cells, share)
                 model.train(quiet)
                 return model
 
@@ -638,7 +638,8 @@ class SCMaskGAN:
                 rows = np.arange(start, stop)
                 counts = model.sample(rows, rng, depth=depth, detected=if_detected)
                 if model.data is not self.data:  # molecules, as reads of the cell's library
-                    counts = counts * (self.data.lib[rows] / np.where(model.data.lib[rows] > 0, model.data.lib[rows], 1))[:, None]
+                    molecules = model.data.lib[rows]
+                    counts = counts * (self.data.lib[rows] / np.where(molecules > 0, molecules, 1))[:, None]
                 out[k, start:stop][:, self.genes_used_] = counts if depth == 1 else counts / depth
                 if if_detected:  # a cell without counts has nothing to detect
                     out[k, start:stop][self.data.lib[rows] <= 0] = 0

@@ -10,9 +10,10 @@ is also set to 0 (their molecules are then in neither half): thinning alone rare
 has many counts (read counts above all: the reads of one molecule go together), so without it the
 network never sees an abundant gene at zero, which is what a dropout looks like; ``x_out`` is left as
 it was, so the law the loss scores is unchanged. The held-out cells' split hides nothing, so their
-loss measures the same question whatever ``hide`` is. A fixed tenth of the cells (with a fixed split
-of their molecules) is held out; training stops when their loss has not improved for ``patience`` epochs, and the best
-epoch's weights are kept. Nothing outside the input is used.
+loss measures the same question whatever ``hide`` is (:mod:`scmaskgan.gan.read_counts` chooses it on read
+counts). A fixed tenth of the cells (with a fixed split of their molecules) is held out; training stops
+when their loss has not improved for ``patience`` epochs, and the best epoch's weights are kept.
+Nothing outside the input is used.
 
 Imputation: the generator sees all of a cell's molecules; the count at the cell's own library size
 ``l`` is NB(``rho * l``, ``theta``) (zero-inflated with ``pi``), and :mod:`scmaskgan.gan.answers`
