@@ -40,12 +40,15 @@ the benchmark page's section on the count model.
 Nothing is tuned here: every setting is the package's default; the truth is only scored. Writes
 ``results.json`` (every row), ``targets.csv`` (one row per target, data set and labels),
 ``calibration.csv`` (the reliability tables), ``structure.csv``, ``cost.csv``, ``runs.csv``
-(every child's time and memory) and ``reliability.png`` into ``--out``.
+(every child's time and memory) and ``reliability.png`` into ``--out``. With ``--depths 0.03,0.1,0.3``
+it also scores protocol B's main layer asked at those depths (``iter_answers(depth=...)`` of the same
+fit: a shallower measurement fills each zero with less), beside depth 1, into ``frontier.csv``: the
+other side of ``benchmarks/masked_integration.py --depths``.
 
 Usage::
 
     python benchmarks/masked.py [--datasets sc_celseq2,sc_dropseq] [--labels true,none] [--draws 50]
-        [--threads 1] [--out benchmarks/results/masked]
+        [--depths 0.03,0.1,0.3] [--threads 1] [--out benchmarks/results/masked]
 
 ``--datasets`` also takes ``sim:CELLSxGENES`` (simulated counts with 3 groups, labels ``obs["group"]``;
 used by the smoke test with ``--max-epochs``).
@@ -113,6 +116,8 @@ def child(task_file: str) -> None:
             "best_epoch": int(model.history_.loc[model.history_["best"], "epoch"].iloc[0])}
     for name, values in layers.items():
         np.save(out / f"{name}.npy", values)
+    for depth in task.get("depths") or []:  # the frontier: the main layer at other depths (protocol B)
+        np.save(out / f"mean_depth_{depth:g}.npy", answers(model, depth)["mean"])
     t0 = time.perf_counter()
     # protocol A: the draws as they come, and given detection (A's question), over lib_orig; protocol B: also
     # p_detected at the protocol's depth and the draws of the molecules the thinning took away
@@ -205,6 +210,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--s-dataset", default="sc_celseq2", help="data set of protocol S")
     parser.add_argument("--s-label", default="H1975", help="the population of protocol S")
     parser.add_argument("--max-epochs", type=int, default=None, help="epoch limit (default: the package's)")
+    parser.add_argument("--depths", default="", help="protocol B's main layer also at these depths (comma-separated; "
+                        "the frontier: frontier.csv)")
     parser.add_argument("--out", default="benchmarks/results/masked")
     args = parser.parse_args(argv)
     labelings = [v.strip() for v in args.labels.split(",") if v.strip()]
@@ -216,6 +223,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.threads < 1:
             parser.error("--threads must be at least 1")
         os.environ.update({v: str(args.threads) for v in THREAD_VARIABLES})
+    try:
+        args.depths = [float(v) for v in args.depths.split(",") if v.strip()]
+    except ValueError:
+        parser.error("--depths takes positive numbers")
+    if any(d <= 0 for d in args.depths):
+        parser.error("--depths takes positive numbers")
     datasets = [v.strip() for v in args.datasets.split(",") if v.strip()]
     run(datasets, labelings, args)
 
@@ -239,7 +252,7 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="masked_", dir=out))
-    rows, runs, structure, cost, cal_tables, cal_rows = [], [], [], [], {}, []
+    rows, runs, structure, cost, cal_tables, cal_rows, frontier = [], [], [], [], {}, [], []
     t_start = time.perf_counter()
 
     def add(metric: str, dataset: str, labels: str, value: float, **extra) -> None:
@@ -267,7 +280,8 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
                 task = {"input": str(folder / input_file), "labels": label_file, "draws": args.draws,
                         "out": str(run_dir), "max_epochs": args.max_epochs,
                         "lib": str(folder / "lib_orig.npy") if protocol == "A" else None,
-                        "keep": KEEP if protocol == "B" else None}
+                        "keep": KEEP if protocol == "B" else None,
+                        "depths": args.depths if protocol == "B" else []}
                 (run_dir / "task.json").write_text(json.dumps(task))
                 measured = run_command([str(SCRIPT), "--child", str(run_dir / "task.json")], run_dir, "run",
                                        threads=args.threads)
@@ -280,6 +294,12 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
                          ("p_detected_protocol_depth", "draw_lo_protocol_depth", "draw_hi_protocol_depth"))
                 outputs[protocol] = {k: np.load(run_dir / f"{k}.npy") for k in
                                      ("mean", "if_detected", "p_detected", "draw_lo", "draw_hi", *extra)}
+                if protocol == "B":
+                    for depth in [1.0, *args.depths]:
+                        mean = np.load(run_dir / ("mean.npy" if depth == 1 else f"mean_depth_{depth:g}.npy"))
+                        scores = prepared.score("B", mean.astype(np.float64))
+                        frontier.append({"dataset": name, "labels": labels, "depth": depth,
+                                         **{k: scores[k] for k in ("rmse_zeros", "r_all", "mean_at_true_zeros")}})
                 print(f"{name} labels={labels} protocol {protocol}: {measured['wall_s']:.1f} s, "
                       f"{measured['peak_rss_mb']:.0f} MB ({info['epochs']} epochs)", flush=True)
 
@@ -362,6 +382,11 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
     pd.DataFrame(structure).to_csv(out / "structure.csv", index=False)
     pd.DataFrame(cost).to_csv(out / "cost.csv", index=False)
     pd.DataFrame(runs).to_csv(out / "runs.csv", index=False)
+    if args.depths:
+        table = pd.DataFrame(frontier).sort_values(["dataset", "labels", "depth"])
+        table.to_csv(out / "frontier.csv", index=False)
+        print("\nprotocol B's main layer by depth (the frontier; the targets are at depth 1):")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     fig = plot_reliability_questions(cal_tables)
     fig.savefig(out / "reliability.png", dpi=120)
     plt.close(fig)

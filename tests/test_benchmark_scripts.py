@@ -85,3 +85,20 @@ def test_masked_integration_script_runs_the_notebook_and_keeps_other_presets(req
     assert smoke[["batch_entropy", "cell_line_ari"]].notna().all().all()
     assert smoke.loc["scmaskgan", "epochs_trained"] == 2 and smoke.loc["un-imputed", "n_cells"] == 120
     assert "issue 12 targets met:" in proc.stdout and "cell_line_ari" in proc.stdout
+
+
+def test_masked_script_scores_the_targets_and_the_frontier(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "masked"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "masked.py"), "--datasets", "sim:60x40",
+                           "--labels", "none", "--draws", "2", "--max-epochs", "2", "--depths", "0.1",
+                           "--threads", "1", "--out", str(out)], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    targets = pd.read_csv(out / "targets.csv")
+    assert {"A rmse (if_detected)", "B rmse_zeros (mean)"} <= set(targets["target"])
+    frontier = pd.read_csv(out / "frontier.csv")
+    assert list(frontier["depth"]) == [0.1, 1.0]
+    b = targets.set_index("target").loc["B rmse_zeros (mean)", "value"]
+    assert frontier.set_index("depth").loc[1.0, "rmse_zeros"] == pytest.approx(b)  # depth 1 is the target's layer
+    assert "protocol B's main layer by depth" in proc.stdout
