@@ -42,8 +42,8 @@ Nothing is tuned here: every setting is the package's default; the truth is only
 ``calibration.csv`` (the reliability tables), ``structure.csv``, ``cost.csv``, ``runs.csv``
 (every child's time and memory) and ``reliability.png`` into ``--out``. With ``--depths 0.03,0.1,0.3``
 it also scores protocol B's main layer asked at those depths (``iter_answers(depth=...)`` of the same
-fit: a shallower measurement fills each zero with less), beside depth 1, into ``frontier.csv``: the
-other side of ``benchmarks/masked_integration.py --depths``.
+fit: a shallower measurement fills each zero with less), beside depth 1 and the un-imputed input
+(depth 0), into ``frontier.csv``: the other side of ``benchmarks/masked_integration.py --depths``.
 
 Usage::
 
@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--depths takes positive numbers")
     if any(d <= 0 for d in args.depths):
         parser.error("--depths takes positive numbers")
+    args.depths = sorted(set(args.depths) - {1.0})  # depth 1 is the main layer itself, always scored
     datasets = [v.strip() for v in args.datasets.split(",") if v.strip()]
     run(datasets, labelings, args)
 
@@ -294,10 +295,11 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
                          ("p_detected_protocol_depth", "draw_lo_protocol_depth", "draw_hi_protocol_depth"))
                 outputs[protocol] = {k: np.load(run_dir / f"{k}.npy") for k in
                                      ("mean", "if_detected", "p_detected", "draw_lo", "draw_hi", *extra)}
-                if protocol == "B":
-                    for depth in [1.0, *args.depths]:
-                        mean = np.load(run_dir / ("mean.npy" if depth == 1 else f"mean_depth_{depth:g}.npy"))
-                        scores = prepared.score("B", mean.astype(np.float64))
+                if protocol == "B":  # the frontier: the input itself (depth 0: nothing filled), then each depth
+                    for depth in [0.0, *args.depths, 1.0]:
+                        mean = (b_input if depth == 0 else
+                                np.load(run_dir / ("mean.npy" if depth == 1 else f"mean_depth_{depth:g}.npy")))
+                        scores = prepared.score("B", np.asarray(mean, dtype=np.float64))
                         frontier.append({"dataset": name, "labels": labels, "depth": depth,
                                          **{k: scores[k] for k in ("rmse_zeros", "r_all", "mean_at_true_zeros")}})
                 print(f"{name} labels={labels} protocol {protocol}: {measured['wall_s']:.1f} s, "

@@ -51,8 +51,10 @@ Usage::
     SCMASKGAN_DATA=../shared/data python benchmarks/masked_architecture.py [--datasets sc_celseq2,sc_dropseq]
         [--protocols A,B] [--variants mlp,conv,...] [--seeds 0] [--threads 1] [--out DIR]
 
-It writes ``masked_architecture.csv`` (one row per run) under ``--out`` and prints the table and
-the variant with the lowest held-out loss summed over the inputs.
+It writes ``masked_architecture.csv`` (one row per run) under ``--out`` and prints the table, the
+variant with the lowest held-out loss summed over the inputs, each variant's loss against ``mlp``'s
+(and the conv variants' against ``conv``'s) of the same input, and the benchmark's means;
+``--from-csv FILE [FILE ...]`` prints the same from earlier runs.
 """
 
 from __future__ import annotations
@@ -166,7 +168,14 @@ def main() -> None:
     parser.add_argument("--self-mask", action="store_true",
                         help="train on each input with 10%% of its own non-zeros hidden, scored on those")
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--from-csv", nargs="+", default=None, metavar="CSV",
+                        help="print the summary of earlier runs' masked_architecture.csv files (joined; a run "
+                             "of the same data set, input, seed and variant is counted once) and train nothing")
     args = parser.parse_args()
+    if args.from_csv:
+        table = pd.concat([pd.read_csv(path) for path in args.from_csv], ignore_index=True)
+        summarize(table.drop_duplicates(["dataset", "input", "seed", "variant"]).reset_index(drop=True))
+        return
     variants = args.variants.split(",")
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
@@ -192,20 +201,45 @@ def main() -> None:
                     print(f"{name} {protocol} seed {seed} {variant:16s} held-out {row['val_loss']:.2f} (epoch "
                           f"{row['best_epoch']}/{row['epochs']}, {row['train_s']:.0f} s)  {scores}", flush=True)
                     pd.DataFrame(rows).to_csv(out / "masked_architecture.csv", index=False)
-    table = pd.DataFrame(rows)
+    summarize(pd.DataFrame(rows))
+
+
+def summarize(table: pd.DataFrame) -> None:
+    """Print the table of runs and what selection reads from it: the held-out loss summed over the inputs
+    (one input: a data set, protocol and seed, where every variant ran), each variant's held-out loss
+    against ``mlp`` (and the ``conv_*`` variants' against ``conv``) of the same input, the benchmark's means
+    and the training time, and with ``--self-mask`` the self-masked RMSE relative to ``mlp_hide0``."""
     print("\n" + table.round(3).to_markdown(index=False))
     keys = ["dataset", "input", "seed"]
-    complete = table.groupby(keys)["variant"].transform("nunique") == len(variants)
-    total = table[complete].groupby("variant")["val_loss"].sum().sort_values()
-    wins = table[complete].loc[table[complete].groupby(keys)["val_loss"].idxmin(), "variant"].value_counts()
+    complete = table[table.groupby(keys)["variant"].transform("nunique") == table["variant"].nunique()]
+    total = complete.groupby("variant")["val_loss"].sum().sort_values()
+    wins = complete.loc[complete.groupby(keys)["val_loss"].idxmin(), "variant"].value_counts()
     print("\nheld-out loss summed over the inputs (lower is better):")
     for variant, loss in total.items():
         print(f"  {variant:16s} {loss:.2f}  (lowest on {int(wins.get(variant, 0))} of "
-              f"{int(table[complete].groupby(keys).ngroups)} inputs)")
+              f"{int(complete.groupby(keys).ngroups)} inputs)")
     print(f"selected by the held-out loss: {total.index[0]}")
-    if "self_A_rmse" in table and "mlp_hide0" in variants:
+    loss = complete.set_index(keys + ["variant"])["val_loss"].unstack("variant")
+    for reference in ("mlp", "conv"):
+        if reference not in loss:
+            continue
+        others = [v for v in loss if v != reference and (reference == "mlp" or v.startswith("conv"))]
+        diff = loss[others].sub(loss[reference], axis=0)
+        print(f"\nheld-out loss minus {reference}'s on the same input: mean (min to max), by protocol's input")
+        for variant in others:
+            by_input = diff[variant].groupby(level="input")
+            print(f"  {variant:16s} " + "   ".join(
+                f"{name}: {d.mean():+.1f} ({d.min():+.1f} to {d.max():+.1f})" for name, d in by_input))
+    scores = [c for c in ("A_rmse", "A_r", "B_rmse_zeros", "B_r_all", "train_s") if c in complete]
+    print("\nmeans over the inputs (train_s: of protocol A's inputs where there are any; sum: all inputs):")
+    means = complete.groupby("variant")[scores].mean()
+    if "A" in set(complete["input"]):
+        means["train_s"] = complete[complete["input"] == "A"].groupby("variant")["train_s"].mean()
+    means["train_s_sum"] = complete.groupby("variant")["train_s"].sum()
+    print(means.round(3).to_string())
+    if "self_A_rmse" in complete and "mlp_hide0" in loss:
         # hide's criterion: protocol A's question on the input itself, each input's RMSE relative to hide = 0's
-        done = table[complete].set_index(keys + ["variant"])["self_A_rmse"].unstack("variant")
+        done = complete.set_index(keys + ["variant"])["self_A_rmse"].unstack("variant")
         ratio = done.div(done["mlp_hide0"], axis=0)
         print("\nself-masked RMSE of if_detected relative to mlp_hide0, mean over the inputs (lower is better):")
         for variant, value in ratio.mean().sort_values().items():

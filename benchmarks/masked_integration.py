@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         print(targets.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     issue = targets[targets["target"] == "issue 12"]
     print(f"issue 12 targets met: {int(issue['met'].sum())}/{len(issue)}; wrote {path}")
-    if len(depths) > 1 or depths != [1.0]:  # the frontier: how much the main layer fills against the structure
+    if depths != [1.0]:  # the frontier: how much the main layer fills against the structure
         runs = table[(table["preset"] == preset) & (table["mode"] == "masked")]
         frontier = runs.pivot_table(index=["labels", "method", "depth"], values=["batch_entropy", "cell_line_ari"])
         print("\nmode masked by depth (the un-imputed rows are the same at every depth):")

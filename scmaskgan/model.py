@@ -263,8 +263,8 @@ class SCMaskGAN:
                  leiden_resolution: float = 1.0, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
                  progress: bool = True, hidden_dim: int = 256, noise_dim: int = 16, dropout: float = 0.1,
                  zero_inflated: bool = True, thinning: float = 0.5, hide: float | None = None,
-                 architecture: str = "mlp", gene_order: str = "input", adversarial_weight: float = 0.0, hint_rate: float = 0.9,
-                 depth: float = 1.0, reads_per_molecule: float | None = None):
+                 architecture: str = "mlp", gene_order: str = "input", adversarial_weight: float = 0.0,
+                 hint_rate: float = 0.9, depth: float = 1.0, reads_per_molecule: float | None = None):
         args = locals()  # the parameters as given, each checked against its row of _CHECKS
         self.params = {name: check_param(name, args[name], kind, **bounds) for name, (kind, bounds) in _CHECKS.items()}
         if self.params["hint_rate"] == 1:
@@ -349,9 +349,17 @@ class SCMaskGAN:
         if data is None:
             data = to_molecules(self.data, self.params["reads_per_molecule"] or 1.0)
         settings = {name: self.params[name] for name in _COUNT_SETTINGS}
-        settings["hide"] = float(hide if hide is not None else settings["hide"] or 0.0)
+        if hide is None:
+            hide = self.params["hide"] or 0.0
+        settings["hide"] = float(hide)
         return MaskedCountModel(data, use_labels=self.params["labels_key"] is not None, **settings,
                                 device=resolve_device(self.params["device"]))
+
+    @property
+    def count_settings_(self) -> dict[str, float | None]:
+        """The count model's ``reads_per_molecule`` and ``hide`` as used (``None`` where training has not
+        chosen them yet)."""
+        return {"reads_per_molecule": self.reads_per_molecule_, "hide": self.hide_}
 
     @property
     def uses_generator(self) -> bool:
@@ -489,6 +497,7 @@ class SCMaskGAN:
             if self.molecule_choice_:
                 logger.info("count model: %g reads per molecule, hide %g (chosen on the input's own hidden "
                             "non-zero entries)", r, hide)
+            # the model built at construction is on the counts as they are, with hide 0 unless given
             if self.count_model.data is not self.data or r != 1 or self.count_model.hide != hide:
                 self.count_model = self._build_count_model(to_molecules(self.data, r), hide)
         self.reads_per_molecule_, self.hide_ = r, hide

@@ -227,9 +227,7 @@ def run_summary(model, *, version: str, key: str = "scmaskgan") -> dict:
         "image_side": int(model.layout.side),
     }
     if model.count_model is not None:  # what each layer means, and the counts' scale
-        for name in ("reads_per_molecule", "hide"):
-            value = getattr(model, name + "_")
-            summary[name] = "None" if value is None else float(value)
+        summary |= {name: "None" if value is None else float(value) for name, value in model.count_settings_.items()}
         if model.molecule_choice_:
             summary["molecule_choice"] = {key: [float(row[key]) for row in model.molecule_choice_]
                                           for key in ("reads_per_molecule", "hide", "self_mask_rmse")}

@@ -34,9 +34,7 @@ def save_model(model, directory: str | Path, *, overwrite: bool = False) -> Path
     tuning.pop("trials", None)
     params = dict(model.params)
     if model.count_model is not None:  # the settings that training chose
-        for name in ("reads_per_molecule", "hide"):
-            if getattr(model, name + "_") is not None:
-                params[name] = getattr(model, name + "_")
+        params |= {name: value for name, value in model.count_settings_.items() if value is not None}
     config = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "params": params,
               "var_names": model.var_names_.tolist(), "genes_used": model.genes_used_.tolist(),
               "categories": [str(c) for c in model.categories_], "labels_info": model.labels_info_,

@@ -98,7 +98,7 @@ def test_masked_script_scores_the_targets_and_the_frontier(tmp_path):
     targets = pd.read_csv(out / "targets.csv")
     assert {"A rmse (if_detected)", "B rmse_zeros (mean)"} <= set(targets["target"])
     frontier = pd.read_csv(out / "frontier.csv")
-    assert list(frontier["depth"]) == [0.1, 1.0]
+    assert list(frontier["depth"]) == [0.0, 0.1, 1.0]  # 0: the input itself
     b = targets.set_index("target").loc["B rmse_zeros (mean)", "value"]
     assert frontier.set_index("depth").loc[1.0, "rmse_zeros"] == pytest.approx(b)  # depth 1 is the target's layer
     assert "protocol B's main layer by depth" in proc.stdout

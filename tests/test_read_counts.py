@@ -63,6 +63,10 @@ def test_hide_own_nonzero_hides_a_share_and_returns_the_values(tiny_counts, spar
     np.testing.assert_allclose(hidden.lib, h.sum(1))
     again = molecules.hide_own_nonzero(data, 0.1, seed=3)
     np.testing.assert_array_equal(again[1], rows)
+    # the entries protocol A would hide with the same seed, dense or sparse alike
+    from scmaskgan.evaluation.protocols import hide_nonzero
+
+    np.testing.assert_array_equal(rows * X.shape[1] + cols, hide_nonzero(X, 0.1, seed=3)[1])
 
 
 def test_umi_counts_train_nothing_more(tiny_counts):

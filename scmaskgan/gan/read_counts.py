@@ -38,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..cells import CellData
-from ..scaling import library_sizes
+from ..scaling import library_sizes, log_normalize
 
 logger = logging.getLogger("scmaskgan")
 
@@ -85,27 +85,24 @@ def to_molecules(data: CellData, reads_per_molecule: float) -> CellData:
 
 
 def hide_own_nonzero(data: CellData, share: float, seed: int) -> tuple[CellData, np.ndarray, np.ndarray, np.ndarray]:
-    """``data`` with a random ``share`` of its non-zero entries set to 0; return it, and the rows, columns and
-    values of the hidden entries (in row order)."""
-    if sp.issparse(data.X):
+    """``data`` with a random ``share`` of its non-zero entries set to 0, chosen as protocol A chooses them
+    (:func:`scmaskgan.evaluation.protocols.hide_nonzero`, in row-major order; sparse input stays sparse);
+    return it, and the rows, columns and values of the hidden entries (in row order)."""
+    from ..evaluation.protocols import hide_nonzero
+
+    if not sp.issparse(data.X):
+        hidden, flat = hide_nonzero(np.asarray(data.X), share, seed)
+        rows, cols = np.divmod(flat, hidden.shape[1])
+        values = np.asarray(data.X)[rows, cols]
+    else:  # the same choice among the stored non-zeros, whose CSR order (indices sorted) is row-major
         hidden = sp.csr_matrix(data.X, copy=True)
         hidden.sort_indices()
-        rows = np.repeat(np.arange(hidden.shape[0]), np.diff(hidden.indptr))
         where = np.flatnonzero(hidden.data != 0)
-        pick = np.sort(np.random.default_rng(seed).choice(where.size, size=int(round(share * where.size)),
-                                                          replace=False))
-        at = where[pick]
-        rows, cols, values = rows[at], hidden.indices[at].copy(), hidden.data[at].copy()
-        hidden.data[at] = 0
+        pick = np.sort(np.random.default_rng(seed).choice(where, size=round(share * where.size), replace=False))
+        rows = np.repeat(np.arange(hidden.shape[0]), np.diff(hidden.indptr))[pick]
+        cols, values = hidden.indices[pick].copy(), hidden.data[pick].copy()
+        hidden.data[pick] = 0
         hidden.eliminate_zeros()
-    else:
-        hidden = np.array(data.X, copy=True)
-        rows, cols = np.nonzero(hidden)
-        pick = np.sort(np.random.default_rng(seed).choice(rows.size, size=int(round(share * rows.size)),
-                                                          replace=False))
-        rows, cols = rows[pick], cols[pick]
-        values = hidden[rows, cols].copy()
-        hidden[rows, cols] = 0
     return replace(data, X=hidden, lib=library_sizes(hidden)), rows, cols, values.astype(np.float64)
 
 
@@ -123,8 +120,9 @@ def self_mask_rmse(model: Any, hidden: CellData, rows: np.ndarray, cols: np.ndar
         lo, hi = np.searchsorted(rows, [block[0], block[-1] + 1])
         at = np.searchsorted(block, rows[lo:hi])
         counts = np.expm1(answers[at, cols[lo:hi]]) * hidden.lib[rows[lo:hi]] / target_sum
-        scale = target_sum / lib[rows[lo:hi]]
-        squared += float(np.sum((np.log1p(counts * scale) - np.log1p(values[lo:hi] * scale)) ** 2))
+        error = (log_normalize(counts, lib[rows[lo:hi]], target_sum=target_sum)
+                 - log_normalize(values[lo:hi], lib[rows[lo:hi]], target_sum=target_sum))
+        squared += float(np.sum(error ** 2))
     return float(np.sqrt(squared / max(rows.size, 1)))
 
 
