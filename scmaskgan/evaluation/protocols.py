@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._name_registry import Registry
+from ..masking import hide_nonzero  # step 5: the rule the count model's own choice uses too
 from ..scaling import log_normalize
 
 logger = logging.getLogger("scmaskgan")
@@ -48,16 +49,6 @@ def benchmark_genes(counts: np.ndarray, n_top: int = 2000, min_cells: int = 3) -
     logcpm = np.log1p(counts[:, detected] / lib[:, None] * 1e6)
     order = np.argsort(-logcpm.var(0), kind="stable")[:n_top]
     return lib, np.sort(detected[order])
-
-
-def hide_nonzero(counts: np.ndarray, fraction: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Step 5: set a random ``fraction`` of the non-zero entries to 0; return (corrupted, flat indices)."""
-    rng = np.random.default_rng(seed)
-    nz = np.flatnonzero(counts)
-    idx = np.sort(rng.choice(nz, size=round(fraction * nz.size), replace=False))
-    corrupted = np.array(counts, copy=True)
-    corrupted.flat[idx] = 0
-    return corrupted, idx
 
 
 def score_hidden(truth: np.ndarray, imputed: np.ndarray, idx: np.ndarray, lib_orig: np.ndarray) -> dict:

@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..cells import CellData
+from ..masking import hide_nonzero, hide_nonzero_sparse
 from ..scaling import library_sizes, log_normalize
 
 logger = logging.getLogger("scmaskgan")
@@ -86,23 +87,14 @@ def to_molecules(data: CellData, reads_per_molecule: float) -> CellData:
 
 def hide_own_nonzero(data: CellData, share: float, seed: int) -> tuple[CellData, np.ndarray, np.ndarray, np.ndarray]:
     """``data`` with a random ``share`` of its non-zero entries set to 0, chosen as protocol A chooses them
-    (:func:`scmaskgan.evaluation.protocols.hide_nonzero`, in row-major order; sparse input stays sparse);
-    return it, and the rows, columns and values of the hidden entries (in row order)."""
-    from ..evaluation.protocols import hide_nonzero
-
+    (:mod:`scmaskgan.masking`; sparse input stays sparse); return it, and the rows, columns and values of
+    the hidden entries (in row order)."""
     if not sp.issparse(data.X):
         hidden, flat = hide_nonzero(np.asarray(data.X), share, seed)
         rows, cols = np.divmod(flat, hidden.shape[1])
         values = np.asarray(data.X)[rows, cols]
-    else:  # the same choice among the stored non-zeros, whose CSR order (indices sorted) is row-major
-        hidden = sp.csr_matrix(data.X, copy=True)
-        hidden.sort_indices()
-        where = np.flatnonzero(hidden.data != 0)
-        pick = np.sort(np.random.default_rng(seed).choice(where, size=round(share * where.size), replace=False))
-        rows = np.repeat(np.arange(hidden.shape[0]), np.diff(hidden.indptr))[pick]
-        cols, values = hidden.indices[pick].copy(), hidden.data[pick].copy()
-        hidden.data[pick] = 0
-        hidden.eliminate_zeros()
+    else:
+        hidden, rows, cols, values = hide_nonzero_sparse(data.X, share, seed)
     return replace(data, X=hidden, lib=library_sizes(hidden)), rows, cols, values.astype(np.float64)
 
 
