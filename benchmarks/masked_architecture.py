@@ -1,6 +1,6 @@
 """The count model's architecture and its ablation: a plain MLP against the paper's blocks on the gene layout.
 
-Each variant of the count model (``mode="masked"``, :class:`scmaskgan.gan.masked.MaskedGenerator`)
+Each variant of the count model (``mode="masked"``, :class:`scmaskgan.count.network.CountGenerator`)
 is trained on the protocol A input (10% of the non-zero entries hidden) and the protocol B input
 (binomial thinning to 30%) of each data set. A variant changes one thing; every other setting is
 the package default, and the truth only scores:
@@ -10,7 +10,7 @@ the package default, and the truth only scores:
 * ``conv``: convolutions, a residual block, self-attention and the label map on the N x N image of
   the genes in the input's order (``architecture="conv"``);
 * ``conv_noattention``, ``conv_noresidual``: ``conv`` without its self-attention block, without
-  its residual block (:class:`~scmaskgan.gan.masked.MaskedGenerator`'s ``attention=False``,
+  its residual block (:class:`~scmaskgan.count.network.CountGenerator`'s ``attention=False``,
   ``residual=False``; ``SCMaskGAN`` has no such parameter, so this script builds the count model's
   generator again with the same seed, options and gene order and the block dropped);
 * ``conv_nolabels``: ``conv`` without labels (and so without the label map);
@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 #: Name -> what the variant changes from the package default: ``labels`` (False: no labels), ``SCMaskGAN``
-#: parameters (``architecture``, ``gene_order``, ``adversarial_weight``) and ``MaskedGenerator`` blocks
+#: parameters (``architecture``, ``gene_order``, ``adversarial_weight``) and ``CountGenerator`` blocks
 #: (``attention``, ``residual``).
 VARIANTS = {
     "mlp": {},
@@ -87,21 +87,21 @@ VARIANTS = {
     "mlp_hide70": {"hide": 0.7, "reads_per_molecule": 1.0},
     "mlp_hide90": {"hide": 0.9, "reads_per_molecule": 1.0},
 }
-#: The variants' settings that are ``MaskedGenerator`` options, not ``SCMaskGAN`` parameters.
+#: The variants' settings that are ``CountGenerator`` options, not ``SCMaskGAN`` parameters.
 BLOCKS = ("attention", "residual")
 
 
 def rebuild_generator(model, **blocks) -> None:
-    """Build ``model``'s count-model generator again as ``MaskedCountModel`` builds it (same seed, sizes,
-    labels and gene order), with the ``MaskedGenerator`` options ``blocks`` (``attention``, ``residual``)."""
+    """Build ``model``'s count-model generator again as ``CountModel`` builds it (same seed, sizes,
+    labels and gene order), with the ``CountGenerator`` options ``blocks`` (``attention``, ``residual``)."""
     import torch
 
-    from scmaskgan.gan.masked import MaskedGenerator
+    from scmaskgan.count.network import CountGenerator
 
     p, old = model.params, model.count_model.generator
     order = None if old.gene_order is None else old.gene_order.cpu().numpy()
     torch.manual_seed(p["seed"])
-    model.count_model.generator = MaskedGenerator(
+    model.count_model.generator = CountGenerator(
         old.n_genes, old.n_labels, hidden_dim=p["hidden_dim"], latent_dim=p["latent_dim"], noise_dim=p["noise_dim"],
         dropout=p["dropout"], zero_inflated=p["zero_inflated"], architecture=p["architecture"], gene_order=order,
         **blocks).to(model.count_model.device)

@@ -36,7 +36,7 @@ if not any(isinstance(h, _DefaultHandler) for h in _logger.handlers):
     _logger.setLevel(logging.INFO)
 
 _LAZY = {"SCMaskGAN": ("scmaskgan.model", "SCMaskGAN"), "InputError": ("scmaskgan._validation", "InputError")}
-_SUBMODULES = {"pp", "datasets", "io", "cli", "evaluation", "gan", "fill", "simulate", "model", "scaling", "labels",
+_SUBMODULES = {"pp", "datasets", "io", "cli", "evaluation", "count", "paper", "neighbours", "nn", "simulate", "model", "scaling", "labels",
                "analysis"}
 
 

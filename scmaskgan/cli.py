@@ -138,7 +138,7 @@ def _run_impute(args: argparse.Namespace) -> int:
     from .io import check_output_path, read_input
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # launched by torchrun: data-parallel GAN training
-        from .gan import distributed
+        from .nn import distributed
 
         if distributed.init() and not distributed.is_main():
             logger.setLevel(logging.WARNING)  # only the main process reports; it imputes and writes

@@ -4,11 +4,11 @@
 fails in milliseconds rather than after minutes of training), then hands the work to the
 component that its mode names:
 
-* the neighbour fill (:mod:`scmaskgan.fill`): pools, distances, fill rules and tuning, used by
+* the neighbour fill (:mod:`scmaskgan.neighbours`): pools, distances, fill rules and tuning, used by
   every mode; it needs no torch;
 * the paper's conditional GAN (:mod:`scmaskgan.gan`): built only when the pool holds generated
   candidates (``mode="paper"``, ``pool="generated"`` or ``"both"``);
-* the learned count model (:mod:`scmaskgan.gan.count_model`, ``mode="masked"``): a masked,
+* the learned count model (:mod:`scmaskgan.count.model`, ``mode="masked"``): a masked,
   cell-conditional generator of each entry's count distribution, which answers per zero the
   expected value, the value if detected and the probability of detection, and gives draws.
 """
@@ -28,8 +28,8 @@ import scipy.sparse as sp
 from ._progress import Progress
 from ._validation import InputError, check_dense_output, check_param
 from .cells import CellData, read_cells
-from .fill.imputer import NeighbourFill
-from .gan.layout import ImageLayout
+from .neighbours.imputer import NeighbourFill
+from .nn.layout import ImageLayout
 
 logger = logging.getLogger("scmaskgan")
 
@@ -44,15 +44,15 @@ MODES: dict[str, dict[str, Any]] = {
               "tune": True},
 }
 
-#: The mode of the learned count model (:class:`scmaskgan.gan.count_model.MaskedCountModel`); the
+#: The mode of the learned count model (:class:`scmaskgan.count.model.CountModel`); the
 #: other modes are the neighbour fill's presets in ``MODES``.
 MASKED = "masked"
 
-#: Settings of the count model's generator (:class:`scmaskgan.gan.masked.MaskedGenerator`) and training.
+#: Settings of the count model's generator (:class:`scmaskgan.count.network.CountGenerator`) and training.
 _COUNT_SETTINGS = ("hidden_dim", "latent_dim", "noise_dim", "dropout", "zero_inflated", "thinning", "hide",
                    "seed", "architecture", "gene_order")
 
-#: Settings of the GAN component (:class:`scmaskgan.gan.conditional.ConditionalGAN`).
+#: Settings of the GAN component (:class:`scmaskgan.paper.gan.ConditionalGAN`).
 _GAN_SETTINGS = ("latent_dim", "base_channels", "head_channels", "gene_channels", "attention", "residual",
                  "conditional", "seed")
 
@@ -135,7 +135,7 @@ class SCMaskGAN:
         Adam learning rate of both networks.
     max_epochs
         Default epoch limit of :meth:`train`; ``None`` picks one from the data size (the count model:
-        :func:`scmaskgan.gan.count_model.default_max_epochs`, 300 up to about 7,400 cells, then
+        :func:`scmaskgan.count.model.default_max_epochs`, 300 up to about 7,400 cells, then
         fewer, so that training sees at most two million cells; 23 at 100,000).
     patience
         Epochs without improvement of the convergence measure before training stops.
@@ -215,7 +215,7 @@ class SCMaskGAN:
     architecture
         Encoder of the count model (``mode="masked"``): ``"mlp"`` (fully connected) or ``"conv"``
         (the paper's blocks on the gene layout: convolutions, a residual block, self-attention, the
-        label map; :class:`scmaskgan.gan.masked.MaskedGenerator`). ``benchmarks/masked_architecture.py``
+        label map; :class:`scmaskgan.count.network.CountGenerator`). ``benchmarks/masked_architecture.py``
         compares them on the count model's own held-out loss.
     gene_order
         Order of the genes in the conv encoder's image: ``"input"``, or ``"correlation"`` (correlated
@@ -225,7 +225,7 @@ class SCMaskGAN:
         Weight of a GAIN discriminator's adversarial loss in the count model's training, relative to
         its count likelihood (both summed over a cell's entries); 0 (the default) trains no
         discriminator. The discriminator judges cells completed with the model's draws, with the GAIN
-        paper's hint (:mod:`scmaskgan.gan.hint`); early stopping stays on the held-out likelihood.
+        paper's hint (:mod:`scmaskgan.count.discriminator`); early stopping stays on the held-out likelihood.
         ``benchmarks/masked_adversarial.py`` measures what it changes in the answers and the draws.
     hint_rate
         Probability that the hint reveals to the discriminator whether an entry is real (GAIN's hint
@@ -233,7 +233,7 @@ class SCMaskGAN:
     reads_per_molecule
         Reads per molecule of the counts, for the count model (``mode="masked"``): it models
         ``max(1, round(c / r))`` molecules where a count ``c`` is non-zero, and brings its answers back
-        to each cell's reads (:mod:`scmaskgan.gan.read_counts`). 1 keeps the counts as they are.
+        to each cell's reads (:mod:`scmaskgan.count.read_counts`). 1 keeps the counts as they are.
         ``None`` (the default) chooses it on the input itself, with ``hide`` where that is ``None``:
         the count model is trained at each candidate (``r`` in 1, 4, 16 and 64, ``hide`` in 0 and 0.7)
         on the input with a further 10% of its own non-zero entries hidden, and the candidate whose
@@ -298,7 +298,7 @@ class SCMaskGAN:
         if self.uses_generator and self.params["k"] > n_candidates:
             raise InputError(f"k ({self.params['k']}) must not exceed n_candidates ({n_candidates}).")
         if device == "cuda":  # refused now, not after the data are read
-            from .gan.conditional import resolve_device
+            from .nn.device import resolve_device
 
             resolve_device(device)
         self._setup(adata)
@@ -334,7 +334,8 @@ class SCMaskGAN:
         self.layout = ImageLayout(self.genes_used_.size)
 
     def _build_gan(self):
-        from .gan.conditional import ConditionalGAN, resolve_device
+        from .nn.device import resolve_device
+        from .paper.gan import ConditionalGAN
 
         return ConditionalGAN(self.data, **{name: self.params[name] for name in _GAN_SETTINGS},
                               device=resolve_device(self.params["device"]))
@@ -342,9 +343,9 @@ class SCMaskGAN:
     def _build_count_model(self, data: CellData | None = None, hide: float | None = None):
         """The count model on ``data`` with ``hide`` (``None``: the input's cells as molecules at
         ``reads_per_molecule``, or as they are where it is unset; the ``hide`` parameter, or 0)."""
-        from .gan.conditional import resolve_device
-        from .gan.count_model import MaskedCountModel
-        from .gan.read_counts import to_molecules
+        from .nn.device import resolve_device
+        from .count.model import CountModel
+        from .count.read_counts import to_molecules
 
         if data is None:
             data = to_molecules(self.data, self.params["reads_per_molecule"] or 1.0)
@@ -352,7 +353,7 @@ class SCMaskGAN:
         if hide is None:
             hide = self.params["hide"] or 0.0
         settings["hide"] = float(hide)
-        return MaskedCountModel(data, use_labels=self.params["labels_key"] is not None, **settings,
+        return CountModel(data, use_labels=self.params["labels_key"] is not None, **settings,
                                 device=resolve_device(self.params["device"]))
 
     @property
@@ -411,7 +412,7 @@ class SCMaskGAN:
         return {"generator": 0, "discriminator": 0} if self.gan is None else self.gan.n_parameters()
 
     def default_max_epochs(self) -> int:
-        """The GAN's epoch limit from the data size (:meth:`scmaskgan.gan.conditional.ConditionalGAN.default_max_epochs`)."""
+        """The GAN's epoch limit from the data size (:meth:`scmaskgan.paper.gan.ConditionalGAN.default_max_epochs`)."""
         return self._require_gan("default_max_epochs()").default_max_epochs()
 
     def _require_gan(self, what: str):
@@ -439,7 +440,7 @@ class SCMaskGAN:
         Notes
         -----
         Inside a ``torch.distributed`` process group (a script launched by ``torchrun`` that
-        called :func:`scmaskgan.gan.distributed.init`) training is data-parallel across the processes.
+        called :func:`scmaskgan.nn.distributed.init`) training is data-parallel across the processes.
         """
         if self.count_model is not None:
             return self._train_count_model(max_epochs)
@@ -447,8 +448,8 @@ class SCMaskGAN:
             logger.info("mode %r imputes from real cells of the same label and builds no GAN: nothing to train "
                         "(mode='paper' or pool='generated'/'both' use it).", self.params["mode"])
             return self
-        from .gan.conditional import resolve_device
-        from .gan.training import TrainingConfig
+        from .nn.device import resolve_device
+        from .paper.training import TrainingConfig
 
         gan, p = self.gan, self.params
         if accelerator is not None:
@@ -470,20 +471,20 @@ class SCMaskGAN:
         return self
 
     def _train_count_model(self, max_epochs: int | None) -> "SCMaskGAN":
-        from .gan.count_model import MaskedTrainingConfig, default_max_epochs
+        from .count.model import CountTrainingConfig, default_max_epochs
 
         p = self.params
         if max_epochs is None:
             max_epochs = p["max_epochs"] or default_max_epochs(self.data.n_cells)
         epochs = check_param("max_epochs", max_epochs, int, low=1)
-        config = MaskedTrainingConfig(max_epochs=epochs, min_epochs=min(epochs, 10), patience=p["patience"],
+        config = CountTrainingConfig(max_epochs=epochs, min_epochs=min(epochs, 10), patience=p["patience"],
                                       batch_size=self.batch_size, lr=p["lr"], progress=p["progress"],
                                       adversarial_weight=float(p["adversarial_weight"]), hint_rate=float(p["hint_rate"]))
         t0 = time.perf_counter()
         r, hide = p["reads_per_molecule"], p["hide"]
         self.molecule_choice_ = []
         if r is None or hide is None:
-            from .gan.read_counts import choose_count_settings, to_molecules
+            from .count.read_counts import choose_count_settings, to_molecules
 
             quiet = dataclasses.replace(config, progress=False)
 

@@ -114,7 +114,7 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         check_dense_output(n_layers * model.n_cells, model.n_genes, model.output_dtype_)
     model.train()  # only a mode with networks trains
     if model.uses_generator:
-        from .gan import distributed
+        from .nn import distributed
 
         if not distributed.is_main():
             return None  # under torchrun every process trains; the main one imputes and writes

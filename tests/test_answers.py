@@ -1,4 +1,4 @@
-"""scmaskgan.gan.answers: the NB/ZINB model's answers against brute-force sums, and its draws."""
+"""scmaskgan.count.answers: the NB/ZINB model's answers against brute-force sums, and its draws."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import scipy.sparse as sp
 from scipy.stats import nbinom
 
 from scmaskgan._validation import InputError
-from scmaskgan.gan import answers as A
-from scmaskgan.gan.answers import count_answers, sample_counts
+from scmaskgan.count import answers as A
+from scmaskgan.count.answers import count_answers, sample_counts
 
 MUS = [1e-4, 1e-2, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1e3]
 THETAS = [0.05, 0.3, 1.0, 5.0, 100.0]
@@ -68,7 +68,7 @@ def test_answers_match_brute_force_sums(grid, zero_inflated):
 def test_sum_and_integral_agree_where_they_meet():
     """The exact sum and the generating-function integral are two computations of the same
     ``E[log1p(c s)]``: wherever the sum converges, including next to the switch, they agree."""
-    from scmaskgan.gan import _answers_kernel as K
+    from scmaskgan.count import _answers_kernel as K
 
     max_count = 1024
     inv = np.zeros(max_count + 1)
@@ -89,7 +89,7 @@ def test_sum_and_integral_agree_where_they_meet():
 
 
 def test_sum_gives_up_when_it_cannot_converge():
-    from scmaskgan.gan import _answers_kernel as K
+    from scmaskgan.count import _answers_kernel as K
 
     inv = np.zeros(11)
     inv[1:] = 1.0 / np.arange(1, 11)
@@ -250,7 +250,7 @@ def test_bad_parameters_raise_input_error():
 
 
 def test_importing_answers_does_not_import_torch():
-    script = ("import sys, numpy as np\nfrom scmaskgan.gan.answers import count_answers\n"
+    script = ("import sys, numpy as np\nfrom scmaskgan.count.answers import count_answers\n"
               "count_answers(np.ones((2, 3)), 1.0, [1e3, 2e3])\nprint('torch' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -263,7 +263,7 @@ def test_answers_kernel_compiles_without_a_writable_cache_folder(monkeypatch):
 
     from numba.core import caching
 
-    import scmaskgan.gan._answers_kernel as kernel
+    import scmaskgan.count._answers_kernel as kernel
 
     monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
     spec = importlib.util.spec_from_file_location("answers_kernel_uncached", kernel.__file__)

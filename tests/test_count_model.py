@@ -10,7 +10,7 @@ from scipy import stats
 
 import scmaskgan
 from scmaskgan import InputError, SCMaskGAN
-from scmaskgan.gan.masked import MaskedGenerator, count_nll
+from scmaskgan.count.network import CountGenerator, count_nll
 
 FAST = dict(mode="masked", max_epochs=4, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4)
 
@@ -30,7 +30,7 @@ def test_count_nll_is_the_negative_binomial_and_its_zero_inflation():
 
 def test_generator_rates_sum_to_one_and_noise_changes_them():
     torch.manual_seed(0)
-    net = MaskedGenerator(20, 3, hidden_dim=16, latent_dim=4, noise_dim=2, zero_inflated=True)
+    net = CountGenerator(20, 3, hidden_dim=16, latent_dim=4, noise_dim=2, zero_inflated=True)
     x = torch.poisson(torch.full((5, 20), 2.0))
     onehot = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 0, 1]), 3).float()
     net.eval()
@@ -216,7 +216,7 @@ def test_draws_at_depth_and_given_detection(tiny_counts):
 
 
 def test_default_epochs_follow_a_budget_of_cells_seen(tiny_counts, monkeypatch):
-    from scmaskgan.gan import count_model
+    from scmaskgan.count import model as count_model
 
     assert count_model.default_max_epochs(274) == 300  # small data: early stopping decides
     assert count_model.default_max_epochs(100_000) == 23  # 2,000,000 cells seen / 90,000 training cells
@@ -231,7 +231,7 @@ def test_default_epochs_follow_a_budget_of_cells_seen(tiny_counts, monkeypatch):
 
 def test_subnormal_weights_and_moments_are_cleared():
     """Subnormal floats slow CPU arithmetic tens of times; the training sweep sets them to 0."""
-    from scmaskgan.gan.count_model import TINY, _flush_subnormal
+    from scmaskgan.count.model import TINY, _flush_subnormal
 
     w = torch.nn.Parameter(torch.ones(5))
     opt = torch.optim.Adam([w], lr=1e-3)
@@ -268,9 +268,9 @@ def test_hide_sets_a_share_of_what_training_sees_to_zero_and_leaves_the_scored_h
     seen = []
     split = type(model)._split
     monkeypatch.setattr(type(model), "_split", lambda self, x, g, hide=0.0: seen.append(hide) or split(self, x, g, hide=hide))
-    from scmaskgan.gan.count_model import MaskedTrainingConfig
+    from scmaskgan.count.model import CountTrainingConfig
 
-    model.train(MaskedTrainingConfig(max_epochs=1, min_epochs=1, batch_size=8, progress=False))
+    model.train(CountTrainingConfig(max_epochs=1, min_epochs=1, batch_size=8, progress=False))
     assert seen[0] == 0.0 and set(seen[1:]) == {0.3}
     with pytest.raises(InputError, match="hide"):
         SCMaskGAN(tiny_counts, mode="masked", hide=1.0)

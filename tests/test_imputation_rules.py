@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from scmaskgan.fill.neighbours import distance_threshold, neighbour_weights, rms_distances
-from scmaskgan.gan.candidates import filter_outliers
+from scmaskgan.neighbours.distances import distance_threshold, neighbour_weights, rms_distances
+from scmaskgan.paper.candidates import filter_outliers
 
 
 def test_distances_use_only_observed_genes():
@@ -47,7 +47,7 @@ def test_min_keep_is_honoured():
 
 
 def test_fill_alpha_between_mean_and_mean_of_expressed():
-    from scmaskgan.fill.rules import fill_values
+    from scmaskgan.neighbours.rules import fill_values
 
     pool = np.array([[0.0, 0.4], [0.6, 0.4], [0.0, 0.0]], dtype=np.float32)
     w = np.array([[0.5, 0.5, 0.0]], dtype=np.float32)  # two neighbours, equal weight
@@ -58,7 +58,7 @@ def test_fill_alpha_between_mean_and_mean_of_expressed():
 
 
 def test_a_cell_is_never_its_own_neighbour():
-    from scmaskgan.fill.imputer import NeighbourFill
+    from scmaskgan.neighbours.imputer import NeighbourFill
 
     values = np.array([[0.2, 0.0], [0.2, 0.0], [0.9, 0.5]], dtype=np.float32)
     members = np.array([-1, 7, 8])  # a generated candidate, then cells 7 and 8
@@ -70,7 +70,7 @@ def test_a_cell_is_never_its_own_neighbour():
 def test_poisson_fill_matches_the_poisson_expectations():
     from scipy.stats import poisson
 
-    from scmaskgan.fill.rules import poisson_fill
+    from scmaskgan.neighbours.rules import poisson_fill
 
     lam = np.array([1e-6, 0.01, 0.5, 1.99, 2.0, 3.0, 7.99, 8.0, 15.0, 21.0, 40.0, 200.0])  # every band
     lib, max_value = 2000.0, 8.0
@@ -85,7 +85,7 @@ def test_poisson_fill_matches_the_poisson_expectations():
 
 
 def test_poisson_fill_uses_the_cells_own_depth_and_keeps_absent_genes_at_zero():
-    from scmaskgan.fill.rules import poisson_fill
+    from scmaskgan.neighbours.rules import poisson_fill
 
     pool = np.array([[0.5, 0.0], [0.3, 0.0]], dtype=np.float32)
     w = np.full((2, 2), 0.5, dtype=np.float32)
@@ -103,7 +103,7 @@ def test_poisson_kernel_compiles_without_a_writable_cache_folder(monkeypatch):
 
     from numba.core import caching
 
-    import scmaskgan.fill._poisson_kernel as kernel
+    import scmaskgan.neighbours._poisson_kernel as kernel
 
     monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
     spec = importlib.util.spec_from_file_location("poisson_kernel_uncached", kernel.__file__)

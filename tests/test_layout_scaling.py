@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from scmaskgan.gan.layout import ImageLayout
+from scmaskgan.nn.layout import ImageLayout
 from scmaskgan.scaling import Scaler, library_sizes
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from scmaskgan import InputError, SCMaskGAN
-from scmaskgan.gan.count_model import MaskedTrainingConfig
-from scmaskgan.gan.hint import (HintDiscriminator, discriminator_loss, generator_adversarial_loss, random_mask,
+from scmaskgan.count.model import CountTrainingConfig
+from scmaskgan.count.discriminator import (HintDiscriminator, discriminator_loss, generator_adversarial_loss, random_mask,
                                 sample_hint)
 
 FAST = dict(mode="masked", max_epochs=3, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4)
@@ -100,7 +100,7 @@ def test_bad_settings_are_refused(tiny_counts, bad):
 def test_the_training_loop_refuses_bad_settings_too(tiny_counts):
     model = SCMaskGAN(tiny_counts, labels_key="cell_type", **FAST)
     with pytest.raises(InputError, match="adversarial_weight"):
-        model.count_model.train(MaskedTrainingConfig(max_epochs=1, adversarial_weight=-1.0, progress=False))
+        model.count_model.train(CountTrainingConfig(max_epochs=1, adversarial_weight=-1.0, progress=False))
     with pytest.raises(InputError, match="hint_rate"):
-        model.count_model.train(MaskedTrainingConfig(max_epochs=1, adversarial_weight=1.0, hint_rate=1.0,
+        model.count_model.train(CountTrainingConfig(max_epochs=1, adversarial_weight=1.0, hint_rate=1.0,
                                                      progress=False))

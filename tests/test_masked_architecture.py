@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from scmaskgan import InputError, SCMaskGAN
-from scmaskgan.gan.masked import MaskedGenerator, correlation_order
+from scmaskgan.count.network import CountGenerator, correlation_order
 
 FAST = dict(mode="masked", max_epochs=3, progress=False, hidden_dim=16, latent_dim=8, noise_dim=2, seed=1)
 
@@ -17,7 +17,7 @@ FAST = dict(mode="masked", max_epochs=3, progress=False, hidden_dim=16, latent_d
 def test_both_encoders_give_rates_that_sum_to_one(architecture, n_labels):
     torch.manual_seed(0)
     n_genes = 50  # not a square: the image has padding pixels
-    net = MaskedGenerator(n_genes, n_labels, hidden_dim=16, latent_dim=4, noise_dim=2, zero_inflated=True,
+    net = CountGenerator(n_genes, n_labels, hidden_dim=16, latent_dim=4, noise_dim=2, zero_inflated=True,
                           architecture=architecture, conv_channels=4, gene_channels=2)
     x = torch.poisson(torch.full((5, n_genes), 2.0))
     onehot = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 0, 1]), 3).float() if n_labels else None
@@ -32,7 +32,7 @@ def test_both_encoders_give_rates_that_sum_to_one(architecture, n_labels):
 
 
 def test_conv_encoder_attends_on_a_bounded_map():
-    net = MaskedGenerator(2000, 0, hidden_dim=8, latent_dim=4, architecture="conv", conv_channels=4,
+    net = CountGenerator(2000, 0, hidden_dim=8, latent_dim=4, architecture="conv", conv_channels=4,
                           gene_channels=2, attention_tokens=64)
     seen = {}
     def record(module, args, out):
@@ -50,9 +50,9 @@ def test_the_gene_order_only_permutes_what_the_image_sees():
     torch.manual_seed(0)
     n_genes = 30
     order = np.random.default_rng(0).permutation(n_genes)
-    ordered = MaskedGenerator(n_genes, architecture="conv", gene_order=order, hidden_dim=8, latent_dim=4,
+    ordered = CountGenerator(n_genes, architecture="conv", gene_order=order, hidden_dim=8, latent_dim=4,
                               conv_channels=4, gene_channels=2)
-    plain = MaskedGenerator(n_genes, architecture="conv", hidden_dim=8, latent_dim=4, conv_channels=4,
+    plain = CountGenerator(n_genes, architecture="conv", hidden_dim=8, latent_dim=4, conv_channels=4,
                             gene_channels=2)
     plain.load_state_dict({k: v for k, v in ordered.state_dict().items() if k != "gene_order"})
     ordered.eval(), plain.eval()
@@ -124,13 +124,13 @@ def test_bad_options_raise_input_errors(tiny_counts, options, message):
 
 def test_a_gene_order_must_be_a_permutation():
     with pytest.raises(InputError, match="permutation"):
-        MaskedGenerator(5, architecture="conv", gene_order=np.array([0, 1, 1, 2, 3]))
+        CountGenerator(5, architecture="conv", gene_order=np.array([0, 1, 1, 2, 3]))
     with pytest.raises(InputError, match="architecture must be one of"):
-        MaskedGenerator(5, architecture="CONV")
+        CountGenerator(5, architecture="CONV")
 
 
 def _conv(n_genes=30, n_labels=0, **options):
-    return MaskedGenerator(n_genes, n_labels, hidden_dim=8, latent_dim=4, architecture="conv", conv_channels=4,
+    return CountGenerator(n_genes, n_labels, hidden_dim=8, latent_dim=4, architecture="conv", conv_channels=4,
                            gene_channels=2, **options)
 
 
@@ -202,8 +202,8 @@ def test_the_default_blocks_draw_the_same_weights_as_before():
 ])
 def test_block_options_are_checked(options, message):
     with pytest.raises(InputError, match=message):
-        MaskedGenerator(20, hidden_dim=8, latent_dim=4, **options)
-    MaskedGenerator(20, hidden_dim=8, latent_dim=4, attention=True, residual=True)  # the MLP's defaults are fine
+        CountGenerator(20, hidden_dim=8, latent_dim=4, **options)
+    CountGenerator(20, hidden_dim=8, latent_dim=4, attention=True, residual=True)  # the MLP's defaults are fine
 
 
 def _benchmark_script():

@@ -274,7 +274,7 @@ def test_impute_before_train(tiny_counts):
 
 
 def test_bounded_network_size():
-    from scmaskgan.gan.modules import Discriminator, Generator
+    from scmaskgan.paper.networks import Discriminator, Generator
 
     small = sum(p.numel() for p in Generator(3, 45).parameters())
     big = sum(p.numel() for p in Generator(3, 184).parameters())
@@ -287,7 +287,7 @@ def test_bounded_network_size():
 
 @pytest.mark.parametrize("switch", ["attention", "residual", "conditional"])
 def test_network_parts_can_be_switched_off_for_ablation(tiny_counts, switch):
-    from scmaskgan.gan.modules import ResidualBlock, SelfAttention
+    from scmaskgan.paper.networks import ResidualBlock, SelfAttention
 
     model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", tune=False, **{switch: False}, **FAST)
     nets = (model.generator, model.discriminator)

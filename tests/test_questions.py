@@ -13,7 +13,7 @@ from scmaskgan.evaluation import DatasetSpec, prepare, thin
 from scmaskgan.evaluation import questions as Q
 from scmaskgan.scaling import log_normalize
 
-#: The simulated counts below are deep enough to be tried as read counts (scmaskgan.gan.read_counts); these tests
+#: The simulated counts below are deep enough to be tried as read counts (scmaskgan.count.read_counts); these tests
 #: are about the questions, so the counts are read as they are.
 FAST = dict(mode="masked", max_epochs=4, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4,
             reads_per_molecule=1.0, hide=0.0)

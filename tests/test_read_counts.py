@@ -1,4 +1,4 @@
-"""Read counts (scmaskgan.gan.read_counts): reads per molecule and hide, chosen on the input's own non-zeros."""
+"""Read counts (scmaskgan.count.read_counts): reads per molecule and hide, chosen on the input's own non-zeros."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from scmaskgan import InputError, SCMaskGAN
-from scmaskgan.gan import read_counts as molecules
+from scmaskgan.count import read_counts as molecules
 
 FAST = dict(mode="masked", max_epochs=3, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4)
 

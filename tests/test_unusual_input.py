@@ -323,7 +323,7 @@ def test_unknown_key_in_saved_config(tiny_counts, tmp_path: Path) -> None:
 def test_refused_pickle_gives_no_unsafe_advice(tmp_path: Path) -> None:
     import torch
 
-    from scmaskgan.gan.weights import load_weights
+    from scmaskgan.nn.weights import load_weights
 
     path = tmp_path / "weights.pt"
     torch.save({"net": _Opaque()}, path)  # not tensors: loading it would unpickle an object

@@ -14,7 +14,7 @@ Training stops when ``M`` has not improved by ``tol`` for ``patience`` epochs
 and the best epoch's weights are restored (the in-memory checkpoint; also
 written to ``checkpoint_dir`` when given).
 
-Data parallel: inside a ``torch.distributed`` process group (:mod:`scmaskgan.gan.distributed`)
+Data parallel: inside a ``torch.distributed`` process group (:mod:`scmaskgan.nn.distributed`)
 every rank draws the same batch
 order and takes every ``world``-th cell of each batch, so a step still sees one batch of
 ``batch_size`` cells (gradients averaged across ranks) and an epoch has as many steps as in
@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from .._progress import Progress
 from ..cells import CellData
-from .layout import ImageLayout
+from ..nn.layout import ImageLayout
 
 logger = logging.getLogger("scmaskgan")
 
@@ -82,7 +82,7 @@ def train_gan(generator: torch.nn.Module, discriminator: torch.nn.Module, data: 
     The generator and discriminator are left holding the weights of the epoch
     with the best convergence measure.
     """
-    from . import distributed
+    from ..nn import distributed
 
     world, rank = (distributed.world_size(), distributed.rank()) if distributed.is_distributed() else (1, 0)
     rng = np.random.default_rng(seed)  # the same batch order on every rank; each takes its share

@@ -2,7 +2,7 @@
 
 GAIN's discriminator ``D`` reads a completed cell (real values where the mask ``m`` is 1, generated
 values where it is 0) and a hint ``h``, and returns, per gene, the logit of the probability that the
-entry is real. This module holds the pieces; :meth:`scmaskgan.gan.count_model.MaskedCountModel.train`
+entry is real. This module holds the pieces; :meth:`scmaskgan.count.model.CountModel.train`
 uses them when ``adversarial_weight > 0``.
 
 The hint: the paper's form, not the public code's

@@ -12,7 +12,7 @@ the count ``c`` at the cell's own library size ``lib[i]``: a negative binomial w
 * :func:`count_answers`: three numbers per entry on the log-normalised scale
   ``v(c) = log1p(c * target_sum / lib[i])``: the expected value, the expected value if the gene
   is detected, and the probability that it is detected (a numba kernel,
-  ``scmaskgan.gan._answers_kernel``);
+  ``scmaskgan.count._answers_kernel``);
 * :func:`sample_counts`: integer draws from the predicted laws (gamma-Poisson).
 
 Importing this module does not import torch.
@@ -140,7 +140,7 @@ def count_answers(mu: Any, theta: Any, lib: Any, *, pi: Any = None, target_sum: 
         NB generating function as a one-dimensional integral, ``int_0^inf e^-u (1 - G(e^-su)) du / u``
         (trapezoid rule in ``log u``, 35 to 65 nodes), whose cost does not grow with ``mu``. Both
         are exact up to a relative error below ``1e-8``, so nothing jumps at the switch; see
-        ``scmaskgan.gan._answers_kernel``.
+        ``scmaskgan.count._answers_kernel``.
     n_threads
         Threads that share the blocks of rows (the kernel releases the GIL).
 

@@ -1,6 +1,6 @@
 """Read counts: the count model's reads per molecule and hidden entries, chosen on the input's own non-zeros.
 
-The count model's likelihood (:mod:`scmaskgan.gan.masked`) is a law of molecules: a gene that is
+The count model's likelihood (:mod:`scmaskgan.count.network`) is a law of molecules: a gene that is
 detected holds at least one, and the law given detection starts at one count. Read counts (full-length
 protocols without UMIs, such as Smart-seq2) are not molecules, and two settings of the count model
 are for them:
@@ -13,7 +13,7 @@ are for them:
   log-normalised scale of the molecules, are brought back to each cell's read library;
 * **hide**: molecular cross-validation splits reads as if they were molecules, and the reads of one
   molecule go together, so thinning almost never empties a gene with many reads: without hiding a
-  share of the non-zero entries in training (``hide``, :mod:`scmaskgan.gan.count_model`), the
+  share of the non-zero entries in training (``hide``, :mod:`scmaskgan.count.model`), the
   network never sees an abundant gene at zero, which is what a dropout looks like.
 
 Both are chosen on the input itself (:func:`choose_count_settings`, for each of them left ``None``): a
@@ -130,7 +130,7 @@ def choose_count_settings(data: CellData, fit: Callable[[CellData, float], Any],
         The input's cells (counts of the genes in use).
     fit
         ``fit(cells, hide)`` builds and trains a count model on ``cells`` with ``hide`` and returns it
-        (a :class:`~scmaskgan.gan.count_model.MaskedCountModel`, whose ``answers`` are asked here).
+        (a :class:`~scmaskgan.count.model.CountModel`, whose ``answers`` are asked here).
     seed
         Seed of the hidden entries.
     reads_per_molecule, hide

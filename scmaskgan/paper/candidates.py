@@ -3,7 +3,7 @@ Isolation Forest that removes outlier candidates (paper, "Imputed method").
 
 For each label ``K`` the generator draws ``n_candidates`` profiles; an Isolation Forest fitted on
 that candidate set scores them (anomaly score ``s(x) = 2 ** (-E(h(x)) / c(n))``) and candidates
-above ``tau`` are removed. The kept candidates are a neighbour pool for :mod:`scmaskgan.fill`.
+above ``tau`` are removed. The kept candidates are a neighbour pool for :mod:`scmaskgan.neighbours`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .layout import ImageLayout
+from ..nn.layout import ImageLayout
 
 __all__ = ["CandidateSet", "generate_candidates", "anomaly_scores", "filter_outliers"]
 

@@ -5,7 +5,7 @@ candidates in the paper's mode) are Euclidean over the cell's observed (non-zero
 by the square root of the number of observed genes (a root-mean-square distance), so that cells
 with few and many detected genes share one threshold ``theta = mu + k_sigma * sigma`` (mean and
 standard deviation of the label's cell-pool distances). The ``k`` nearest members closer than
-``theta`` (at least the nearest one) get equal weights; :mod:`scmaskgan.fill.rules` turns the
+``theta`` (at least the nearest one) get equal weights; :mod:`scmaskgan.neighbours.rules` turns the
 weights into values for the cell's zeros.
 """
 

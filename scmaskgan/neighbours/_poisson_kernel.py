@@ -1,4 +1,4 @@
-"""Compiled kernel of :func:`scmaskgan.fill.rules.poisson_fill` (numba, imported on first use).
+"""Compiled kernel of :func:`scmaskgan.neighbours.rules.poisson_fill` (numba, imported on first use).
 
 For every stored entry ``(i, j)`` of a sparse cells x genes matrix of expression fractions
 ``r``, with ``lam = r * lib_i``, ``s = target_sum / lib_i`` and ``c ~ Poisson(lam)``, it writes

@@ -77,7 +77,7 @@ def poisson_fill(weights: np.ndarray | sp.spmatrix, pool: np.ndarray, lib: np.nd
     max_count
         At most this many counts are summed exactly (the sum stops once the Poisson mass left is
         negligible); above ``lam = max_count / 3`` a second-order (delta) approximation is used.
-        The loop is compiled with numba (``scmaskgan.fill._poisson_kernel``).
+        The loop is compiled with numba (``scmaskgan.neighbours._poisson_kernel``).
     """
     from ._poisson_kernel import fill_csr  # numba: compiled on first use, cached on disk
 

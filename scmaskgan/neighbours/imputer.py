@@ -5,11 +5,11 @@
 1. **Pools** (:meth:`NeighbourFill.prepare`): per label, real cells of that label (the default
    mode), the GAN's generated candidates (the paper's mode, handed in by the caller), or both.
 2. **Distances**: root-mean-square over a cell's observed genes (the paper), or Euclidean in a
-   30-component PCA of the scaled values (:mod:`scmaskgan.fill.neighbours`); a real cell is
+   30-component PCA of the scaled values (:mod:`scmaskgan.neighbours.distances`); a real cell is
    never its own neighbour.
 3. **Threshold and tuning**: ``theta = mu + k_sigma * sigma`` per label; optionally ``k`` and
-   ``k_sigma`` searched with Optuna on hidden observed entries (:mod:`scmaskgan.fill.tuning`).
-4. **Fill rule** (:mod:`scmaskgan.fill.rules`): the neighbours' mean, or the Poisson count model
+   ``k_sigma`` searched with Optuna on hidden observed entries (:mod:`scmaskgan.neighbours.tuning`).
+4. **Fill rule** (:mod:`scmaskgan.neighbours.rules`): the neighbours' mean, or the Poisson count model
    at the cell's own depth, mapped back to the input's scale.
 
 Observed entries are left at 0 here; the caller copies the observed input values back exactly.
@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..cells import CellData
-from .neighbours import distance_threshold, neighbour_weights, rms_distances
+from .distances import distance_threshold, neighbour_weights, rms_distances
 from .rules import fill_values, poisson_fill, pool_rates
 from .tuning import LabelGroup, tune_knn, validation_mask
 
@@ -187,7 +187,7 @@ class NeighbourFill:
     # ------------------------------------------------------------------ rules
     def _fill_rule(self) -> Callable[..., np.ndarray]:
         """``rule(weights, pool, lib, rates=None)`` -> fill values ([0, 1] scale) of cells with libraries ``lib``
-        (``rates``: the pool's :func:`~scmaskgan.fill.rules.pool_rates`, used by the Poisson rule)."""
+        (``rates``: the pool's :func:`~scmaskgan.neighbours.rules.pool_rates`, used by the Poisson rule)."""
         p, scaler = self.params, self.data.scaler
         if p["fill"] == "poisson":
             return partial(poisson_fill, alpha=p["alpha"], max_value=scaler.max_value, target_sum=scaler.target_sum)
@@ -240,7 +240,7 @@ class NeighbourFill:
         tune
             Search ``k`` and ``k_sigma`` with Optuna first.
         candidates
-            Per label, the generated candidates (a :class:`scmaskgan.gan.candidates.CandidateSet`)
+            Per label, the generated candidates (a :class:`scmaskgan.paper.candidates.CandidateSet`)
             when the pool holds generated members.
 
         Returns

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .neighbours import distance_threshold, neighbour_weights
+from .distances import distance_threshold, neighbour_weights
 
 logger = logging.getLogger("scmaskgan")
 

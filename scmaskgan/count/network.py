@@ -1,6 +1,6 @@
 """The masked, cell-conditional generator: a cell's visible counts in, a count distribution per gene out.
 
-Unlike the paper's generator (:mod:`scmaskgan.gan.modules`), which draws cells from noise, this
+Unlike the paper's generator (:mod:`scmaskgan.paper.networks`), which draws cells from noise, this
 network is conditioned on the cell itself. Its input is what is visible of one cell (during
 training a random share of the cell's molecules, binomially thinned; when imputing, all of
 them), as ``log1p(count / library * 1e4)``, with the log library size, the one-hot label when
@@ -14,7 +14,7 @@ Two encoders map the cell to its code (``architecture``):
 
 * ``"mlp"``: genes -> hidden -> latent (fully connected);
 * ``"conv"``: the paper's blocks on the gene layout. The cell's values are laid out as an N x N
-  image (:class:`scmaskgan.gan.layout.ImageLayout`) in the order ``gene_order`` (the input's, or
+  image (:class:`scmaskgan.nn.layout.ImageLayout`) in the order ``gene_order`` (the input's, or
   one that puts correlated genes side by side: :func:`correlation_order`), with a learned
   per-pixel gene embedding; conv 3x3 at N, a stride-2 conv to N/2, a residual block and
   self-attention with a learnable residual scale (on a map pooled to at most
@@ -37,12 +37,12 @@ import torch
 from torch import nn
 
 from .._validation import InputError
-from .layout import ImageLayout
-from .modules import LabelMap, ResidualBlock, SelfAttention
+from ..nn.layout import ImageLayout
+from ..nn.blocks import LabelMap, ResidualBlock, SelfAttention
 
-__all__ = ["ARCHITECTURES", "GENE_ORDERS", "MaskedGenerator", "correlation_order", "count_nll", "log_normalise"]
+__all__ = ["ARCHITECTURES", "GENE_ORDERS", "CountGenerator", "correlation_order", "count_nll", "log_normalise"]
 
-#: Encoders of :class:`MaskedGenerator`.
+#: Encoders of :class:`CountGenerator`.
 ARCHITECTURES = ("mlp", "conv")
 #: The gene orders that the conv encoder can lay its image out in, the input's or correlated genes side by side.
 GENE_ORDERS = ("input", "correlation")
@@ -141,7 +141,7 @@ class _ConvEncoder(nn.Module):
         return self.fc(torch.cat([h.flatten(1), log_lib], dim=1))
 
 
-class MaskedGenerator(nn.Module):
+class CountGenerator(nn.Module):
     """Rates of a cell's genes from its visible counts (and label, depth and noise).
 
     Parameters

@@ -3,20 +3,20 @@
 Training (molecular cross-validation, Batson et al. 2019): every step splits each cell's molecules
 at random, ``x_in ~ Binomial(x, thinning)`` and ``x_out = x - x_in``; the generator sees ``x_in``
 and is scored by the count likelihood of ``x_out`` at the library size ``l_out`` of ``x_out``
-(:func:`scmaskgan.gan.masked.count_nll`). Every molecule the loss scores was hidden from the
+(:func:`scmaskgan.count.network.count_nll`). Every molecule the loss scores was hidden from the
 network, zeros of ``x_in`` included, so the network learns what a gene seen as zero is likely to
 hold, not the identity. With ``hide > 0`` a random share ``hide`` of the non-zero entries of ``x_in``
 is also set to 0 (their molecules are then in neither half): thinning alone rarely empties a gene that
 has many counts (read counts above all: the reads of one molecule go together), so without it the
 network never sees an abundant gene at zero, which is what a dropout looks like; ``x_out`` is left as
 it was, so the law the loss scores is unchanged. The held-out cells' split hides nothing, so their
-loss measures the same question whatever ``hide`` is (:mod:`scmaskgan.gan.read_counts` chooses it on read
+loss measures the same question whatever ``hide`` is (:mod:`scmaskgan.count.read_counts` chooses it on read
 counts). A fixed tenth of the cells (with a fixed split of their molecules) is held out; training stops
 when their loss has not improved for ``patience`` epochs, and the best epoch's weights are kept.
 Nothing outside the input is used.
 
 Imputation: the generator sees all of a cell's molecules; the count at the cell's own library size
-``l`` is NB(``rho * l``, ``theta``) (zero-inflated with ``pi``), and :mod:`scmaskgan.gan.answers`
+``l`` is NB(``rho * l``, ``theta``) (zero-inflated with ``pi``), and :mod:`scmaskgan.count.answers`
 turns it into the three answers per entry: the expected log-normalised value, the value if
 detected, and the probability of detection. Draws sample counts from the same distribution with
 fresh noise ``z``.
@@ -37,12 +37,12 @@ import torch
 from .._progress import Progress
 from .._validation import InputError
 from ..cells import CellData
-from .masked import GENE_ORDERS, MaskedGenerator, correlation_order, count_nll
-from .weights import load_weights
+from .network import GENE_ORDERS, CountGenerator, correlation_order, count_nll
+from ..nn.weights import load_weights
 
 logger = logging.getLogger("scmaskgan")
 
-__all__ = ["MaskedCountModel", "MaskedTrainingConfig", "default_max_epochs"]
+__all__ = ["CountModel", "CountTrainingConfig", "default_max_epochs"]
 
 #: Steps between two sweeps of :func:`_flush_subnormal` over the weights and Adam's moments.
 FLUSH_EVERY = 50
@@ -84,8 +84,8 @@ def default_max_epochs(n_cells: int, validation: float = 0.1) -> int:
 
 
 @dataclass
-class MaskedTrainingConfig:
-    """Settings of :meth:`MaskedCountModel.train`."""
+class CountTrainingConfig:
+    """Settings of :meth:`CountModel.train`."""
 
     max_epochs: int = 300
     min_epochs: int = 10
@@ -96,7 +96,7 @@ class MaskedTrainingConfig:
     validation: float = 0.1  # share of cells held out for early stopping
     progress: bool = True
     #: Weight of the GAIN discriminator's adversarial loss relative to the count likelihood (both summed
-    #: over a cell's entries, averaged over cells); 0 trains no discriminator (:mod:`scmaskgan.gan.hint`).
+    #: over a cell's entries, averaged over cells); 0 trains no discriminator (:mod:`scmaskgan.count.discriminator`).
     adversarial_weight: float = 0.0
     #: Probability that the hint reveals an entry's status to the discriminator (GAIN's hint rate).
     hint_rate: float = 0.9
@@ -104,7 +104,7 @@ class MaskedTrainingConfig:
     discriminator_hidden: int = 256
 
 
-class MaskedCountModel:
+class CountModel:
     """Masked generator of one data set, with its training, answers and draws.
 
     Parameters
@@ -114,10 +114,10 @@ class MaskedCountModel:
     use_labels
         Give the generator each cell's one-hot label.
     hidden_dim, latent_dim, noise_dim, dropout, zero_inflated, architecture
-        The generator's sizes and options (:class:`scmaskgan.gan.masked.MaskedGenerator`).
+        The generator's sizes and options (:class:`scmaskgan.count.network.CountGenerator`).
     gene_order
         Order of the genes in the conv encoder's image: ``"input"``, or ``"correlation"``
-        (:func:`scmaskgan.gan.masked.correlation_order` of ``data``'s counts; the order is a buffer of
+        (:func:`scmaskgan.count.network.correlation_order` of ``data``'s counts; the order is a buffer of
         the generator, saved and loaded with its weights).
     thinning
         Share of a cell's molecules the generator sees in a training step.
@@ -133,7 +133,7 @@ class MaskedCountModel:
     ----------
     discriminator
         The GAIN discriminator of the last :meth:`train` with ``adversarial_weight > 0``
-        (:class:`scmaskgan.gan.hint.HintDiscriminator`), else ``None``. Answers and draws do not use it;
+        (:class:`scmaskgan.count.discriminator.HintDiscriminator`), else ``None``. Answers and draws do not use it;
         it is not saved.
     """
 
@@ -154,7 +154,7 @@ class MaskedCountModel:
                              "every gene alike. Use architecture='conv' or gene_order='input'.")
         order = correlation_order(data.X) if gene_order == "correlation" else None
         torch.manual_seed(seed)
-        self.generator = MaskedGenerator(data.X.shape[1], data.n_labels if use_labels else 0, hidden_dim=hidden_dim,
+        self.generator = CountGenerator(data.X.shape[1], data.n_labels if use_labels else 0, hidden_dim=hidden_dim,
                                          latent_dim=latent_dim, noise_dim=noise_dim, dropout=dropout,
                                          zero_inflated=zero_inflated, architecture=architecture, gene_order=order)
 
@@ -214,15 +214,15 @@ class MaskedCountModel:
                           x_out: torch.Tensor, rows: np.ndarray, hint_rate: float,
                           draws: torch.Generator) -> tuple[float, torch.Tensor]:
         """One step of the discriminator on a batch, then the generator's adversarial loss against the updated
-        discriminator (:mod:`scmaskgan.gan.hint`); return ``D``'s loss and the generator's loss (a tensor
+        discriminator (:mod:`scmaskgan.count.discriminator`); return ``D``'s loss and the generator's loss (a tensor
         whose gradient reaches the generator only).
 
         The real cell is ``x_out`` (the held-out molecules, every entry known); a random share
-        :data:`~scmaskgan.gan.hint.GENERATED_SHARE` of its entries, independent of the counts, is replaced by
+        :data:`~scmaskgan.count.discriminator.GENERATED_SHARE` of its entries, independent of the counts, is replaced by
         ``_relaxed_draw`` given ``x_in`` at ``x_out``'s library size. ``D`` reads
         ``log1p(count / l_out * 1e4)`` of the completed cell and the paper's hint.
         """
-        from .hint import GENERATED_SHARE, discriminator_loss, generator_adversarial_loss, random_mask, sample_hint
+        from .discriminator import GENERATED_SHARE, discriminator_loss, generator_adversarial_loss, random_mask, sample_hint
 
         lib = x_out.sum(1, keepdim=True).clamp_min(1.0)
         mask = random_mask(tuple(x_out.shape), GENERATED_SHARE, draws, device=x_out.device)
@@ -245,12 +245,12 @@ class MaskedCountModel:
         return sum(t.numel() for t in self.generator.parameters())
 
     # ------------------------------------------------------------------ train
-    def train(self, config: MaskedTrainingConfig) -> tuple[list[dict], float]:
+    def train(self, config: CountTrainingConfig) -> tuple[list[dict], float]:
         """Train on the input's own molecule splits; return the per-epoch history and the seconds it took.
 
         Each step scores the generator by the count likelihood of the held-out molecules ``x_out`` given
         ``x_in``. With ``config.adversarial_weight > 0`` a GAIN discriminator with the paper's hint
-        (:mod:`scmaskgan.gan.hint`) is trained alongside: each step it judges completed cells (``x_out``
+        (:mod:`scmaskgan.count.discriminator`) is trained alongside: each step it judges completed cells (``x_out``
         with a random half of its entries replaced by relaxed draws of the generator,
         ``_relaxed_draw``), takes one Adam step on its loss, and the generator's loss adds
         ``adversarial_weight`` times ``-log D`` of the unrevealed generated entries. Early stopping and
@@ -281,7 +281,7 @@ class MaskedCountModel:
         opt = torch.optim.Adam(gen.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.discriminator = disc = opt_d = draws = None
         if weight > 0:  # nothing of this runs (no draw from any generator) without the discriminator
-            from .hint import HintDiscriminator
+            from .discriminator import HintDiscriminator
 
             disc = self.discriminator = HintDiscriminator(self.data.X.shape[1], config.discriminator_hidden)
             disc.to(self.device)
@@ -366,7 +366,7 @@ class MaskedCountModel:
         """The three answers per entry about a new measurement of each cell of ``depth`` times its library
         size ``l``: its count ``c`` is NB(``depth * mu``, ``theta``) (zero-inflated with ``pi``), on the scale
         ``log1p(c * 1e4 / (depth * l))``: ``mean``, ``if_detected`` and ``p_detected``
-        (:func:`scmaskgan.gan.answers.count_answers`)."""
+        (:func:`scmaskgan.count.answers.count_answers`)."""
         from .answers import count_answers
 
         mu, theta, pi = self.distribution(rows)

@@ -1,4 +1,4 @@
-"""Compiled kernel of :func:`scmaskgan.gan.answers.count_answers` (numba, imported on first use).
+"""Compiled kernel of :func:`scmaskgan.count.answers.count_answers` (numba, imported on first use).
 
 For every entry ``(i, j)`` of a dense cells x genes matrix of negative-binomial means ``mu`` with
 inverse dispersions ``theta`` and zero-inflation probabilities ``pi``, and with

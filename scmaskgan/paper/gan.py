@@ -2,9 +2,9 @@
 the candidates they generate.
 
 :class:`ConditionalGAN` holds a generator ``G(z, y)`` and a discriminator ``D(x, y)``
-(:mod:`scmaskgan.gan.modules`), trains them with :func:`scmaskgan.gan.training.train_gan`
-and draws each label's candidate profiles (:mod:`scmaskgan.gan.candidates`), which the
-neighbour fill of :mod:`scmaskgan.fill` uses as its pool in the paper's mode. The user-facing
+(:mod:`scmaskgan.paper.networks`), trains them with :func:`scmaskgan.paper.training.train_gan`
+and draws each label's candidate profiles (:mod:`scmaskgan.paper.candidates`), which the
+neighbour fill of :mod:`scmaskgan.neighbours` uses as its pool in the paper's mode. The user-facing
 :class:`scmaskgan.SCMaskGAN` builds one only when its mode imputes from generated candidates.
 """
 
@@ -19,21 +19,12 @@ import torch
 from .._validation import InputError
 from ..cells import CellData
 from .candidates import CandidateSet, filter_outliers, generate_candidates
-from .layout import ImageLayout
-from .modules import Discriminator, Generator
+from ..nn.layout import ImageLayout
+from .networks import Discriminator, Generator
 from .training import TrainingConfig, train_gan
-from .weights import load_weights
+from ..nn.weights import load_weights
 
-__all__ = ["ConditionalGAN", "resolve_device"]
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a CUDA device is refused."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InputError("device='cuda' was asked for but torch sees no CUDA device; use device='auto' or 'cpu'.")
-    return torch.device(device)
+__all__ = ["ConditionalGAN"]
 
 
 class ConditionalGAN:
@@ -44,7 +35,7 @@ class ConditionalGAN:
     data
         The model's cells (genes in use only) and their label codes.
     latent_dim, base_channels, head_channels, gene_channels
-        Sizes of the generator (see :class:`scmaskgan.gan.modules.Generator`).
+        Sizes of the generator (see :class:`scmaskgan.paper.networks.Generator`).
     attention, residual, conditional
         Switches of the self-attention layers, residual blocks and label conditioning. Without
         label conditioning one unconditional generator serves every label.
@@ -99,9 +90,9 @@ class ConditionalGAN:
         """Train both networks adversarially; return the per-epoch history and the seconds it took.
 
         Inside a ``torch.distributed`` process group training is data-parallel
-        (:mod:`scmaskgan.gan.distributed`); on CUDA the networks move to this process's device.
+        (:mod:`scmaskgan.nn.distributed`); on CUDA the networks move to this process's device.
         """
-        from . import distributed
+        from ..nn import distributed
 
         self.device = distributed.local_device(self.device)  # cuda:LOCAL_RANK under torchrun
         t0 = time.perf_counter()
