@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import InputError, check_param
+from .modes import MODES, resolve_mode
 
 logger = logging.getLogger("scmaskgan")
 
@@ -95,9 +96,15 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     if n_draws and out_file is not None:
         raise InputError("n_draws needs the draws in memory and cannot be written with out_file; "
                          "use SCMaskGAN(adata, mode='masked').train().sample(n_draws) on blocks of cells instead.")
+    mode = resolve_mode(model_kwargs.pop("mode", None), stacklevel=3)
+    settings_class = MODES[mode]
+    if n_draws and not settings_class.DRAWS:
+        raise InputError(f"n_draws needs the count model (mode='count'); mode={mode!r} has no draws.")
+    if max_epochs is not None:
+        model_kwargs["max_epochs"] = max_epochs
     if out_file is None:
-        _check_key_added(adata, key_added, layer=layer, masked=model_kwargs.get("mode") == "masked",
-                         n_draws=n_draws, overwrite=overwrite)
+        _check_key_added(adata, key_added, layer=layer, answers=settings_class.ANSWERS, n_draws=n_draws,
+                         overwrite=overwrite)
     if out_file is not None:
         from .io import check_output_path
 
@@ -105,14 +112,12 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     from ._validation import check_dense_output
     from .model import SCMaskGAN
 
-    model = SCMaskGAN(adata, labels_key=labels_key, layer=layer, normalized=normalized, max_epochs=max_epochs,
-                      seed=seed, device=device, **model_kwargs)
-    if n_draws and model.count_model is None:
-        raise InputError(f"n_draws needs the count model (mode='masked'); mode={model.params['mode']!r} has no draws.")
-    n_layers = 1 if model.count_model is None else len(ANSWER_LAYERS) + n_draws  # the count model writes three
+    model = SCMaskGAN(adata, mode=mode, labels_key=labels_key, layer=layer, normalized=normalized, seed=seed,
+                      device=device, **model_kwargs)
+    n_layers = len(settings_class.ANSWERS) + n_draws
     if out_file is None:  # before training: a result that cannot fit in memory fails now, not after it
         check_dense_output(n_layers * model.n_cells, model.n_genes, model.output_dtype_)
-    model.train()  # only a mode with networks trains
+    model.train()  # only a method with networks trains
     if model.uses_generator:
         from .nn import distributed
 
@@ -122,7 +127,7 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         adata = adata.copy()
     if labels_key is None:
         adata.obs[f"{key_added}_labels"] = model.labels_
-    if out_file is None and model.count_model is not None:
+    if out_file is None:
         import time
 
         t0 = time.perf_counter()
@@ -134,19 +139,16 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
             adata.obsm[key_added + "_draws"] = np.moveaxis(model.sample(n_draws), 0, 1)  # cells x draws x genes
             model.timings_["sample_s"] = time.perf_counter() - t0
         adata.uns[key_added] = run_summary(model, version=__version__, key=key_added) | (uns_extra or {})
-    elif out_file is None:
-        adata.layers[key_added] = model.impute()
-        adata.uns[key_added] = run_summary(model, version=__version__, key=key_added) | (uns_extra or {})
     else:
         _write_streamed(model, adata, out_file, key=key_added, overwrite=overwrite, extra=uns_extra)
     return adata if copy else None
 
 
-def _check_key_added(adata, key_added: str, *, layer: str | None, masked: bool, n_draws: int,
+def _check_key_added(adata, key_added: str, *, layer: str | None, answers: tuple[str, ...], n_draws: int,
                      overwrite: bool) -> None:
     """Refuse, before any work, a ``key_added`` whose layers would replace the input layer (always) or
     another existing layer or draws (unless ``overwrite``)."""
-    written = list(answer_layer_names(key_added).values()) if masked else [key_added]
+    written = list(answer_layer_names(key_added, answers).values())
     if layer is not None and layer in written:
         raise InputError(f"key_added={key_added!r} would write the imputation over layers[{layer!r}], the counts it "
                          "reads; choose another key_added.")
@@ -158,7 +160,7 @@ def _check_key_added(adata, key_added: str, *, layer: str | None, masked: bool, 
                          "adata.layers; choose another key_added or pass overwrite=True.")
 
 
-#: What each layer of the count model (``mode="masked"``) holds, by suffix of ``key_added``.
+#: What each answer of the count model holds, by suffix of ``key_added`` (the other methods give ``mean`` only).
 ANSWER_LAYERS = {
     "mean": ("", "at a zero: the expected value given that it was observed as zero (use for clustering, DE, "
                  "correlation); observed values unchanged"),
@@ -168,15 +170,22 @@ ANSWER_LAYERS = {
 }
 
 
-def answer_layer_names(key_added: str) -> dict[str, str]:
-    """Layer name of each answer of the count model: ``key_added``, ``key_added + "_if_detected"``, ..."""
-    return {name: key_added + suffix for name, (suffix, _) in ANSWER_LAYERS.items()}
+def answer_layer_names(key_added: str, answers: tuple[str, ...] = tuple(ANSWER_LAYERS)) -> dict[str, str]:
+    """Layer name of each of ``answers``: ``key_added`` (the main one), ``key_added + "_if_detected"``, ..."""
+    return {name: key_added + ANSWER_LAYERS[name][0] for name in answers}
+
+
+def _iter_answers(model):
+    """The model's answers block by block (the count model's three, or the main one)."""
+    if model.settings.DRAWS:
+        return model.iter_answers()
+    return ((start, stop, {"mean": block}) for start, stop, block in model.iter_imputed())
 
 
 def _answer_layers(model, key_added: str) -> dict[str, np.ndarray]:
-    names = answer_layer_names(key_added)
+    names = answer_layer_names(key_added, model.answers_)
     out = {names[name]: np.empty((model.n_cells, model.n_genes), dtype=model.output_dtype_) for name in names}
-    for start, stop, blocks in model.iter_answers():
+    for start, stop, blocks in _iter_answers(model):
         for name, block in blocks.items():
             out[names[name]][start:stop] = block
     return out
@@ -196,10 +205,8 @@ def _write_streamed(model, adata, out_file, *, key: str, overwrite: bool, extra:
         adata.uns[key] = run_summary(model, version=__version__, key=key) | {"out_file": str(out_file)} | (extra or {})
         return adata.uns[key]
 
-    blocks = model.iter_imputed()
-    if model.count_model is not None:  # the three answers, each in its layer
-        names = answer_layer_names(key)
-        blocks = ((start, stop, {names[n]: b for n, b in answers.items()}) for start, stop, answers in model.iter_answers())
+    names = answer_layer_names(key, model.answers_)
+    blocks = ((start, stop, {names[n]: b for n, b in answers.items()}) for start, stop, answers in _iter_answers(model))
     write_output(adata, out_file, force=overwrite, key=key, blocks=blocks, summary=summary)
 
 
@@ -207,8 +214,6 @@ def run_summary(model, *, version: str, key: str = "scmaskgan") -> dict:
     """Run details for ``uns``: only strings, numbers, lists and dicts (h5ad-serialisable)."""
     history = {col: model.history_[col].tolist() for col in model.history_.columns if col != "best"}
     params = {k: ("None" if v is None else v) for k, v in model.params.items()}
-    tuning = dict(model.tuning_ or {})
-    trials = tuning.pop("trials", [])
     summary = {
         "version": version,
         "params": params,
@@ -217,28 +222,19 @@ def run_summary(model, *, version: str, key: str = "scmaskgan") -> dict:
         "history": history,
         "best_epoch": _best_epoch(model.history_),
         "trained": bool(model.is_trained_),
-        "imputation": {k: v for k, v in model.imputation_.items() if k != "labels"},
-        "candidates": model.imputation_["labels"],
         "timings": {k: float(v) for k, v in model.timings_.items()},
         "device": str(model.device),
         "n_parameters": model.n_parameters(),
         "n_empty_cells": int(model.empty_cells_.size),
         "n_genes_not_modelled": int(model.n_genes - model.genes_used_.size),
         "image_side": int(model.layout.side),
-    }
-    if model.count_model is not None:  # what each layer means, and the counts' scale
-        summary |= {name: "None" if value is None else float(value) for name, value in model.count_settings_.items()}
-        if model.molecule_choice_:
-            summary["molecule_choice"] = {key: [float(row[key]) for row in model.molecule_choice_]
-                                          for key in ("reads_per_molecule", "hide", "self_mask_rmse")}
+    } | model.method.summary()
+    if model.settings.DRAWS:  # what each layer means
         depth = model.params["depth"]
         measurement = ("a new measurement of the cell as deep as its own" if depth == 1 else
                        f"a new measurement of the cell of {depth:g} times its library size")
         summary["layers"] = {name: f"{ANSWER_LAYERS[answer][1]} (in {measurement}: depth = {depth:g})"
-                             for answer, name in answer_layer_names(key).items()}
-    if tuning:
-        summary["tuning"] = tuning
-        summary["tuning_trials"] = {key: [t.get(key, np.nan) for t in trials] for key in ("number", "value", "k", "k_sigma")}
+                             for answer, name in answer_layer_names(key, model.answers_).items()}
     return summary
 
 

@@ -15,12 +15,15 @@ import numpy as np
 import pandas as pd
 
 from ._validation import InputError
+from .modes import MODES, RENAMED_MODES, SHARED_CHECKS
 from .scaling import Scaler
 
 __all__ = ["save_model", "load_model"]
 
 _FORMAT = "scmaskgan-model"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
+#: Format versions this version reads (1: before the methods had their own settings).
+_READS = (1, 2)
 
 
 def save_model(model, directory: str | Path, *, overwrite: bool = False) -> Path:
@@ -30,21 +33,18 @@ def save_model(model, directory: str | Path, *, overwrite: bool = False) -> Path
     if directory.exists() and any(directory.iterdir()) and not overwrite:
         raise FileExistsError(f"{directory} exists and is not empty; pass overwrite=True to replace it.")
     directory.mkdir(parents=True, exist_ok=True)
-    tuning = dict(model.tuning_ or {})
-    tuning.pop("trials", None)
-    params = dict(model.params)
-    if model.count_model is not None:  # the settings that training chose
-        params |= {name: value for name, value in model.count_settings_.items() if value is not None}
+    state = model.method.state()
+    params = dict(model.params) | {k: v for k, v in model.count_settings_.items() if v is not None}  # as chosen
     config = {"format": _FORMAT, "format_version": _FORMAT_VERSION, "params": params,
               "var_names": model.var_names_.tolist(), "genes_used": model.genes_used_.tolist(),
               "categories": [str(c) for c in model.categories_], "labels_info": model.labels_info_,
-              "scaler": model.scaler.to_dict(), "batch_size": model.batch_size, "tuning": tuning or None,
-              "is_trained": model.is_trained_, "molecule_choice": model.molecule_choice_}
-    net = model.gan or model.count_model
-    if net is not None:
+              "scaler": model.scaler.to_dict(), "batch_size": model.batch_size, "state": state,
+              "is_trained": model.is_trained_}
+    weights = model.method.state_dict()
+    if weights is not None:
         import torch
 
-        torch.save(net.state_dict(), directory / "weights.pt")
+        torch.save(weights, directory / "weights.pt")
     model.history_.to_csv(directory / "history.csv", index=False)
     pd.DataFrame({"cell": model.obs_names_, "label": np.asarray(model.labels_.astype(str))}).to_csv(
         directory / "labels.csv", index=False)
@@ -64,21 +64,14 @@ def load_model(cls, directory: str | Path, adata, *, device: str = "auto"):
         raise InputError(f"{config_path} is not valid JSON ({err}); the saved model is corrupt.") from None
     if not isinstance(config, dict) or config.get("format") != _FORMAT:
         raise InputError(f"{config_path} is not a scmaskgan model configuration.")
-    if config.get("format_version") != _FORMAT_VERSION:
+    if config.get("format_version") not in _READS:
         raise InputError(f"{directory} was saved in format version {config.get('format_version')}; "
-                         f"this scmaskgan reads version {_FORMAT_VERSION}.")
+                         f"this scmaskgan reads versions {', '.join(map(str, _READS))}.")
     var_names = np.asarray(adata.var_names, dtype=str)
     if var_names.tolist() != config["var_names"]:
         raise InputError(f"the genes of adata ({len(var_names)}) differ from the model's "
                          f"({len(config['var_names'])}) or are in another order.")
-    params = dict(config["params"]) | {"device": device}
-    import inspect
-
-    known = set(inspect.signature(cls).parameters)
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise InputError(f"{config_path} has unknown parameter(s) {', '.join(map(repr, unknown))}; the model was "
-                         "saved by another scmaskgan version or the file was edited.")
+    params = _current_params(config) | {"device": device}
     labels_key = params["labels_key"]
     if labels_key is None and config["labels_info"].get("method") != "none":  # automatic labels: the saved ones
         saved = pd.read_csv(directory / "labels.csv", dtype=str).set_index("cell")["label"]
@@ -98,21 +91,31 @@ def load_model(cls, directory: str | Path, adata, *, device: str = "auto"):
     model.params["labels_key"] = config["params"]["labels_key"]
     model.labels_info_ = config["labels_info"]
     model.scaler = Scaler(**config["scaler"])
-    model.data.scaler = model.scaler
-    if model.gan is not None:
-        model.gan.data.scaler = model.scaler  # a copy of the cells without label conditioning
-    if model.count_model is not None:
-        model.count_model.data.scaler = model.scaler  # the cells as molecules, where they are a copy
-        model.molecule_choice_ = list(config.get("molecule_choice") or [])
-    if (model.gan or model.count_model) is not None:
-        (model.gan or model.count_model).load(directory / "weights.pt")
+    for net in (None, *(n for n in (model.gan, model.count_model) if n is not None)):  # the model's cells, and the copies a method made of them
+        data = model.data if net is None else net.data
+        data.scaler = model.scaler
+    state = config.get("state")
+    if state is None:  # format version 1 kept these at the top
+        state = {"tuning": config.get("tuning"), "molecule_choice": config.get("molecule_choice")}
+    model.method.restore(state)
+    if model.method.state_dict() is not None:
+        model.method.load_weights(directory / "weights.pt")
     history = directory / "history.csv"
     if history.is_file():
         model.history_ = pd.read_csv(history)
-    if model.filler is not None:
-        model.filler.tuning_ = config.get("tuning")
     model.is_trained_ = bool(config.get("is_trained", True))
     return model
+
+
+def _current_params(config: dict) -> dict[str, Any]:
+    """The saved parameters as this version takes them: a version-1 file named the methods by their earlier
+    names and kept every method's settings; the method's own are kept, the rest (defaults) dropped."""
+    params = dict(config["params"])
+    if config.get("format_version") == 1:
+        mode = RENAMED_MODES.get(params.get("mode"), params.get("mode"))
+        own = set(MODES[mode].names()) | set(SHARED_CHECKS)
+        params = {k: v for k, v in params.items() if k in own} | {"mode": mode}
+    return params
 
 
 def _json_default(obj: Any) -> Any:

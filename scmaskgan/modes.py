@@ -1,0 +1,73 @@
+"""The methods by name: what ``mode`` takes, each method's settings class, and the earlier names.
+
+A leaf of the package (no torch): :mod:`scmaskgan.model`, :mod:`scmaskgan.pp`, :mod:`scmaskgan.saving` and
+the command line read it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ._validation import InputError, check_param
+from .count.settings import CountSettings
+from .method import Settings
+from .neighbours.settings import NeighboursSettings
+from .paper.settings import PaperSettings
+
+__all__ = ["MODES", "DEFAULT_MODE", "RENAMED_MODES", "SHARED_CHECKS", "resolve_mode", "make_settings"]
+
+#: The methods by the name ``mode`` takes, and their settings classes.
+MODES: dict[str, type[Settings]] = {"count": CountSettings, "neighbours": NeighboursSettings, "paper": PaperSettings}
+
+#: The method that users get when they name none.
+DEFAULT_MODE = "neighbours"
+
+#: Earlier names of the methods, accepted for one release with a warning that names the new one.
+RENAMED_MODES = {"masked": "count", "default": "neighbours"}
+
+#: How each parameter that every method shares (:class:`scmaskgan.SCMaskGAN`'s own) is checked at construction: (type, bounds and choices).
+SHARED_CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "labels_key": (str, {"allow_none": True}),
+    "layer": (str, {"allow_none": True}),
+    "normalized": (bool, {}),
+    "chunk_size": (int, {"low": 1}),
+    "seed": (int, {"low": 0, "high": 2**64 - 1}),  # torch's bound; a method that clusters takes 32 bits
+    "device": (str, {"choices": ("auto", "cpu", "cuda")}),
+    "progress": (bool, {}),
+}
+
+
+def resolve_mode(mode: str | None, stacklevel: int = 3) -> str:
+    """The method's name for ``mode``: ``None`` is the default (:data:`DEFAULT_MODE`); an earlier name
+    (:data:`RENAMED_MODES`) gives its new one with a ``FutureWarning``; any other name is refused."""
+    if mode is None:
+        return DEFAULT_MODE
+    if mode in RENAMED_MODES:
+        new = RENAMED_MODES[mode]
+        warnings.warn(f"mode={mode!r} is now called mode={new!r}; the old name will be removed in the next "
+                      "release.", FutureWarning, stacklevel=stacklevel)
+        return new
+    return check_param("mode", mode, str, choices=(*MODES, *RENAMED_MODES))
+
+
+def _owners(name: str) -> list[str]:
+    """The methods that have a setting called ``name``."""
+    return [mode for mode, settings in MODES.items() if name in settings.names()]
+
+
+def make_settings(mode: str, given: dict[str, Any]) -> Settings:
+    """``mode``'s settings from the keyword arguments ``given``, each checked; a setting of another method
+    (or of none) is refused with a message that names the method it belongs to."""
+    settings_class = MODES[mode]
+    for name in given:
+        if name in settings_class.names():
+            continue
+        owners = _owners(name)
+        if not owners:
+            raise InputError(f"{name!r} is not a parameter of SCMaskGAN (mode={mode!r} takes "
+                             f"{', '.join(settings_class.names())}).")
+        where = " and ".join(f"mode={o!r}" for o in owners)
+        raise InputError(f"{name} is a setting of {where}, not of mode={mode!r}; leave it out or use "
+                         f"mode={owners[0]!r}.")
+    return settings_class(**given)
