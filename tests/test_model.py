@@ -12,7 +12,8 @@ import torch
 import scmaskgan
 from scmaskgan import InputError, SCMaskGAN
 
-FAST = dict(max_epochs=3, n_candidates=64, n_trials=5, progress=False)
+FAST = dict(mode="neighbours", progress=False)  # the neighbour fill: no training
+PAPER_FAST = dict(max_epochs=3, n_candidates=64, n_trials=5, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_observed_values_unchanged_and_zeros_filled(imputed_tiny):
 def test_paper_mode_trains_and_fills_every_zero(imputed_tiny):
     _, original = imputed_tiny
     adata = ad.AnnData(original.copy(), obs=imputed_tiny[0].obs[["cell_type"]].copy())
-    scmaskgan.pp.impute(adata, labels_key="cell_type", seed=0, mode="paper", **FAST)
+    scmaskgan.pp.impute(adata, labels_key="cell_type", seed=0, mode="paper", **PAPER_FAST)
     run = adata.uns["scmaskgan"]
     assert run["trained"] and len(run["history"]["epoch"]) == 3
     assert run["params"]["pool"] == "generated" and run["params"]["fill"] == "mean"
@@ -62,7 +63,7 @@ def test_default_mode_needs_no_training(imputed_tiny):
     adata, _ = imputed_tiny
     run = adata.uns["scmaskgan"]
     assert not run["trained"] and run["history"]["epoch"] == [] and run["best_epoch"] == -1
-    assert run["params"]["mode"] == "default" and run["params"]["fill"] == "poisson"
+    assert run["params"]["mode"] == "neighbours" and run["params"]["fill"] == "poisson"
 
 
 def test_filled_values_on_count_scale(imputed_tiny):
@@ -98,7 +99,7 @@ def test_sparse_input_and_names_kept(tiny_counts):
 @pytest.mark.parametrize("pool, metric, alpha", [("real", "pca", 0.5), ("both", "observed", 1.0)])
 def test_real_cell_pools(tiny_counts, pool, metric, alpha):
     out = scmaskgan.pp.impute(tiny_counts, labels_key="cell_type", copy=True, pool=pool, metric=metric, alpha=alpha,
-                              **FAST)
+                              mode="paper", tune=False, **PAPER_FAST)
     layer, X = out.layers["scmaskgan"], tiny_counts.X
     assert np.array_equal(layer[X != 0], X[X != 0])
     assert np.all(np.isfinite(layer)) and layer.min() >= 0
@@ -165,7 +166,7 @@ def test_save_load_round_trip_without_a_gan(tiny_counts, tmp_path):
 
 
 def test_save_load_round_trip(tiny_counts, tmp_path):
-    model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, mode="paper", **FAST)
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, mode="paper", **PAPER_FAST)
     model.train()
     first = model.impute(tune=False)
     model.save(tmp_path / "m")
@@ -186,7 +187,7 @@ def test_save_load_with_automatic_labels(tiny_counts, tmp_path):
 
 
 def test_corrupt_or_foreign_checkpoint(tiny_counts, tmp_path):
-    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", **FAST).train(1)
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", **PAPER_FAST).train(1)
     folder = model.save(tmp_path / "m")
     (folder / "weights.pt").write_bytes(b"not a torch file")
     with pytest.raises(InputError, match="cannot be loaded"):
@@ -248,19 +249,23 @@ def test_label_problems(tiny_counts):
 
 def test_batch_larger_than_data(tiny_counts):
     with pytest.raises(InputError, match="larger than the number of cells"):
-        SCMaskGAN(tiny_counts, labels_key="cell_type", batch_size=1000)
+        SCMaskGAN(tiny_counts, labels_key="cell_type", mode="count", batch_size=1000)
 
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"k": 0}, "k must be >= 1"),
-    ({"lr": -1.0}, "lr must be > 0"),
+    ({"lr": -1.0, "mode": "count"}, "lr must be > 0"),
     ({"n_candidates": 5, "k": 10, "mode": "paper"}, "must not exceed n_candidates"),
     ({"mode": "best"}, "mode must be one of"),
     ({"fill": "median"}, "fill must be one of"),
     ({"device": "tpu"}, "device must be one of"),
-    ({"max_epochs": 2.5}, "max_epochs must be int"),
-    ({"tau": 2.0}, "tau must be <= 1"),
-    ({"pool": "mixed"}, "pool must be one of"),
+    ({"max_epochs": 2.5, "mode": "count"}, "max_epochs must be int"),
+    ({"tau": 2.0, "mode": "paper"}, "tau must be <= 1"),
+    ({"pool": "mixed", "mode": "paper"}, "pool must be one of"),
+    ({"pool": "real", "mode": "neighbours"}, "pool is a setting of mode='paper', not of mode='neighbours'"),
+    ({"hidden_dim": 8, "mode": "paper"}, "hidden_dim is a setting of mode='count'"),
+    ({"depth": 2.0, "mode": "neighbours"}, "depth is a setting of mode='count'"),
+    ({"hidden_dims": 8}, "'hidden_dims' is not a parameter of SCMaskGAN"),
     ({"alpha": 1.5}, "alpha must be <= 1"),
 ])
 def test_parameters_checked_at_construction(tiny_counts, kwargs, match):
@@ -270,7 +275,7 @@ def test_parameters_checked_at_construction(tiny_counts, kwargs, match):
 
 def test_impute_before_train(tiny_counts):
     with pytest.raises(RuntimeError, match="not trained"):
-        SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", **FAST).impute()
+        SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", **PAPER_FAST).impute()
 
 
 def test_bounded_network_size():
@@ -289,7 +294,7 @@ def test_bounded_network_size():
 def test_network_parts_can_be_switched_off_for_ablation(tiny_counts, switch):
     from scmaskgan.paper.networks import ResidualBlock, SelfAttention
 
-    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", tune=False, **{switch: False}, **FAST)
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", tune=False, **{switch: False}, **PAPER_FAST)
     nets = (model.generator, model.discriminator)
     if switch == "attention":
         assert not any(isinstance(m, SelfAttention) for net in nets for m in net.modules())
@@ -297,7 +302,7 @@ def test_network_parts_can_be_switched_off_for_ablation(tiny_counts, switch):
         assert not any(isinstance(m, ResidualBlock) for net in nets for m in net.modules())
     if switch == "conditional":
         assert model.generator.n_labels == 1 and model.generator.label_gene_bias.shape[0] == 1
-    full = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", **FAST).n_parameters()
+    full = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", **PAPER_FAST).n_parameters()
     assert model.n_parameters()["generator"] <= full["generator"]
     out = model.train().impute()
     zeros = np.asarray(tiny_counts.X) == 0
@@ -335,44 +340,34 @@ def test_out_file_streams_the_same_result_to_disk(tiny_counts, tmp_path, suffix)
 
 
 def test_mixed_precision_training_runs_and_keeps_float32_weights(tiny_counts):
-    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", tune=False, mixed_precision=True, **FAST)
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="paper", tune=False, mixed_precision=True, **PAPER_FAST)
     out = model.train().impute()
     assert all(t.dtype == torch.float32 for t in model.generator.parameters())
     assert np.isfinite(model.history_[["loss_d", "loss_g"]].to_numpy()).all()
     assert np.all(out[np.asarray(tiny_counts.X) == 0] > 0)
 
 
-def test_the_api_pages_table_of_modes_matches_MODES():
-    """book/api.md's hand-written table of the presets says what scmaskgan.model.MODES holds."""
-    import re
+def test_every_method_and_setting_is_on_the_api_page():
+    """book/api.md documents each method's settings class, and the settings' docstrings name every field."""
+    import inspect
     from pathlib import Path
 
-    from scmaskgan.model import MODES
+    from scmaskgan.modes import MODES
 
     text = (Path(__file__).resolve().parents[1] / "book" / "api.md").read_text()
-    rows = {}
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 3 and cells[0].startswith("`") and "mode" not in cells[0]:
-            rows[cells[0]] = cells[1:]
+    for mode, settings in MODES.items():
+        assert f"{settings.__module__}.{settings.__name__}" in text, mode
+        doc = inspect.getdoc(settings)
+        for name in settings.names():
+            assert name in doc, (mode, name)
 
-    def values(cell: str) -> list:
-        out = []
-        for token in re.findall(r'"[^"]*"|\b(?:yes|no)\b|\d+(?:\.\d+)?', cell.split("(")[0] if '"' in cell else cell):
-            out.append(token.strip('"') if token.startswith('"') else {"yes": True, "no": False}.get(token, token))
-        return out
 
-    seen = set()
-    for setting, cells in rows.items():
-        keys = [k.strip("` ") for k in setting.split("(")[0].split(",")]
-        seen.update(keys)
-        for mode, cell in zip(("default", "paper"), cells):
-            expected = [MODES[mode][k] for k in keys]
-            got = values(cell)
-            got = [type(e)(g) if not isinstance(e, bool) and isinstance(g, str) and isinstance(e, (int, float))
-                   else g for e, g in zip(expected, got)]
-            assert got == expected, (setting, mode, cell)
-    assert seen == set(MODES["default"]) == set(MODES["paper"])
+def test_old_mode_names_warn_and_name_the_new_one(tiny_counts):
+    with pytest.warns(FutureWarning, match="mode='default' is now called mode='neighbours'"):
+        model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="default", progress=False)
+    assert model.mode == "neighbours"
+    with pytest.warns(FutureWarning, match="mode='masked' is now called mode='count'"):
+        assert SCMaskGAN(tiny_counts, mode="masked", progress=False).mode == "count"
 
 
 def test_a_dense_result_larger_than_memory_is_refused_before_training(tiny_counts, tmp_path, monkeypatch):
