@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..io import InputFormatError, Missing10xPartError, _find_10x_part, read_10x_parts
+from ..io import InputFormatError, Missing10xPartError, find_10x_part, read_10x_parts
 from ._loaders import (
     _CELLBENCH_CITATION,
     DatasetFormatError,
@@ -766,7 +766,7 @@ def _find_variant(folder: Path, filename: str) -> Path | None:
 
 def _read_10x_folder(folder: Path) -> tuple[sp.csr_matrix, pd.DataFrame, pd.Index, list[Path]]:
     """(cells x genes CSR, features table, barcodes, files) of a 10x mtx folder
-    (:func:`scmaskgan.io.read_10x_parts`, with this module's errors)."""
+    (:func:`scmaskgan.io.tenx.read_10x_parts`, with this module's errors)."""
     try:
         return read_10x_parts(folder)
     except Missing10xPartError as exc:
@@ -850,7 +850,7 @@ def read_cellbench_10x(
     if path.is_file() and re.search(r"(^|_)matrix\.mtx(\.gz)?$", path.name, re.IGNORECASE):
         path = path.parent
     folder = path if path.is_dir() else path.parent
-    is_mtx = path.is_dir() and bool(_find_10x_part(path, "matrix.mtx"))
+    is_mtx = path.is_dir() and bool(find_10x_part(path, "matrix.mtx"))
     count: Path | None = None
     if not path.is_dir():
         count = path
