@@ -164,7 +164,7 @@ def neuroblastoma_batches(path, max_cells_per_batch: Optional[int] = None, *, se
     import scanpy as sc
 
     from ..analysis import subsample_cells
-    from ._geo import read_neuroblastoma
+    from ._neuroblastoma import read_neuroblastoma
 
     if path is None:
         raise InputError("the neuroblastoma batches need a path (the notebook parameter neuroblastoma_path): a folder "
