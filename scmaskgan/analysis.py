@@ -1,11 +1,15 @@
 """Helpers shared by the book's analysis notebooks.
 
 Small functions that the notebooks in ``notebooks/`` (gene correlation, GO enrichment, highly
-variable genes, marker genes, batch integration, trajectory, simulation) all need: dense
-matrices, log-normalisation, stratified subsampling of cells, the benchmark's gene selection,
-running the baselines and strict JSON for the ``metrics.json`` files. The notebooks' plumbing
+variable genes, marker genes, batch integration, trajectory, simulation) all need: the
+benchmark's gene selection (:func:`choose_genes`) and running the baselines
+(:func:`run_baselines`). The notebooks' other helpers live where their jobs are and are
+importable from here too: dense matrices and log-normalisation (:func:`~scmaskgan.matrices.dense`,
+:func:`~scmaskgan.matrices.lognorm`) in :mod:`scmaskgan.matrices`, stratified subsampling of cells
+(:func:`~scmaskgan.sampling.subsample_cells`) in :mod:`scmaskgan.sampling`, and the notebooks' plumbing
 (:func:`~scmaskgan.notebook.setup_notebook`, :func:`~scmaskgan.notebook.notebook_settings`,
-:func:`~scmaskgan.notebook.impute_and_report`, :func:`~scmaskgan.notebook.save_metrics`, ...) lives in :mod:`scmaskgan.notebook` and is importable from here too.
+:func:`~scmaskgan.notebook.impute_and_report`, :func:`~scmaskgan.notebook.save_metrics`, strict JSON
+with :func:`~scmaskgan.notebook.jsonable`, ...) in :mod:`scmaskgan.notebook`.
 
 Only numpy is imported with the module; pandas, anndata and the baselines load when a function
 that needs them is called.
@@ -13,17 +17,17 @@ that needs them is called.
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 
 from scmaskgan._validation import InputError, check_param
+from scmaskgan.matrices import dense, lognorm
 from scmaskgan.notebook import (PRESETS, SMOKE_IMPUTE_KWARGS, Imputation, NotebookSettings, impute_and_report,
-                                limit_threads, notebook_settings, preset_name, run_metrics, save_metrics,
+                                jsonable, limit_threads, notebook_settings, preset_name, run_metrics, save_metrics,
                                 setup_notebook)
+from scmaskgan.sampling import subsample_cells
 
 if TYPE_CHECKING:  # pragma: no cover
     import anndata
@@ -31,133 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["setup_notebook", "limit_threads", "preset_name", "PRESETS", "SMOKE_IMPUTE_KWARGS", "NotebookSettings",
            "notebook_settings", "Imputation", "impute_and_report", "run_metrics", "save_metrics", "dense", "lognorm",
            "subsample_cells", "choose_genes", "run_baselines", "jsonable"]
-
-
-def _issparse(m: Any) -> bool:
-    import scipy.sparse as sp
-
-    return sp.issparse(m)
-
-
-def dense(m: Any, dtype: Any = None) -> np.ndarray:
-    """A dense numpy array of a matrix, sparse or not.
-
-    Parameters
-    ----------
-    m
-        A scipy sparse matrix, numpy array or anything ``numpy.asarray`` accepts.
-    dtype
-        ``None`` (default): keep the matrix's dtype (no copy of a dense numpy array). A dtype
-        (e.g. ``numpy.float64``): always a new array of that dtype.
-
-    Returns
-    -------
-    numpy.ndarray
-        The values of ``m`` as a dense array.
-
-    Raises
-    ------
-    InputError
-        When ``m`` is ``None``.
-    """
-    if m is None:
-        raise InputError("dense() got None instead of a matrix.")
-    out = m.toarray() if _issparse(m) else np.asarray(m)
-    return out if dtype is None else out.astype(dtype)
-
-
-def lognorm(counts: Any, lib: Optional[Any] = None) -> np.ndarray:
-    """``log(1 + 1e4 * count / library size)`` of every cell (row); negative values count as 0.
-
-    Parameters
-    ----------
-    counts
-        Cells x genes matrix (dense or sparse; sparse is made dense).
-    lib
-        Library size of every cell. Give the ORIGINAL library sizes (over all genes) to compare
-        several matrices of the same cells: observed entries then keep their value and only the
-        filled zeros change. ``None`` (default): each matrix's own row sums (of the values
-        clipped at 0); an empty cell gives zeros.
-
-    Returns
-    -------
-    numpy.ndarray
-        The log-normalised values, the shape of ``counts``.
-
-    Raises
-    ------
-    InputError
-        When ``counts`` is not two-dimensional, or ``lib`` does not hold one positive, finite
-        value per cell.
-    """
-    counts = dense(counts)
-    if counts.ndim != 2:
-        raise InputError(f"lognorm() needs a two-dimensional cells x genes matrix, got shape {counts.shape}.")
-    from scmaskgan.scaling import log_normalize
-
-    if lib is None:
-        return log_normalize(counts)
-    lib = np.asarray(lib)
-    if lib.shape != (counts.shape[0],):
-        raise InputError(f"lib must hold one library size per cell: shape ({counts.shape[0]},) expected, "
-                         f"got {lib.shape}.")
-    if not np.issubdtype(lib.dtype, np.number) or not np.all(np.isfinite(lib)) or np.any(lib <= 0):
-        raise InputError("lib must hold positive, finite library sizes (a cell without counts has none; "
-                         "drop it first).")
-    return log_normalize(counts, lib)
-
-
-def subsample_cells(adata: "anndata.AnnData", key: Optional[str], n: Optional[int],
-                    seed: "int | np.random.Generator" = 0) -> "anndata.AnnData":
-    """At most ``n`` cells, the same share of every label (at least 2 cells of each).
-
-    Parameters
-    ----------
-    adata
-        The cells.
-    key
-        Column of ``adata.obs`` with the labels to stratify by; ``None``: ``n`` cells at random.
-    n
-        How many cells to keep (about ``n`` with ``key``: every label keeps
-        ``max(2, round(n * share))`` cells, or all of its cells if it has fewer). ``None``: all cells.
-    seed
-        Seed of the random choice, or a :class:`numpy.random.Generator` to draw from (several
-        batches subsampled in turn from one generator, as the batch-integration notebook does).
-
-    Returns
-    -------
-    anndata.AnnData
-        ``adata`` itself when ``n`` is ``None`` or not smaller than the number of cells;
-        otherwise a copy of the chosen cells, in their original order.
-
-    Raises
-    ------
-    InputError
-        For a ``key`` that is not a column of ``adata.obs``, or an ``n`` or ``seed`` that is not a
-        non-negative integer (``n`` at least 1).
-    """
-    check_param("n", n, int, low=1, allow_none=True)
-    if not isinstance(seed, np.random.Generator):
-        check_param("seed", seed, int, low=0)
-    if key is not None and key not in adata.obs.columns:
-        raise InputError(f"subsample_cells(): {key!r} is not a column of adata.obs "
-                         f"(columns: {list(adata.obs.columns)}).")
-    if n is None or adata.n_obs <= n:
-        return adata
-    import pandas as pd
-
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    if key is None:
-        keep = rng.choice(adata.n_obs, size=n, replace=False)
-    else:
-        groups = adata.obs[key].astype(str).to_numpy()
-        keep = []
-        for g in pd.unique(groups):
-            rows = np.flatnonzero(groups == g)
-            keep.append(rng.choice(rows, size=min(rows.size, max(2, round(n * rows.size / adata.n_obs))),
-                                   replace=False))
-        keep = np.concatenate(keep)
-    return adata[np.sort(keep)].copy()
 
 
 def choose_genes(adata: "anndata.AnnData", n_top: int,
@@ -254,36 +131,3 @@ def run_baselines(counts: Any, names: Sequence[str], labels: Optional[Any] = Non
         seconds[name] = time.perf_counter() - t0
         print(f"{name}: {seconds[name]:.1f} s")
     return results, seconds
-
-
-def jsonable(value: Any) -> Any:
-    """The value as strict JSON data: NaN and infinities become ``None``, numpy values plain Python.
-
-    Dictionary keys become strings, tuples lists; anything else that ``json`` cannot write becomes
-    its ``repr``.
-
-    Parameters
-    ----------
-    value
-        Nested dicts, lists and tuples of numbers, strings, numpy scalars and arrays.
-
-    Returns
-    -------
-    Any
-        A value that ``json.dumps(..., allow_nan=False)`` accepts.
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        return None  # strict JSON has no NaN
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    try:
-        json.dumps(value)
-        return value
-    except TypeError:
-        if isinstance(value, np.generic):
-            return jsonable(value.item())
-        if isinstance(value, np.ndarray):
-            return jsonable(value.tolist())
-        return repr(value)

@@ -3,7 +3,8 @@
 A notebook starts with :func:`setup_notebook`, takes its sizes from :func:`notebook_settings`
 (one preset name, ``"smoke"``, ``"quick"`` or ``"full"``, for every notebook), imputes with
 :func:`impute_and_report` and writes its ``metrics.json`` with :func:`run_metrics` and
-:func:`save_metrics`. Everything here is importable from :mod:`scmaskgan.analysis` as well.
+:func:`save_metrics` (strict JSON: :func:`jsonable`). Everything here is importable from
+:mod:`scmaskgan.analysis` as well.
 
 Only numpy is imported with the module.
 """
@@ -11,6 +12,7 @@ Only numpy is imported with the module.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +21,13 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 import numpy as np
 
 from scmaskgan._validation import InputError, check_param
+from scmaskgan.matrices import dense, lognorm
 
 if TYPE_CHECKING:  # pragma: no cover
     import anndata
 
 __all__ = ["setup_notebook", "limit_threads", "preset_name", "PRESETS", "SMOKE_IMPUTE_KWARGS", "NotebookSettings",
-           "notebook_settings", "Imputation", "impute_and_report", "run_metrics", "save_metrics"]
+           "notebook_settings", "Imputation", "impute_and_report", "run_metrics", "save_metrics", "jsonable"]
 
 
 #: Messages of the libraries that are notes, not results: kept off the book's pages.
@@ -256,7 +259,7 @@ class Imputation:
     X, imputed
         Observed and imputed counts, dense float64.
     log_orig, log_imp
-        :func:`~scmaskgan.analysis.lognorm` of both, with the library sizes given (or the matrices' own).
+        :func:`~scmaskgan.matrices.lognorm` of both, with the library sizes given (or the matrices' own).
     wall_s
         Seconds the imputation took.
     """
@@ -308,7 +311,7 @@ def impute_and_report(adata: "anndata.AnnData", genes: Optional[Sequence[int]] =
     labels_key, mode, max_epochs, seed, **kwargs
         Passed to :func:`scmaskgan.pp.impute`.
     lib
-        Library size of every cell for :func:`~scmaskgan.analysis.lognorm` (the original ones, over all genes);
+        Library size of every cell for :func:`~scmaskgan.matrices.lognorm` (the original ones, over all genes);
         ``None``: the matrices' own row sums.
 
     Returns
@@ -319,7 +322,6 @@ def impute_and_report(adata: "anndata.AnnData", genes: Optional[Sequence[int]] =
     import scipy.sparse as sp
 
     from scmaskgan import pp
-    from scmaskgan.analysis import dense, lognorm
 
     adata_in = adata.copy() if genes is None else adata[:, np.asarray(genes)].copy()
     adata_in.X = sp.csr_matrix(dense(adata_in.X).astype(np.float32))
@@ -357,17 +359,48 @@ def run_metrics(settings: NotebookSettings, imputation: Imputation, *, seed: int
 
 
 def save_metrics(metrics: Mapping[str, Any], output_dir: Any, name: str = "metrics.json") -> dict:
-    """Write ``metrics`` as strict JSON (:func:`~scmaskgan.analysis.jsonable`) to ``output_dir/name``; print and return it.
+    """Write ``metrics`` as strict JSON (:func:`jsonable`) to ``output_dir/name``; print and return it.
 
     Returns
     -------
     dict
         The JSON data written.
     """
-    from scmaskgan.analysis import jsonable
-
     data = jsonable(dict(metrics))
     path = Path(output_dir) / name
     path.write_text(json.dumps(data, indent=2, allow_nan=False))
     print(f"wrote {path} and the figures in {Path(output_dir)}/")
     return data
+
+
+def jsonable(value: Any) -> Any:
+    """The value as strict JSON data: NaN and infinities become ``None``, numpy values plain Python.
+
+    Dictionary keys become strings, tuples lists; anything else that ``json`` cannot write becomes
+    its ``repr``.
+
+    Parameters
+    ----------
+    value
+        Nested dicts, lists and tuples of numbers, strings, numpy scalars and arrays.
+
+    Returns
+    -------
+    Any
+        A value that ``json.dumps(..., allow_nan=False)`` accepts.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # strict JSON has no NaN
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        if isinstance(value, np.generic):
+            return jsonable(value.item())
+        if isinstance(value, np.ndarray):
+            return jsonable(value.tolist())
+        return repr(value)

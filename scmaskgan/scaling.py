@@ -92,7 +92,7 @@ def log_normalize(counts: np.ndarray | sp.spmatrix, lib: np.ndarray | None = Non
     """``log1p(max(count, 0) / lib * target_sum)``: the package's one log-normalisation (log1p CP10k).
 
     The held-out protocols, the metrics, the baselines and the notebooks' helper
-    (:func:`scmaskgan.analysis.lognorm`) all normalise through this function, so that one
+    (:func:`scmaskgan.matrices.lognorm`) all normalise through this function, so that one
     definition holds everywhere. (The model's own [0, 1] scale is :class:`Scaler`.)
 
     Parameters

@@ -23,79 +23,12 @@ def test_import_is_light_and_lazy():
     assert out.strip() == "[]"
 
 
-def test_dense():
-    m = np.array([[0, 2], [3, 0]], dtype=np.float32)
-    assert A.dense(m) is m or np.shares_memory(A.dense(m), m)  # no copy without dtype
-    d = A.dense(sp.csr_matrix(m))
-    assert isinstance(d, np.ndarray) and d.dtype == np.float32
-    np.testing.assert_array_equal(d, m)
-    d64 = A.dense(sp.csr_matrix(m), dtype=np.float64)
-    assert d64.dtype == np.float64
-    np.testing.assert_array_equal(d64, m)
-    assert not np.shares_memory(A.dense(m, dtype=np.float32), m)  # with a dtype: always a copy
-    np.testing.assert_array_equal(A.dense([[1, 2]]), [[1, 2]])
-    with pytest.raises(InputError):
-        A.dense(None)
+def test_data_helpers_are_those_of_their_modules():
+    from scmaskgan import matrices, sampling
 
-
-def test_lognorm_with_library_sizes():
-    counts = np.array([[1.0, 3.0], [0.0, -2.0]])
-    lib = np.array([10.0, 5.0])
-    expected = np.array([[np.log(1 + 1000.0), np.log(1 + 3000.0)], [0.0, 0.0]])  # negatives count as 0
-    np.testing.assert_allclose(A.lognorm(counts, lib), expected)
-    np.testing.assert_allclose(A.lognorm(sp.csr_matrix(counts), lib), expected)
-
-
-def test_lognorm_own_row_sums():
-    counts = np.array([[1.0, 3.0], [0.0, 0.0], [2.0, -1.0]])
-    expected = np.array([[np.log(1 + 2500.0), np.log(1 + 7500.0)], [0.0, 0.0], [np.log(1 + 1e4), 0.0]])
-    out = A.lognorm(counts)
-    np.testing.assert_allclose(out, expected)
-    assert np.isfinite(out).all()  # the empty cell gives zeros, not NaN
-
-
-def test_lognorm_checks():
-    with pytest.raises(InputError, match="two-dimensional"):
-        A.lognorm(np.ones(3))
-    with pytest.raises(InputError, match="one library size per cell"):
-        A.lognorm(np.ones((2, 2)), np.ones(3))
-    with pytest.raises(InputError, match="positive"):
-        A.lognorm(np.ones((2, 2)), np.array([1.0, 0.0]))
-    with pytest.raises(InputError, match="positive"):
-        A.lognorm(np.ones((2, 2)), np.array([1.0, np.nan]))
-
-
-def _cells(sizes: dict) -> ad.AnnData:
-    labels = [k for k, n in sizes.items() for _ in range(n)]
-    X = np.arange(len(labels) * 2, dtype=np.float32).reshape(-1, 2)
-    return ad.AnnData(X, obs=pd.DataFrame({"label": labels}, index=[f"c{i}" for i in range(len(labels))]))
-
-
-def test_subsample_cells_keeps_every_label_and_is_seeded():
-    adata = _cells({"a": 80, "b": 18, "c": 2})
-    sub = A.subsample_cells(adata, "label", 20, seed=3)
-    counts = sub.obs["label"].value_counts().to_dict()
-    # round(20 * share), at least 2 per label (and never more than the label has)
-    assert counts == {"a": 16, "b": 4, "c": 2}
-    assert list(sub.obs_names) == sorted(sub.obs_names, key=lambda s: int(s[1:]))  # original order
-    again = A.subsample_cells(adata, "label", 20, seed=3)
-    assert list(again.obs_names) == list(sub.obs_names)
-    other = A.subsample_cells(adata, "label", 20, seed=4)
-    assert list(other.obs_names) != list(sub.obs_names)
-
-
-def test_subsample_cells_without_labels_and_no_op():
-    adata = _cells({"a": 30})
-    sub = A.subsample_cells(adata, None, 7, seed=0)
-    assert sub.n_obs == 7 and len(set(sub.obs_names)) == 7
-    assert A.subsample_cells(adata, "label", None) is adata
-    assert A.subsample_cells(adata, "label", 30) is adata
-    with pytest.raises(InputError, match="not a column"):
-        A.subsample_cells(adata, "nope", 5)
-    with pytest.raises(InputError):
-        A.subsample_cells(adata, "label", 0)
-    with pytest.raises(InputError):
-        A.subsample_cells(adata, "label", 5.5)
+    for module, names in ((matrices, ["dense", "lognorm"]), (sampling, ["subsample_cells"])):
+        for name in names:
+            assert name in A.__all__ and getattr(A, name) is getattr(module, name)
 
 
 def test_choose_genes():
@@ -270,15 +203,3 @@ def test_notebook_plumbing_is_the_same_from_both_modules():
 
     for name in notebook.__all__:
         assert getattr(A, name) is getattr(notebook, name)
-
-
-def test_subsample_cells_draws_batches_in_turn_from_one_generator():
-    import anndata as ad
-
-    batches = [ad.AnnData(np.zeros((n, 2), np.float32)) for n in (10, 12)]
-    rng = np.random.default_rng(3)
-    got = [A.subsample_cells(b, None, 4, seed=rng).obs_names.astype(int).tolist() for b in batches]
-    expected_rng = np.random.default_rng(3)  # what the batch-integration notebook drew before: one generator
-    expected = [sorted(expected_rng.choice(b.n_obs, 4, replace=False).tolist()) for b in batches]
-    assert got == expected
-    assert got[1] != sorted(np.random.default_rng(3).choice(12, 4, replace=False).tolist())  # not reseeded per batch

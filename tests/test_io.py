@@ -1,4 +1,4 @@
-"""Reading inputs and writing outputs (scmaskgan.io) on small files made in tmp_path."""
+"""Reading inputs and writing outputs (scmaskgan.io: reading, tenx, writing, formats) on small files made in tmp_path."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import scipy.io
 import scipy.sparse as sp
 
 from scmaskgan import io as sio
+from scmaskgan.io import formats, reading, tenx, writing
 
 
 def _frame(adata: ad.AnnData) -> pd.DataFrame:
@@ -139,6 +140,28 @@ def test_10x_missing_file(tiny_counts, tmp_path: Path) -> None:
     (folder / "barcodes.tsv.gz").unlink()
     with pytest.raises(sio.InputFormatError, match="barcodes"):
         sio.read_input(folder)
+
+
+def test_find_10x_part_with_and_without_geo_prefix(tmp_path: Path) -> None:
+    for name in ("matrix.mtx.gz", "GSM1_genes.tsv", "GSM1_Barcodes.TSV.gz", "notes_matrix.mtx.txt"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "barcodes.tsv").mkdir()  # a folder is not a part
+    assert sio.find_10x_part(tmp_path, "matrix.mtx") == [tmp_path / "matrix.mtx.gz"]
+    assert sio.find_10x_part(tmp_path, "features.tsv", "genes.tsv") == [tmp_path / "GSM1_genes.tsv"]
+    assert sio.find_10x_part(tmp_path, "barcodes.tsv") == [tmp_path / "GSM1_Barcodes.TSV.gz"]
+    (tmp_path / "GSM1_genes.tsv").unlink()
+    with pytest.raises(sio.Missing10xPartError, match=r"no features\.tsv\(\.gz\) or genes\.tsv"):
+        sio.read_10x_parts(tmp_path)
+
+
+def test_package_names_are_those_of_the_modules() -> None:
+    modules = {"InputFormatError": formats, "read_input": reading, "read_labels": reading,
+               "Missing10xPartError": tenx, "find_10x_part": tenx, "read_10x_parts": tenx,
+               "OutputExistsError": writing, "check_output_path": writing, "write_output": writing}
+    assert sorted(sio.__all__) == sorted(modules)
+    for name, module in modules.items():
+        assert getattr(sio, name) is getattr(module, name)
+    assert issubclass(sio.Missing10xPartError, sio.InputFormatError)
 
 
 def test_missing_and_unsupported_inputs(tmp_path: Path) -> None:
@@ -287,7 +310,7 @@ def test_failed_write_leaves_nothing(imputed, tmp_path: Path, monkeypatch, name:
             handle.write("partial,")
             raise OSError("disk full")
 
-        monkeypatch.setattr(sio, "_write_table", fail_table)
+        monkeypatch.setattr(writing, "_write_table", fail_table)
     with pytest.raises(OSError, match="disk full"):
         sio.write_output(imputed, tmp_path / name)
     assert list(tmp_path.iterdir()) == []
@@ -300,7 +323,7 @@ def test_failed_overwrite_keeps_old_file(imputed, tmp_path: Path, monkeypatch) -
     def fail_table(matrix, adata, handle, sep):
         raise OSError("disk full")
 
-    monkeypatch.setattr(sio, "_write_table", fail_table)
+    monkeypatch.setattr(writing, "_write_table", fail_table)
     with pytest.raises(OSError):
         sio.write_output(imputed, path, force=True)
     assert path.read_text() == "old"

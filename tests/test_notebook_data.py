@@ -17,9 +17,9 @@ import scipy.sparse as sp
 
 from scmaskgan import datasets
 from scmaskgan._validation import InputError
-from scmaskgan.analysis import subsample_cells
 from scmaskgan.evaluation import comparison as C
 from scmaskgan.evaluation import trajectory as T
+from scmaskgan.sampling import subsample_cells
 
 CELLBENCH_FILES = [f"{name}.{kind}.csv.gz" for name in datasets.CELLBENCH_BATCHES for kind in ("count", "metadata")]
 

@@ -188,11 +188,12 @@ def test_existing_layer_needs_overwrite(tiny_counts) -> None:
 
 def test_unwritable_output_folder_refused_before_reading(tmp_path: Path, capsys, monkeypatch) -> None:
     import scmaskgan.io as io
+    from scmaskgan.io import writing
 
     folder = tmp_path / "locked"
     folder.mkdir()
-    real_access = io.os.access
-    monkeypatch.setattr(io.os, "access", lambda p, mode, **kw: False if Path(p) == folder else real_access(p, mode, **kw))
+    real_access = writing.os.access
+    monkeypatch.setattr(writing.os, "access", lambda p, mode, **kw: False if Path(p) == folder else real_access(p, mode, **kw))
     read = []
     monkeypatch.setattr(io, "read_input", lambda *a, **k: read.append(a))
     status = cli.main(["impute", str(tmp_path / "in.csv"), "-o", str(folder / "out.h5ad"), *FAST])
@@ -228,14 +229,14 @@ def test_folder_as_output_is_named_a_folder(tmp_path: Path, capsys) -> None:
 
 _SLOW_WRITE = """
 import sys, time
-import scmaskgan.io as io
 from scmaskgan import cli
+from scmaskgan.io import writing
 
 def stalled(path, *args, **kwargs):  # the run is caught while the temporary file exists
     print("writing", flush=True)
     time.sleep(60)
 
-io._stream_h5ad_layer = stalled
+writing._stream_h5ad_layer = stalled
 sys.exit(cli.main(sys.argv[1:]))
 """
 
@@ -477,16 +478,16 @@ def _edge_values(tiny_counts) -> np.ndarray:
 
 
 def _locked(case: _Case) -> str:
-    import scmaskgan.io as io
+    from scmaskgan.io import writing
 
     folder = case.tmp / "locked"
     folder.mkdir()
-    real = io.os.access
-    io.os.access = lambda p, mode, **kw: False if Path(p) == folder else real(p, mode, **kw)
+    real = writing.os.access
+    writing.os.access = lambda p, mode, **kw: False if Path(p) == folder else real(p, mode, **kw)
     try:
         return case.cli(str(case.csv()), output="locked/out.h5ad")
     finally:
-        io.os.access = real
+        writing.os.access = real
 
 
 def _lonely(case: _Case) -> str:

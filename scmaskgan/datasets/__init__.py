@@ -28,15 +28,10 @@ from ._batches import (
     neuroblastoma_batches,
     select_batch_genes,
 )
-from ._geo import (
-    NEUROBLASTOMA_TYPES,
-    GeoFileNotFoundError,
-    read_cellbench_10x,
-    read_chu_time_course,
-    read_klein_mesc,
-    read_neuroblastoma,
-)
+from ._cellbench_10x import read_cellbench_10x
+from ._geo_files import GeoFileNotFoundError
 from ._loaders import DatasetFormatError, UnknownDatasetError, available, describe, load
+from ._neuroblastoma import NEUROBLASTOMA_TYPES, read_neuroblastoma
 from ._registry import (
     REGISTRY,
     DataFileHashError,
@@ -47,6 +42,7 @@ from ._registry import (
     fetch,
     file_sha256,
 )
+from ._time_courses import read_chu_time_course, read_klein_mesc
 
 __all__ = [
     "CELLBENCH_BATCHES",

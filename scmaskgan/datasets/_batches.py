@@ -9,7 +9,7 @@
 - :func:`load_batches`: one of the two sources, then :func:`select_batch_genes`.
 
 Every batch keeps at most ``max_cells_per_batch`` random cells
-(:func:`scmaskgan.analysis.subsample_cells`); the batches are subsampled in turn, in a fixed
+(:func:`scmaskgan.sampling.subsample_cells`); the batches are subsampled in turn, in a fixed
 order, from one random generator, so that one seed gives one set of cells.
 
 scanpy loads when a function needs it.
@@ -106,7 +106,7 @@ def cellbench_batches(cell_lines: str = "shared", max_cells_per_batch: Optional[
     """
     import scanpy as sc
 
-    from ..analysis import subsample_cells
+    from ..sampling import subsample_cells
     from ._loaders import load
 
     check_param("cell_lines", cell_lines, str, choices=("shared", "all"))
@@ -163,8 +163,8 @@ def neuroblastoma_batches(path, max_cells_per_batch: Optional[int] = None, *, se
     """
     import scanpy as sc
 
-    from ..analysis import subsample_cells
-    from ._geo import read_neuroblastoma
+    from ..sampling import subsample_cells
+    from ._neuroblastoma import read_neuroblastoma
 
     if path is None:
         raise InputError("the neuroblastoma batches need a path (the notebook parameter neuroblastoma_path): a folder "
