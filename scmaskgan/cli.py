@@ -22,7 +22,12 @@ from typing import Any
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
+from .modes import MODES, RENAMED_MODES, method_table
+
 logger = logging.getLogger("scmaskgan")
+
+#: The methods' table shown under ``scmaskgan impute --help``.
+METHOD_TABLE = method_table()
 
 #: Errors that mean "the input or the request is wrong": exit status 2, no traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, OSError)
@@ -74,8 +79,11 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
             ".h5ad, .csv/.tsv/.txt (optionally .gz; first column = row names, first line = "
             "column names, cells as rows unless --genes-as-rows) or a 10x mtx folder. "
             "OUTPUT .h5ad keeps the input counts in X and the imputation in "
-            "layers['scmaskgan']; OUTPUT .csv/.tsv(.gz) holds the imputed matrix, cells x genes."
+            "layers['scmaskgan'] (the count model adds layers['scmaskgan_if_detected'] and "
+            "layers['scmaskgan_p_detected']); OUTPUT .csv/.tsv(.gz) holds the main layer only, cells x genes."
         ),
+        epilog=METHOD_TABLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", metavar="INPUT", help="count matrix: .h5ad, .csv/.tsv(.gz), 10x folder")
     parser.add_argument(
@@ -101,22 +109,23 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         help="a CSV/TSV input's row names are numbers that repeat (refused by default: usually a file without "
         "row names whose first column of counts was taken as names)",
     )
-    parser.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**32 - 1 (--mode masked: 2**64 - 1; default 0)")
+    parser.add_argument("--seed", type=_seed, default=0,
+                        help="random seed, 0 to 2**64 - 1 (--mode neighbours or paper: 2**32 - 1; default 0)")
     parser.add_argument(
-        "--mode", choices=("default", "paper", "masked"), default="default",
-        help="default: fill zeros from similar real cells with a count model (no training); "
-        "paper: train the conditional GAN and fill from its candidates (the paper's method); "
-        "masked: train the masked count model and write three layers (expected value, value if detected, "
-        "probability of detection)",
+        "--mode", choices=(*MODES, *RENAMED_MODES), default=None,
+        help="count (the default): train the count model and write three layers (expected value, value if "
+        "detected, probability of detection); neighbours: fill zeros from similar real cells (no training); "
+        "paper: train the paper's conditional GAN and fill from its candidates. The earlier names masked "
+        "(count) and default (neighbours) still work, with a warning. See the table below.",
     )
     parser.add_argument(
-        "--depth", type=float, default=1.0, metavar="D",
-        help="--mode masked: the layers describe a new measurement of each cell of D times its library size "
+        "--depth", type=float, default=None, metavar="D",
+        help="--mode count: the layers describe a new measurement of each cell of D times its library size "
         "(default 1: as deep as the cell's own; deeper measurements detect more)",
     )
     parser.add_argument(
         "--epochs", type=_positive_int, default=None, metavar="N",
-        help="training epochs of --mode paper or masked (default: the model's default)",
+        help="training epochs of --mode count or paper (default: the model's default)",
     )
     parser.add_argument(
         "--normalized", action="store_true",
@@ -160,9 +169,10 @@ def _run_impute(args: argparse.Namespace) -> int:
            "argv": list(args.argv)}
     # the imputed matrix goes to the file block by block: never held in memory as a whole
     try:
+        depth = {} if args.depth is None else {"depth": args.depth}  # a setting of the count model only
         pp.impute(adata, labels_key=labels_key, seed=args.seed, max_epochs=args.epochs, mode=args.mode,
-                  depth=args.depth, normalized=args.normalized, device=args.device, out_file=output, overwrite=args.force,
-                  uns_extra={"cli": cli})
+                  normalized=args.normalized, device=args.device, out_file=output, overwrite=args.force,
+                  uns_extra={"cli": cli}, **depth)
     except InputError as exc:  # name the file the message is about
         if str(args.input) in str(exc):
             raise

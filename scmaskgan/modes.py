@@ -15,13 +15,14 @@ from .method import Settings
 from .neighbours.settings import NeighboursSettings
 from .paper.settings import PaperSettings
 
-__all__ = ["MODES", "DEFAULT_MODE", "RENAMED_MODES", "SHARED_CHECKS", "resolve_mode", "make_settings"]
+__all__ = ["MODES", "DEFAULT_MODE", "RENAMED_MODES", "SHARED_CHECKS", "GUIDE", "resolve_mode", "make_settings",
+           "method_table"]
 
 #: The methods by the name ``mode`` takes, and their settings classes.
 MODES: dict[str, type[Settings]] = {"count": CountSettings, "neighbours": NeighboursSettings, "paper": PaperSettings}
 
 #: The method that users get when they name none.
-DEFAULT_MODE = "neighbours"
+DEFAULT_MODE = "count"
 
 #: Earlier names of the methods, accepted for one release with a warning that names the new one.
 RENAMED_MODES = {"masked": "count", "default": "neighbours"}
@@ -71,3 +72,35 @@ def make_settings(mode: str, given: dict[str, Any]) -> Settings:
         raise InputError(f"{name} is a setting of {where}, not of mode={mode!r}; leave it out or use "
                          f"mode={owners[0]!r}.")
     return settings_class(**given)
+
+
+#: What each method answers, its cost, the data it is for and when to pick it: (mode, answers, cost, data, pick).
+#: Costs on a 2-core CPU, one thread, end to end (``scmaskgan benchmark`` on sc_celseq2, 274 cells x 2,000
+#: genes; ``benchmarks/scale.py`` at 100,000 x 2,000).
+GUIDE: tuple[tuple[str, str, str, str, str], ...] = (
+    ("count", "expected value, value if detected, P(detected); draws",
+     "12 s, 0.56 GB; 100,000 cells: 11 min, 1.9 GB",
+     "raw counts (UMI; read counts too)",
+     "the default: most accurate on held-out values, invents no clusters"),
+    ("neighbours", "one filled value per zero",
+     "3 s, 0.5 GB; 100,000 cells: 37 s, 1.2 GB",
+     "counts or normalised values",
+     "no training; normalised input; a quick first look"),
+    ("paper", "one filled value per zero",
+     "72 s, 0.7 GB; 100,000 cells: 59 min, 1.2 GB",
+     "counts or normalised values",
+     "to reproduce the paper's method (its generated cells do not help)"),
+)
+
+
+def method_table(markdown: bool = False) -> str:
+    """:data:`GUIDE` as a table: markdown (README, book) or plain text (the command line's help)."""
+    header = ("mode", "answers", "cost (274 cells; 100,000 cells)", "data", "pick it for")
+    if markdown:
+        rows = [header, ("---",) * len(header), *((f"`{r[0]}`", *r[1:]) for r in GUIDE)]
+        return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    lines = ["methods (--mode):"]
+    for mode, answers, cost, data, pick in GUIDE:
+        lines += [f"  {mode:<11}{answers}", f"  {'':<11}cost: {cost}", f"  {'':<11}data: {data}",
+                  f"  {'':<11}pick it for: {pick}"]
+    return "\n".join(lines)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 import numpy as np
 
 from scmaskgan._validation import InputError, check_param
+from scmaskgan.modes import resolve_mode
 from scmaskgan.matrices import dense, lognorm
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -118,15 +119,17 @@ def preset_name(quick: bool, smoke: bool) -> str:
     return "smoke" if smoke else ("quick" if quick else "full")
 
 
-#: The analysis notebooks' preset sizes, by preset name, as GAN epochs (mode "paper" only; ``None`` is the
-#: model's default), most variable genes imputed, and cells kept (``None`` keeps all). A notebook may change them.
+#: The analysis notebooks' preset sizes, by preset name, as training epochs (``None`` is the model's default;
+#: the count model trains to its own default except in the smoke preset, and the neighbour fill trains
+#: nothing), most variable genes imputed, and cells kept (``None`` keeps all). A notebook may change them.
 PRESETS: dict = {
     "smoke": {"epochs": 2, "n_genes": 200, "max_cells": 150},  # CI: checks that every cell runs, not a result
     "quick": {"epochs": 8, "n_genes": 1000, "max_cells": None},  # the book's default build: minutes on a laptop CPU
     "full": {"epochs": None, "n_genes": 2000, "max_cells": None},
 }
-#: Further parameters of :func:`scmaskgan.pp.impute` in the smoke preset (mode "paper": a small Optuna search).
-SMOKE_IMPUTE_KWARGS: dict = {"n_trials": 5, "n_candidates": 128}
+#: Further parameters of :func:`scmaskgan.pp.impute` in the smoke preset, by mode (the paper's: a small Optuna
+#: search).
+SMOKE_IMPUTE_KWARGS: dict = {"paper": {"n_trials": 5, "n_candidates": 128}}
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ class NotebookSettings:
     preset
         ``"smoke"``, ``"quick"`` or ``"full"``.
     mode
-        The imputation mode of :func:`scmaskgan.pp.impute` (``"default"`` or ``"paper"``).
+        The imputation method of :func:`scmaskgan.pp.impute` (``"count"``, ``"neighbours"`` or ``"paper"``).
     epochs
         ``max_epochs`` for :func:`scmaskgan.pp.impute` (``None``: the model's default).
     n_genes
@@ -158,12 +161,12 @@ class NotebookSettings:
 
     @property
     def epochs_note(self) -> str:
-        """``"max_epochs=8"`` (``"max_epochs=model default"``) in mode "paper", ``"count model, max_epochs=..."``
-        in mode "masked", else ``"no GAN training"``."""
-        if self.mode not in ("paper", "masked"):
-            return "no GAN training"
+        """``"count model, max_epochs=model default"`` in mode "count", ``"GAN, max_epochs=8"`` in mode "paper",
+        ``"no training"`` in mode "neighbours"."""
+        if self.mode == "neighbours":
+            return "no training"
         epochs = f"max_epochs={self.epochs if self.epochs is not None else 'model default'}"
-        return f"count model, {epochs}" if self.mode == "masked" else epochs
+        return f"{'count model' if self.mode == 'count' else 'GAN'}, {epochs}"
 
     def describe(self, *, dataset: str, labels_key: Optional[str], seed: int, output_dir: Any,
                  genes_note: str = "") -> str:
@@ -182,7 +185,7 @@ class NotebookSettings:
         -------
         str
             One line, e.g. ``"scmaskgan 0.3.0; data set 'darmanis_brain', labels 'cell_type'; preset
-            quick, mode 'default': no GAN training, seed=0, 1000 most variable genes, all cells;
+            quick, mode 'count': count model, max_epochs=model default, seed=0, 1000 most variable genes, all cells;
             outputs in out/"``.
         """
         from scmaskgan import __version__
@@ -193,13 +196,15 @@ class NotebookSettings:
                 f"{genes_note}, {cells}; outputs in {output_dir}/")
 
 
-def notebook_settings(quick: bool, smoke: bool, *, mode: str = "default", max_epochs: Optional[int] = None,
+def notebook_settings(quick: bool, smoke: bool, *, mode: Optional[str] = None, max_epochs: Optional[int] = None,
                       n_genes: Optional[int] = None, max_cells: Optional[int] = None,
                       defaults: Optional[Mapping[str, Mapping[str, Any]]] = None) -> NotebookSettings:
     """The settings of an analysis notebook from its ``quick``/``smoke`` parameters and overrides.
 
     The preset (:func:`preset_name`) gives the epochs, genes and cells of :data:`PRESETS`, changed
-    by ``defaults``; a parameter that is not ``None`` wins over the preset. The smoke preset adds
+    by ``defaults``; a parameter that is not ``None`` wins over the preset. The preset's epochs apply to
+    the paper's GAN, and to the count model only in the smoke preset (elsewhere it trains to its own
+    default); the neighbour fill trains nothing. The smoke preset adds the mode's
     :data:`SMOKE_IMPUTE_KWARGS`.
 
     Parameters
@@ -207,7 +212,7 @@ def notebook_settings(quick: bool, smoke: bool, *, mode: str = "default", max_ep
     quick, smoke
         The notebook's preset parameters (``smoke`` wins).
     mode
-        Imputation mode, passed on to the settings.
+        Imputation method (``None``: the package's default, the count model), passed on to the settings.
     max_epochs, n_genes, max_cells
         The notebook's own values; ``None``: the preset's.
     defaults
@@ -226,7 +231,7 @@ def notebook_settings(quick: bool, smoke: bool, *, mode: str = "default", max_ep
     """
     check_param("quick", quick, bool)
     check_param("smoke", smoke, bool)
-    check_param("mode", mode, str)
+    mode = resolve_mode(mode)
     check_param("max_epochs", max_epochs, int, low=1, allow_none=True)
     check_param("n_genes", n_genes, int, low=1, allow_none=True)
     check_param("max_cells", max_cells, int, low=1, allow_none=True)
@@ -240,11 +245,13 @@ def notebook_settings(quick: bool, smoke: bool, *, mode: str = "default", max_ep
             raise InputError(f"defaults[{name!r}]: unknown size(s) {sorted(unknown)}; sizes: {list(sizes)}.")
         if name == preset:
             sizes.update(changes)
+    if mode == "neighbours" or (mode == "count" and preset != "smoke"):
+        sizes["epochs"] = None
     given = {"epochs": max_epochs, "n_genes": n_genes, "max_cells": max_cells}
     sizes.update({k: v for k, v in given.items() if v is not None})
     return NotebookSettings(preset=preset, mode=mode, epochs=sizes["epochs"], n_genes=sizes["n_genes"],
                             max_cells=sizes["max_cells"],
-                            impute_kwargs=dict(SMOKE_IMPUTE_KWARGS) if preset == "smoke" else {})
+                            impute_kwargs=dict(SMOKE_IMPUTE_KWARGS.get(mode, {})) if preset == "smoke" else {})
 
 
 @dataclass
@@ -295,7 +302,7 @@ class Imputation:
 
 
 def impute_and_report(adata: "anndata.AnnData", genes: Optional[Sequence[int]] = None, *,
-                      labels_key: Optional[str], mode: str = "default", max_epochs: Optional[int] = None,
+                      labels_key: Optional[str], mode: Optional[str] = None, max_epochs: Optional[int] = None,
                       seed: int = 0, lib: Optional[Any] = None, **kwargs: Any) -> Imputation:
     """Impute the chosen genes of the cells with :func:`scmaskgan.pp.impute`, print what happened.
 
@@ -331,9 +338,10 @@ def impute_and_report(adata: "anndata.AnnData", genes: Optional[Sequence[int]] =
     X = dense(adata_in.X, dtype=np.float64)
     imputed = dense(adata_in.layers["scmaskgan"], dtype=np.float64)
     result = Imputation(adata_in, X, imputed, lognorm(X, lib), lognorm(imputed, lib), wall_s)
+    mode = result.run["params"]["mode"]
     print(f"imputation of {adata_in.n_obs} cells x {adata_in.n_vars} genes (mode {mode!r}) took {wall_s:.1f} s; "
-          + (f"{result.epochs_trained} {'count-model' if mode == 'masked' else 'GAN'} epochs trained" if result.run["trained"]
-             else "no GAN training (zeros filled from similar real cells)"))
+          + (f"{result.epochs_trained} {'count-model' if mode == 'count' else 'GAN'} epochs trained" if result.run["trained"]
+             else "no training (zeros filled from similar real cells)"))
     observed = result.observed
     print("observed values unchanged:", bool(np.allclose(imputed[observed], X[observed], rtol=1e-4, atol=1e-4)))
     print(f"zeros in the input: {np.mean(~observed):.1%}; of them filled: {np.mean(imputed[~observed] > 0):.1%}")
