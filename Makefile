@@ -55,7 +55,7 @@ test-lowest-pytest: $(STAMP)
 # DeepImpute 1.2 and DCA 0.3.4 (optional benchmark rows `deepimpute` and `dca`) need TensorFlow 2.4,
 # which has no wheels for Python 3.11: they get their own environment, .venv-peers/, made with a
 # Python 3.8 (PEERS_PYTHON; default: pyenv's newest 3.8) from the pins of peers-constraints.txt.
-# scmaskgan.evaluation.baselines runs scmaskgan/evaluation/peers_runner.py in it.
+# scmaskgan.benchmarking.baselines runs scmaskgan/benchmarking/peers_runner.py in it.
 PEERS_VENV := .venv-peers
 PEERS_VPY := $(PEERS_VENV)/bin/python
 PEERS_STAMP := $(PEERS_VENV)/.peers-installed
@@ -78,9 +78,9 @@ $(PEERS_STAMP): peers-constraints.txt
 	$(PEERS_VPY) -m pip install -c peers-constraints.txt wheel
 	$(PEERS_VPY) -m pip install -c peers-constraints.txt $(PEERS_DEPS)
 	$(PEERS_VPY) -m pip install -c peers-constraints.txt --no-deps $(PEERS_TOOLS)
-	@for tool in $(PEERS_TOOLS); do $(PEERS_VPY) -I scmaskgan/evaluation/peers_runner.py --check $$tool \
+	@for tool in $(PEERS_TOOLS); do $(PEERS_VPY) -I scmaskgan/benchmarking/peers_runner.py --check $$tool \
 	  || { echo "error: $$tool or tensorflow cannot be found in $(PEERS_VENV)" >&2; exit 1; }; done
-	$(PEERS_VPY) -I scmaskgan/evaluation/peers_runner.py --versions
+	$(PEERS_VPY) -I scmaskgan/benchmarking/peers_runner.py --versions
 	@touch $@
 
 # MathJax 3 from the npm registry, served by the book itself so that equations render offline.

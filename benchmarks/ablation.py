@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scmaskgan.evaluation import prepare
+from scmaskgan.benchmarking import prepare
 from scmaskgan.model import MODES, SCMaskGAN
 
 PAPER = MODES["paper"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scmaskgan.evaluation import prepare
+from scmaskgan.benchmarking import prepare
 from scmaskgan.model import SCMaskGAN
 
 

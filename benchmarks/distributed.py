@@ -21,8 +21,8 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from scmaskgan.evaluation import prepare
-from scmaskgan.evaluation.child import run_command
+from scmaskgan.benchmarking import prepare
+from scmaskgan.benchmarking.child import run_command
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Cost and held-out quality of the default scmaskgan run (issue 2 targets).
 
 Runs the command line ``scmaskgan impute`` in a child process measured by
-:func:`scmaskgan.evaluation.child.run_command` (wall time and peak RSS of the whole
+:func:`scmaskgan.benchmarking.child.run_command` (wall time and peak RSS of the whole
 run, imports and I/O included: the number ``/usr/bin/time -v`` reports), as
 ../shared/BENCHMARK.md asks, on:
 
@@ -29,8 +29,8 @@ import anndata as ad
 import numpy as np
 
 import scmaskgan
-from scmaskgan.evaluation import prepare
-from scmaskgan.evaluation.child import run_command
+from scmaskgan.benchmarking import prepare
+from scmaskgan.benchmarking.child import run_command
 
 
 def run_case(adata: ad.AnnData, labels_key: str, folder: Path, name: str) -> tuple[ad.AnnData, dict]:

@@ -4,7 +4,7 @@ For each data set of ``--datasets`` and each labelling of ``--labels`` (``true``
 labels; ``none``: no labels), the count model runs with the package's defaults
 (``SCMaskGAN(mode="masked", seed=0)``) on protocol A's and protocol B's inputs
 (../shared/BENCHMARK.md), each run in its own child process
-(:func:`scmaskgan.evaluation.child.run_command`). Scored, each beside its target:
+(:func:`scmaskgan.benchmarking.child.run_command`). Scored, each beside its target:
 
 * **A**: RMSE and Pearson r of the hidden entries on the ``_if_detected`` answer;
 * **B**: ``rmse_zeros`` and ``r_all`` on the main layer (the expected value);
@@ -25,7 +25,7 @@ labels; ``none``: no labels), the count model runs with the package's defaults
   target 85-95%;
 * **structure** (protocol S, on ``--s-dataset``'s ``--s-label`` cells of protocol A's input, only
   when that data set is run): the silhouette of the Leiden clusters of the output
-  (:func:`scmaskgan.evaluation.structure.invented_structure`) for the input itself (``none``),
+  (:func:`scmaskgan.evaluation.protocol_s.invented_structure`) for the input itself (``none``),
   the count model without labels (as the protocol says; with "true labels" the population has one
   label, which the package refuses), and the default mode with automatic labels (``scmaskgan_auto``);
 * **cost**: ``scmaskgan.pp.impute(adata, mode="masked")`` (train and all three layers) on protocol A's
@@ -34,7 +34,7 @@ labels; ``none``: no labels), the count model runs with the package's defaults
 
 The questions and their scores are those of :mod:`scmaskgan.evaluation.questions` (the child saves
 :func:`~scmaskgan.evaluation.questions.answers` and :func:`~scmaskgan.evaluation.questions.protocol_arrays`;
-the parent scores them with :func:`~scmaskgan.evaluation.questions.score_count_model`), the same code as
+the parent scores them with :func:`~scmaskgan.benchmarking.checks.score_count_model`), the same code as
 the benchmark page's section on the count model.
 
 Nothing is tuned here: every setting is the package's default; the truth is only scored. Writes
@@ -65,7 +65,7 @@ import time
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve()
-#: As scmaskgan.evaluation.child.THREAD_VARIABLES; set here before numpy is imported (--threads).
+#: As scmaskgan.benchmarking.child.THREAD_VARIABLES; set here before numpy is imported (--threads).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 #: The targets whose question depends on a depth or on detection (names of TARGETS' rows).
@@ -74,7 +74,7 @@ CALIBRATION, COVERAGE_A, COVERAGE_B = (
     "coverage B zeros (90% draws at depth 7/3)")
 
 #: Targets of issue 12: metric -> (data set -> (comparison, threshold)). "<" below, ">" above, "<=", "in".
-#: (The calibration and coverage goals are also scmaskgan.evaluation.questions.ECE_GOAL and COVERAGE_GOAL, which
+#: (The calibration and coverage goals are also scmaskgan.benchmarking.checks.ECE_GOAL and COVERAGE_GOAL, which
 #: the benchmark page prints; they are written out here so that numpy is imported only after --threads.)
 TARGETS = {
     "A rmse (if_detected)": {"sc_celseq2": ("<", 0.29), "sc_dropseq": ("<", 0.33)},
@@ -97,7 +97,7 @@ def child(task_file: str) -> None:
     import numpy as np
 
     from scmaskgan import SCMaskGAN
-    from scmaskgan.evaluation.child import peak_rss_mb
+    from scmaskgan.benchmarking.child import peak_rss_mb
     from scmaskgan.evaluation.questions import answers, protocol_arrays
 
     task = json.loads(Path(task_file).read_text())
@@ -161,8 +161,7 @@ print(json.dumps(adata.uns["scmaskgan"].get("timings", {})))
 
 # --------------------------------------------------------------------------- the parent
 def _prepare(name: str):
-    from scmaskgan.evaluation import prepare
-    from scmaskgan.evaluation.protocols import DatasetSpec
+    from scmaskgan.benchmarking import DatasetSpec, prepare
 
     if name.startswith("sim:"):
         cells, genes = (int(v) for v in name[4:].lower().split("x"))
@@ -244,10 +243,11 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
     import numpy as np
     import pandas as pd
 
-    from scmaskgan.evaluation.child import run_command, run_in_child
+    from scmaskgan.benchmarking.checks import plot_reliability_questions, score_count_model
+    from scmaskgan.benchmarking.child import run_command, run_in_child
+    from scmaskgan.evaluation.protocol_s import invented_structure, single_population_input
     from scmaskgan.evaluation.protocols import KEEP
-    from scmaskgan.evaluation.questions import B_DEPTH, plot_reliability_questions, score_count_model
-    from scmaskgan.evaluation.structure import invented_structure, single_population_input
+    from scmaskgan.evaluation.questions import B_DEPTH
 
     logging.getLogger("scmaskgan").setLevel(logging.WARNING)
     out = Path(args.out)

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scmaskgan.evaluation import prepare
+from scmaskgan.benchmarking import prepare
 from scmaskgan.evaluation.questions import answers
 from scmaskgan.model import SCMaskGAN
 

@@ -183,7 +183,7 @@ def main() -> None:
 
     import torch
 
-    from scmaskgan.evaluation import prepare
+    from scmaskgan.benchmarking import prepare
 
     torch.set_num_threads(args.threads)
     out = Path(args.out)

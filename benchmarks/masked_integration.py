@@ -51,7 +51,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "batch_integration.ipynb"
-#: As scmaskgan.evaluation.child.THREAD_VARIABLES; set before the kernels start (--threads).
+#: As scmaskgan.benchmarking.child.THREAD_VARIABLES; set before the kernels start (--threads).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 LABELS = {"none": None, "cell_line": "cell_line"}
 #: Scores of the notebook's metrics.json kept in the CSV, under these names.

@@ -2,7 +2,7 @@
 
 For each size, simulated counts (``scmaskgan.simulate``, ``lib_loc`` 7.5: about 90% zeros, 5
 groups) are written to an h5ad file; then, each in its own process
-(:func:`scmaskgan.evaluation.child.run_command`; peak RSS = the process's ``VmHWM``, the "Maximum
+(:func:`scmaskgan.benchmarking.child.run_command`; peak RSS = the process's ``VmHWM``, the "Maximum
 resident set size" of ``/usr/bin/time -v``):
 
 * ``impute``: the command line end to end, default mode, ``scmaskgan impute sim.h5ad -o out.h5ad
@@ -43,7 +43,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from scmaskgan.evaluation.child import run_command
+from scmaskgan.benchmarking.child import run_command
 
 EPOCH_SCRIPT = """
 import sys, time, anndata as ad

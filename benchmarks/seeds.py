@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 import scmaskgan
-from scmaskgan.evaluation import prepare
+from scmaskgan.benchmarking import prepare
 
 #: run name -> (pp.impute options, uses the true labels)
 RUNS = {"default": ({}, True), "auto": ({}, False), "paper": ({"mode": "paper"}, True)}

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 import scmaskgan
-from scmaskgan.evaluation import baselines
-from scmaskgan.evaluation.benchmark import DEFAULT_METHODS, METHODS
+from scmaskgan.benchmarking import baselines
+from scmaskgan.benchmarking.benchmark import DEFAULT_METHODS, METHODS
 from scmaskgan.evaluation.metrics import simulation_scores
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--dropout-mids", default="0.5,1.5,3.0",
                         help="midpoints of the logistic dropout curve (log mean); larger = more dropout")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
-                        help="names of scmaskgan.evaluation.benchmark.METHODS (the benchmark's rows)")
+                        help="names of scmaskgan.benchmarking.benchmark.METHODS (the benchmark's rows)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")

@@ -36,8 +36,8 @@ if not any(isinstance(h, _DefaultHandler) for h in _logger.handlers):
     _logger.setLevel(logging.INFO)
 
 _LAZY = {"SCMaskGAN": ("scmaskgan.model", "SCMaskGAN"), "InputError": ("scmaskgan._validation", "InputError")}
-_SUBMODULES = {"pp", "datasets", "io", "cli", "evaluation", "count", "paper", "neighbours", "nn", "simulate", "model", "scaling", "labels",
-               "analysis"}
+_SUBMODULES = {"pp", "datasets", "io", "cli", "evaluation", "benchmarking", "count", "neighbours", "paper", "nn",
+               "method", "modes", "simulate", "model", "scaling", "labels", "analysis"}
 
 
 def set_verbosity(level: int | str) -> None:

@@ -94,14 +94,14 @@ def choose_genes(adata: "anndata.AnnData", n_top: int,
 
 def run_baselines(counts: Any, names: Sequence[str], labels: Optional[Any] = None, *,
                   seed: int = 0) -> tuple[dict, dict]:
-    """Each baseline of :mod:`scmaskgan.evaluation.baselines` on the same counts, timed.
+    """Each baseline of :mod:`scmaskgan.benchmarking.baselines` on the same counts, timed.
 
     Parameters
     ----------
     counts
-        Cells x genes counts, passed to :func:`scmaskgan.evaluation.baselines.run` as they are.
+        Cells x genes counts, passed to :func:`scmaskgan.benchmarking.baselines.run` as they are.
     names
-        Names of the baselines (see :func:`scmaskgan.evaluation.baselines.available`).
+        Names of the baselines (see :func:`scmaskgan.benchmarking.baselines.available`).
     labels
         Cell labels for the baselines that use them.
     seed
@@ -122,7 +122,7 @@ def run_baselines(counts: Any, names: Sequence[str], labels: Optional[Any] = Non
     if isinstance(names, str):
         raise InputError(f"names must be a list of baseline names, got the string {names!r}.")
     check_param("seed", seed, int)
-    from scmaskgan.evaluation import baselines
+    import scmaskgan.benchmarking.baselines as baselines
 
     results, seconds = {}, {}
     for name in names:

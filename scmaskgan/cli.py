@@ -190,7 +190,7 @@ def _comma_list(text: str) -> list[str]:
 
 
 def _add_benchmark(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
-    from .evaluation.benchmark import DATASETS, DEFAULT_DATASETS, DEFAULT_METHODS, METHODS
+    from .benchmarking.benchmark import DATASETS, DEFAULT_DATASETS, DEFAULT_METHODS, METHODS
 
     parser = subparsers.add_parser(
         "benchmark",
@@ -234,7 +234,7 @@ def _add_benchmark(subparsers: Any, parents: list[argparse.ArgumentParser]) -> N
 
 
 def _run_benchmark(args: argparse.Namespace) -> int:
-    from .evaluation.benchmark import run_benchmark
+    from .benchmarking.benchmark import run_benchmark
 
     table = run_benchmark(
         args.datasets, args.methods, args.protocol, args.out, quick=args.quick, seed=args.seed,

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scmaskgan.evaluation import benchmark, child
-from scmaskgan.evaluation.benchmark import METRICS, DatasetSpec
+from scmaskgan.benchmarking import benchmark, child
+from scmaskgan.benchmarking.benchmark import METRICS, DatasetSpec
+from scmaskgan.benchmarking.child import run_command
 from scmaskgan.cli import main
 
 COLUMNS = [
@@ -216,3 +217,21 @@ def test_versions_name_the_commit_of_the_checkout():
     head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True).stdout.strip()
     assert benchmark.versions()["scmaskgan git"].split()[0] == head
+
+
+# ---------------------------------------------------------------------------------------
+# child processes
+
+
+def test_run_command_measures_a_python_command_line(tmp_path):
+    code = "import sys, numpy as np; a = np.ones(30_000_000); print('ARGS', sys.argv[1:], a.sum())"
+    run = run_command(["-c", code, "x", 3], tmp_path, "ones", threads=1)
+    assert "ARGS ['x', '3'] 30000000.0" in run["output"]
+    assert run["peak_rss_mb"] > 200  # the 240 MB array
+    assert 0 < run["method_s"] < run["wall_s"]
+    module = run_command(["-m", "json.tool", "--help"], tmp_path, "module")
+    assert "usage" in module["output"]
+    with pytest.raises(RuntimeError, match="exit status 3"):
+        run_command(["-c", "import sys; print('bad'); sys.exit(3)"], tmp_path, "failing")
+    with pytest.raises(ValueError, match="Python command line"):
+        run_command(["-m"], tmp_path, "empty")

@@ -165,10 +165,10 @@ def test_api_page_documents_the_public_api(doms):
     for name in ("scmaskgan.pp.impute", "scmaskgan.SCMaskGAN", "scmaskgan.SCMaskGAN.train",
                  "scmaskgan.SCMaskGAN.impute", "scmaskgan.SCMaskGAN.iter_answers", "scmaskgan.SCMaskGAN.sample",
                  "scmaskgan.datasets.load", "scmaskgan.evaluation.protocols.score_hidden",
-                 "scmaskgan.evaluation.protocols.prepare", "scmaskgan.neighbours.imputer.NeighbourFill",
+                 "scmaskgan.benchmarking.data.prepare", "scmaskgan.neighbours.imputer.NeighbourFill",
                  "scmaskgan.paper.gan.ConditionalGAN",
-                 "scmaskgan.evaluation.metrics.js_distance", "scmaskgan.evaluation.metrics.zscore_summary", "scmaskgan.evaluation.baselines.run",
-                 "scmaskgan.evaluation.benchmark.run_benchmark", "scmaskgan.simulate.simulate", "scmaskgan.cli.main"):
+                 "scmaskgan.evaluation.metrics.js_distance", "scmaskgan.evaluation.metrics.zscore_summary", "scmaskgan.benchmarking.baselines.run",
+                 "scmaskgan.benchmarking.benchmark.run_benchmark", "scmaskgan.simulate.simulate", "scmaskgan.cli.main"):
         assert f'id="{name}"' in dom, f"{name} is not documented on the API page"
 
 

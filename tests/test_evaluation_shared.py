@@ -1,5 +1,4 @@
-"""The pieces the evaluation shares: the name registry, the one log-normalisation, the child-process runner
-and the prepared data set's additions."""
+"""The pieces the evaluation shares: the name registry and the one log-normalisation."""
 
 from __future__ import annotations
 
@@ -9,8 +8,6 @@ import scipy.sparse as sp
 
 from scmaskgan._name_registry import Registry
 from scmaskgan._validation import InputError
-from scmaskgan.evaluation import DatasetSpec, prepare
-from scmaskgan.evaluation.child import run_command
 from scmaskgan.scaling import log_normalize
 
 # ---------------------------------------------------------------------------------------
@@ -96,50 +93,3 @@ def test_log_normalize_refuses_what_does_not_fit():
         log_normalize(np.ones(5))
     with pytest.raises(InputError, match="one library size per cell"):
         log_normalize(np.ones((4, 3)), np.ones(3))
-
-
-# ---------------------------------------------------------------------------------------
-# child processes
-
-
-def test_run_command_measures_a_python_command_line(tmp_path):
-    code = "import sys, numpy as np; a = np.ones(30_000_000); print('ARGS', sys.argv[1:], a.sum())"
-    run = run_command(["-c", code, "x", 3], tmp_path, "ones", threads=1)
-    assert "ARGS ['x', '3'] 30000000.0" in run["output"]
-    assert run["peak_rss_mb"] > 200  # the 240 MB array
-    assert 0 < run["method_s"] < run["wall_s"]
-    module = run_command(["-m", "json.tool", "--help"], tmp_path, "module")
-    assert "usage" in module["output"]
-    with pytest.raises(RuntimeError, match="exit status 3"):
-        run_command(["-c", "import sys; print('bad'); sys.exit(3)"], tmp_path, "failing")
-    with pytest.raises(ValueError, match="Python command line"):
-        run_command(["-m"], tmp_path, "empty")
-
-
-# ---------------------------------------------------------------------------------------
-# the prepared data set
-
-
-def test_prepared_names_its_genes_and_gives_the_inputs_by_protocol(tiny_counts):
-    data = prepare("tiny", DatasetSpec("cell_type", n_top=40, loader=lambda: tiny_counts))
-    assert data.counts is data.truth and data.lib is data.lib_orig
-    assert data.genes.size == 40 and np.all(np.diff(data.genes) > 0)
-    assert list(data.gene_names) == list(tiny_counts.var_names[data.genes])
-    assert np.array_equal(data.counts, np.asarray(tiny_counts.X[:, data.genes], dtype=np.float64))
-    inputs = data.inputs()
-    assert list(inputs) == ["A", "B"]
-    assert inputs["A"] is data.protocol_a()[0] and inputs["B"] is data.protocol_b()
-    assert list(data.inputs(["B"])) == ["B"]
-    with pytest.raises(ValueError, match="'C'"):
-        data.inputs(["A", "C"])
-
-
-def test_score_answers_scores_each_protocol_on_its_answer(monkeypatch):
-    from scmaskgan.evaluation import protocols
-
-    seen = []
-    monkeypatch.setattr(protocols.Prepared, "score", lambda self, protocol, imputed: seen.append((protocol, imputed[0, 0])))
-    answers = {"mean": np.array([[1.0]]), "if_detected": np.array([[2.0]])}
-    for protocol in ("A", "B"):
-        protocols.Prepared.score_answers(object.__new__(protocols.Prepared), protocol, answers)
-    assert seen == [("A", 2.0), ("B", 1.0)]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import scmaskgan
-from scmaskgan.evaluation import DatasetSpec, prepare
+from scmaskgan.benchmarking import DatasetSpec, prepare
 
 
 @pytest.mark.parametrize("mode, max_rmse_ratio, min_pearson", [("default", 0.6, 0.45), ("paper", 0.75, 0.2)])

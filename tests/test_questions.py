@@ -1,43 +1,15 @@
-"""The protocols' questions to the count model (scmaskgan.evaluation.questions) and their scores."""
+"""The protocols' questions to the count model (scmaskgan.evaluation.questions); their checks against the
+targets are tests/test_benchmark_checks.py's. The fixtures ``prepared`` and ``models`` are conftest's."""
 
 from __future__ import annotations
 
-import anndata as ad
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-import scmaskgan
-from scmaskgan import InputError, SCMaskGAN
-from scmaskgan.evaluation import DatasetSpec, prepare, thin
+from scmaskgan import InputError
+from scmaskgan.evaluation import thin
 from scmaskgan.evaluation import questions as Q
 from scmaskgan.scaling import log_normalize
-
-#: The simulated counts below are deep enough to be tried as read counts (scmaskgan.count.read_counts); these tests
-#: are about the questions, so the counts are read as they are.
-FAST = dict(mode="masked", max_epochs=4, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4,
-            reads_per_molecule=1.0, hide=0.0)
-
-
-@pytest.fixture(scope="module")
-def prepared():
-    """80 simulated cells x 60 genes, 3 groups, through the benchmark's set-up."""
-
-    def loader():
-        adata = scmaskgan.simulate.simulate(80, 60, 3, seed=1, keep_truth=False)
-        adata.X = adata.X.astype("float32")
-        return adata
-
-    return prepare("sim", DatasetSpec("group", n_top=60, loader=loader))
-
-
-@pytest.fixture(scope="module")
-def models(prepared):
-    """Count models fitted (a few epochs, true labels) on protocol A's and protocol B's inputs."""
-    fitted = {}
-    for protocol, counts in prepared.inputs().items():
-        fitted[protocol] = SCMaskGAN(prepared.anndata(counts), labels_key="group", seed=2, **FAST).train()
-    return fitted
 
 
 def test_protocol_b_question_is_the_removed_molecules(prepared):
@@ -124,57 +96,3 @@ def test_protocol_arrays_and_refusals(prepared, models):
         Q.protocol_arrays(models["B"], "B", 4)
     with pytest.raises(InputError, match="protocol"):
         Q.protocol_arrays(models["B"], "C", 4)
-
-
-def test_score_count_model_on_known_answers(prepared):
-    """Perfect probabilities and intervals on the truth score 0 and 1; answers that miss score as they should."""
-    truth, lib = prepared.truth, prepared.lib_orig
-    x_b = prepared.protocol_b()
-    zeros = x_b == 0
-    dropout = (truth > 0).astype(np.float32)
-    on_a = log_normalize(truth, lib).astype(np.float32)  # A's scale: the truth over lib_orig
-    on_b = log_normalize(truth).astype(np.float32)  # B's scale: the truth over its own totals
-    outputs_a = {"mean": truth, "if_detected": truth, "p_detected": dropout,
-                 "draw_lo_if_detected": on_a, "draw_hi_if_detected": on_a, "draw_lo": on_a + 1, "draw_hi": on_a + 2}
-    outputs_b = {"mean": truth, "if_detected": truth, "p_detected": np.full(truth.shape, 0.5, np.float32),
-                 "p_detected_protocol_depth": dropout, "draw_lo_protocol_depth": on_b - (truth > 0),
-                 "draw_hi_protocol_depth": on_b, "draw_lo": on_b + 1, "draw_hi": on_b + 1}
-    checks = Q.score_count_model(prepared, outputs_a, outputs_b)
-    assert checks["A"]["rmse"] == pytest.approx(0) and checks["B"]["rmse_zeros"] == pytest.approx(0)
-    share = (truth[zeros] > 0).mean()
-    assert 0 < share < 1
-    cal = checks["calibration"]
-    assert cal["ece"] == pytest.approx(0) and cal["share_truth_nonzero"] == pytest.approx(share)
-    assert cal["ece_depth_1"] == pytest.approx(abs(0.5 - share))
-    assert cal["mean_p_detected"] == pytest.approx(share) and cal["mean_p_detected_depth_1"] == pytest.approx(0.5)
-    assert checks["calibration_tables"]["protocol depth"]["n"].sum() == zeros.sum()
-    assert checks["coverage_A"]["coverage"] == 1 and checks["coverage_A"]["coverage_draws_as_drawn"] == 0
-    assert checks["coverage_A"]["n"] == prepared.protocol_a()[1].size
-    cov_b = checks["coverage_B"]
-    assert cov_b["coverage"] == 1 and cov_b["coverage_depth_1"] == 0 and cov_b["coverage_dropouts_only"] == 1
-    assert cov_b["mean_width"] == pytest.approx(share)  # width 1 at the dropouts, 0 at the true zeros
-    table = Q.checks_table(checks)
-    assert list(table["met"]) == [True, False, False, None]  # coverage 1.0 is above the goal's 0.95
-    np.testing.assert_allclose(table["value"], [0, 1, 1, 1], atol=1e-12)
-
-
-def test_count_model_checks_runs_the_questions(prepared, models):
-    checks = Q.count_model_checks(prepared, models["A"], models["B"], n_draws=6)
-    outputs_a = Q.answers(models["A"]) | Q.protocol_arrays(models["A"], "A", 6, lib=prepared.lib_orig)
-    outputs_b = Q.answers(models["B"]) | Q.protocol_arrays(models["B"], "B", 6, counts=prepared.protocol_b())
-    expected = Q.score_count_model(prepared, outputs_a, outputs_b)
-    assert checks["calibration"] == expected["calibration"]
-    assert checks["coverage_A"] == expected["coverage_A"] and checks["coverage_B"] == expected["coverage_B"]
-    assert 0 <= checks["calibration"]["ece"] <= 1 and 0 < checks["coverage_A"]["coverage"] <= 1
-    # the deeper question detects more than the default one
-    assert checks["calibration"]["mean_p_detected"] > checks["calibration"]["mean_p_detected_depth_1"]
-    with pytest.raises(InputError, match="model_b"):
-        Q.count_model_checks(prepared, models["A"], SCMaskGAN(ad.AnnData(prepared.truth[:40].astype("float32")),
-                                                              **FAST))
-    fig = Q.plot_reliability_questions({"sim": (checks["calibration_tables"]["protocol depth"],
-                                                checks["calibration_tables"]["depth 1"])})
-    assert len(fig.axes) == 2 and "depth 2.33" in fig.axes[0].get_title()
-    assert len(fig.axes[0].lines) == 2  # the diagonal and one curve
-    plt.close(fig)
-    with pytest.raises(InputError, match="curve"):
-        Q.plot_reliability_questions({})

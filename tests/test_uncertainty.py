@@ -1,5 +1,4 @@
-"""scmaskgan.evaluation.uncertainty (calibration, interval coverage) on hand-computed cases, and protocol S
-(scmaskgan.evaluation.structure.invented_structure) on the real data's anchor."""
+"""scmaskgan.evaluation.uncertainty (calibration, interval coverage) on hand-computed cases."""
 
 from __future__ import annotations
 
@@ -7,7 +6,6 @@ import numpy as np
 import pytest
 
 from scmaskgan._validation import InputError
-from scmaskgan.evaluation import structure as S
 from scmaskgan.evaluation import uncertainty as U
 
 
@@ -107,35 +105,3 @@ def test_reliability_plot_draws_one_curve_per_table():
     assert len(ax.lines) == 3  # the diagonal and two curves
     with pytest.raises(InputError):
         U.reliability_plot({})
-
-
-def test_invented_structure_on_two_made_up_groups_and_on_noise():
-    rng = np.random.default_rng(0)
-    base = rng.gamma(2.0, 2.0, size=60)
-    noise = rng.poisson(np.tile(base, (80, 1)))
-    split = noise.copy().astype(float)
-    split[:40, :20] *= 30  # half the cells get 20 genes up: two groups that stand apart
-    apart, flat = S.invented_structure(split), S.invented_structure(noise)
-    assert apart["silhouette"] > 0.25 > flat["silhouette"]  # measured 0.33 and 0.06
-    assert apart["cluster_sizes"] == [40, 40] and len(apart["clusters"]) == 80
-    assert set(apart["clusters"][:40]).isdisjoint(apart["clusters"][40:])
-    assert flat["n_clusters"] > 2  # Leiden at resolution 1 splits even a population without structure
-    with pytest.raises(InputError, match="no counts"):
-        S.invented_structure(np.vstack([noise, np.zeros((1, 60))]))
-    with pytest.raises(InputError, match="more cells"):
-        S.invented_structure(noise[:10])
-
-
-def test_protocol_s_input_reproduces_the_anchor(require_files):
-    """BENCHMARK.md: the procedure on sc_celseq2's H1975 cells of protocol A's input gives -0.056."""
-    require_files("sc_celseq2.count.csv.gz", "sc_celseq2.metadata.csv.gz")
-    from scmaskgan.evaluation import prepare
-
-    prepared = prepare("sc_celseq2")
-    cells = S.single_population_input(prepared, "H1975")
-    assert cells.shape == (114, 2000)
-    result = S.invented_structure(cells)
-    assert result["silhouette"] == pytest.approx(-0.056, abs=0.01)
-    assert result["n_clusters"] == 6
-    with pytest.raises(InputError, match="no cell has the label"):
-        S.single_population_input(prepared, "A549")

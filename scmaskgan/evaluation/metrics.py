@@ -5,7 +5,7 @@ imputed matrix with the original one apply the same ``transform`` to both:
 
 ``"log1p_cp10k"``
     ``log1p(x / cell_total * 1e4)``, each matrix normalised by its own cell totals
-    (as protocol B of BENCHMARK.md does, so that the output's scale does not matter).
+    (as protocol B does, so that the output's scale does not matter).
 ``"cp10k"``
     ``x / cell_total * 1e4``.
 ``"none"``
@@ -22,13 +22,13 @@ reward changing nothing, so read them beside the metrics with a known truth:
 - :func:`js_distance`, :func:`wasserstein`, :func:`distribution_distances`: per gene, the
   distance between the original and the imputed distribution of the gene's values over cells.
 - :func:`pearson_with_original`: over all entries, and per cell.
-- :func:`~scmaskgan.evaluation.structure.cluster` (Leiden) and :func:`~scmaskgan.evaluation.structure.clustering_agreement` (ACC, AUC, F1, ARI, NMI) live in
-  :mod:`scmaskgan.evaluation.structure` (with batch mixing and embeddings) and are importable
-  from here too.
+- :func:`~scmaskgan.evaluation.structure.cluster` (Leiden) and
+  :func:`~scmaskgan.evaluation.structure.clustering_agreement` (ACC, AUC, F1, ARI, NMI) live in
+  :mod:`scmaskgan.evaluation.structure` (with the embeddings) and are importable from here too.
 
 **Known truth**:
 
-- the held-out protocols A and B of BENCHMARK.md, re-exported from :mod:`scmaskgan.evaluation.protocols`
+- the held-out protocols A and B, re-exported from :mod:`scmaskgan.evaluation.protocols`
   (:func:`benchmark_genes`, :func:`hide_nonzero`, :func:`score_hidden`, :func:`cluster_scores`,
   :func:`thin`, :func:`score_thinning`);
 - :func:`ercc_scores`: imputed spike-in expression against the known concentration;
@@ -451,7 +451,7 @@ def simulation_scores(true_counts: Any, observed: Any, imputed: Any, dropout_mas
     """Scores of an imputation of simulated data against its true counts.
 
     Values are compared on ``log1p(x / cell_total * 1e4)``, each matrix normalised by its own
-    cell totals (as protocol B of BENCHMARK.md). Among the observed zeros, the dropouts
+    cell totals (as protocol B does). Among the observed zeros, the dropouts
     (``dropout_mask``) are the positives and the true zeros (true count 0) the negatives;
     an entry is called "imputed as expressed" when its imputed value (count scale) is
     ``>= threshold``.

@@ -1,38 +1,55 @@
-"""Held-out benchmark protocols of ../shared/BENCHMARK.md (A: hidden non-zero entries; B: thinning).
+"""Held-out benchmark protocols A (hidden non-zero entries) and B (thinning): their steps and scores.
 
-* the steps of the protocols: :func:`benchmark_genes` (protocol A, steps 2-4), :func:`hide_nonzero`
-  (step 5), :func:`score_hidden` and :func:`cluster_scores` (steps 7-8), :func:`thin` and
-  :func:`score_thinning` (protocol B);
-* the benchmark's data sets, :data:`DATASETS` (one :class:`DatasetSpec` each), and :func:`prepare`,
-  which loads one and gives both protocols' inputs and scores as a :class:`Prepared`: the one
-  set-up that the benchmark runner, the scripts in ``benchmarks/``, the notebooks and the tests use.
+Protocol A, on a cells x genes count matrix:
 
-Everything here works on dense cells x genes count matrices and is
-deterministic given its seed, so that numbers compare with the published table.
+1. counts as cells x genes integers;
+2. ``lib_orig``: each cell's total count over all genes of the file;
+3. keep the genes detected (count > 0) in at least 3 cells;
+4. of those, keep the 2000 with the largest variance of ``log1p(count / lib_orig * 1e6)`` (stable
+   sort by descending variance), in their original order (steps 2-4: :func:`benchmark_genes`);
+5. hide 10% of the non-zero entries: ``rng = numpy.random.default_rng(0)``,
+   ``nz = numpy.flatnonzero(X)`` (flat C-order indices), ``idx = numpy.sort(rng.choice(nz,
+   size=round(0.1 * nz.size), replace=False))``, set to 0 (:func:`hide_nonzero`, from
+   :mod:`scmaskgan.masking`);
+6. run the method on the corrupted counts; its output is on the count scale of the input;
+7. score the hidden entries in ``log1p(value / lib_orig[cell] * 1e4)`` (negative predictions
+   clipped to 0): RMSE, Pearson r, Spearman
+   rho, mean absolute error and the share of hidden entries left at exactly 0 (:func:`score_hidden`);
+8. cluster ``log1p(imputed / lib_orig * 1e4)``, centred, PCA 30 (``random_state`` 0), KMeans with k =
+   the number of labels (``n_init`` 10, ``random_state`` 0): ARI and NMI against the labels
+   (:func:`cluster_scores`).
+
+Protocol B (binomial thinning, which scores zeros too):
+
+1. steps 1-4 of protocol A give the count matrix X (no entries hidden);
+2. ``X_obs = numpy.random.default_rng(0).binomial(X, 0.3)``: 70% of the molecules lost
+   (:func:`thin`, :data:`KEEP`); the method runs on ``X_obs``;
+3. truth ``log1p(X / X.sum(1) * 1e4)``, prediction ``log1p(Y / Y.sum(1) * 1e4)`` of the method's
+   output Y (each matrix over its own cell totals, so that the output's scale does not matter);
+4. over the entries where ``X_obs == 0`` (true zeros and thinning dropouts alike): RMSE
+   (``rmse_zeros``) and Pearson (``r_zeros``); also the RMSE on the dropouts alone, the mean
+   prediction where ``X == 0`` and Pearson over all entries (``r_all``) (:func:`score_thinning`).
+
+A model with several answers per zero is scored on the answer to each protocol's question,
+:data:`SCORED_ANSWER`. Everything here works on dense cells x genes count matrices and is
+deterministic given its seed. The benchmark's data sets, prepared for both protocols, are
+:func:`scmaskgan.benchmarking.prepare`'s.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
-from .._name_registry import Registry
 from ..masking import hide_nonzero  # step 5: the rule the count model's own choice uses too
 from ..scaling import log_normalize
 
-logger = logging.getLogger("scmaskgan")
-
-__all__ = ["KEEP", "DATASETS", "DEFAULT_DATASETS", "SCORED_ANSWER", "DatasetSpec", "Prepared", "prepare", "benchmark_genes", "hide_nonzero",
-           "score_hidden", "cluster_scores", "thin", "score_thinning"]
+__all__ = ["KEEP", "SCORED_ANSWER", "benchmark_genes", "hide_nonzero", "score_hidden", "cluster_scores", "thin",
+           "score_thinning"]
 
 
-#: The answer that each protocol scores for a model with several answers per zero
-#: (../shared/BENCHMARK.md, "Two questions, two answers"): protocol A, which scores only truly non-zero
-#: entries, the value if detected; protocol B, which scores every zero, the expected value.
+#: The answer that each protocol scores for a model with several answers per zero: protocol A, which
+#: scores only truly non-zero entries, the level if detected (E[x | x > 0]); protocol B, which scores
+#: every zero, most of them true zeros, the expected value given the zero.
 SCORED_ANSWER: dict[str, str] = {"A": "if_detected", "B": "mean"}
 
 
@@ -83,7 +100,7 @@ def cluster_scores(imputed: np.ndarray, lib_orig: np.ndarray, labels: np.ndarray
     return {"ari": float(adjusted_rand_score(labels, pred)), "nmi": float(normalized_mutual_info_score(labels, pred))}
 
 
-#: The share of molecules that protocol B's binomial thinning keeps (30%, as BENCHMARK.md says).
+#: The share of molecules that protocol B's binomial thinning keeps (30%: 70% of the molecules are lost).
 KEEP: float = 0.3
 
 
@@ -108,201 +125,3 @@ def score_thinning(truth: np.ndarray, observed: np.ndarray, imputed: np.ndarray)
         "mean_at_true_zeros": float(p[true_zeros].mean()),
         "r_all": float(pearsonr(p.ravel(), t.ravel())[0]),
     }
-
-
-# ---------------------------------------------------------------------------------------
-# the benchmark's data sets, prepared for both protocols
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """How one dataset enters the benchmark.
-
-    Attributes
-    ----------
-    labels_key
-        ``obs`` column with the labels that clustering is scored against (and that
-        ``scmaskgan`` is conditioned on).
-    load_kwargs
-        Options of :func:`scmaskgan.datasets.load`.
-    note
-        Why these settings, for the markdown report.
-    n_top, min_cells
-        Gene selection of protocol A, steps 3-4.
-    loader
-        Callable returning the AnnData (raw counts, cells x genes); ``None`` loads the
-        dataset of that name with :func:`scmaskgan.datasets.load`.
-    """
-
-    labels_key: str
-    load_kwargs: dict[str, Any] = field(default_factory=dict)
-    note: str = ""
-    n_top: int = 2000
-    min_cells: int = 3
-    loader: Callable[[], Any] | None = None
-
-
-#: Dataset settings of the benchmark, by dataset name (one table for all of them).
-DATASETS: Registry[DatasetSpec] = Registry("dataset", {
-    "sc_celseq2": DatasetSpec(
-        "cell_line_original", {"symbols": False},
-        "all 274 cells as in the anchors; labels = the metadata's `cell_line` (kept by the loader "
-        "as `cell_line_original`; demuxlet's call differs for 2 doublets)",
-    ),
-    "sc_dropseq": DatasetSpec(
-        "cell_line_original", {"symbols": False},
-        "all 225 cells as in the anchors; labels = the metadata's `cell_line`",
-    ),
-    "sc_celseq2_5cl_p1": DatasetSpec(
-        "cell_line", {"symbols": False, "drop_doublets": True},
-        "demuxlet singlets only (156 of 297 cells, 5 cell lines): a doublet has no single true "
-        "cell line, and 141 doublets would dominate the clustering score",
-    ),
-    "darmanis_brain": DatasetSpec(
-        "cell_type", {},
-        "the paper's 420 cells of 8 types (no `hybrid`); raw read counts (not UMIs)",
-    ),
-    "ercc": DatasetSpec(
-        "phase", {},
-        "92 ERCC spike-ins (read counts): top-2000 keeps every spike-in detected in >= 3 cells; "
-        "the labels are cell-cycle phases, which spike-ins do not carry (ARI near 0 is expected)",
-    ),
-    "gsm5768752": DatasetSpec(
-        "louvain", {},
-        "labels are the Louvain clusters of the scMASKGAN repository, not an independent truth",
-    ),
-})
-
-#: Datasets that ``scmaskgan benchmark`` runs by default.
-DEFAULT_DATASETS: tuple[str, ...] = ("sc_celseq2", "sc_dropseq", "sc_celseq2_5cl_p1", "darmanis_brain", "ercc")
-
-
-@dataclass
-class Prepared:
-    """A benchmark data set after steps 1-4 of protocol A, and the inputs of both protocols.
-
-    Attributes
-    ----------
-    name, spec
-        The data set's name and its :class:`DatasetSpec`.
-    truth
-        Cells x selected genes, the counts before any corruption (also :attr:`counts`).
-    lib_orig
-        Each cell's total count over all genes of the file (also :attr:`lib`).
-    labels
-        The spec's label column, as strings.
-    n_groups
-        Number of distinct labels.
-    genes
-        Column indices of the selected genes in the loaded data (sorted).
-    gene_names
-        Their names (the loaded data's ``var_names``).
-    """
-
-    name: str
-    spec: DatasetSpec
-    truth: np.ndarray
-    lib_orig: np.ndarray
-    labels: np.ndarray
-    n_groups: int
-    genes: np.ndarray | None = None
-    gene_names: np.ndarray | None = None
-    _inputs: dict = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def counts(self) -> np.ndarray:
-        """Cells x selected genes before any corruption (the same array as :attr:`truth`)."""
-        return self.truth
-
-    @property
-    def lib(self) -> np.ndarray:
-        """Each cell's total count over all genes of the file (the same array as :attr:`lib_orig`)."""
-        return self.lib_orig
-
-    def protocol_a(self) -> tuple[np.ndarray, np.ndarray]:
-        """Protocol A's input (10% of the non-zero counts set to 0, seed 0) and the hidden flat indices."""
-        if "A" not in self._inputs:
-            self._inputs["A"] = hide_nonzero(self.truth, 0.1, seed=0)
-        return self._inputs["A"]
-
-    def protocol_b(self) -> np.ndarray:
-        """Protocol B's input: binomial thinning to 30% of the molecules (seed 0), float64."""
-        if "B" not in self._inputs:
-            self._inputs["B"] = thin(self.truth, KEEP, seed=0).astype(np.float64)
-        return self._inputs["B"]
-
-    def inputs(self, protocols: Sequence[str] = ("A", "B")) -> dict[str, np.ndarray]:
-        """The input counts of each protocol, by protocol name (``{"A": corrupted, "B": thinned}``)."""
-        unknown = [p for p in protocols if p not in ("A", "B")]
-        if unknown:
-            raise ValueError(f"protocol must be 'A' or 'B', got {', '.join(map(repr, unknown))}")
-        return {p: self.protocol_a()[0] if p == "A" else self.protocol_b() for p in protocols}
-
-    def score(self, protocol: str, imputed: np.ndarray) -> dict:
-        """Scores of a method's output on ``protocol``'s input: "A" held-out entries and clustering
-        (:func:`score_hidden`, :func:`cluster_scores`), "B" the thinning scores (:func:`score_thinning`)."""
-        if protocol == "A":
-            idx = self.protocol_a()[1]
-            return (score_hidden(self.truth, imputed, idx, self.lib_orig)
-                    | cluster_scores(imputed, self.lib_orig, self.labels))
-        if protocol == "B":
-            return score_thinning(self.truth, self.protocol_b(), imputed)
-        raise ValueError(f"protocol must be 'A' or 'B', got {protocol!r}")
-
-    def score_answers(self, protocol: str, answers: dict) -> dict:
-        """Scores of a model with several answers per zero (the count model's ``mean``, ``if_detected``):
-        each protocol scores the answer to its question, :data:`SCORED_ANSWER`."""
-        return self.score(protocol, np.asarray(answers[SCORED_ANSWER[protocol]], dtype=np.float64))
-
-    def anndata(self, counts: np.ndarray):
-        """``counts`` (cells x selected genes) as float32 AnnData with the labels in ``obs[spec.labels_key]``."""
-        import anndata as ad
-        import pandas as pd
-
-        obs = pd.DataFrame({self.spec.labels_key: pd.Categorical(self.labels)},
-                           index=[f"cell{i}" for i in range(len(self.labels))])
-        return ad.AnnData(np.asarray(counts, dtype=np.float32), obs=obs)
-
-
-def prepare(name: str, spec: DatasetSpec | None = None) -> Prepared:
-    """Load a benchmark data set and apply steps 1-4 of protocol A.
-
-    Parameters
-    ----------
-    name
-        A name from :data:`DATASETS` or, with ``spec``, any name :func:`scmaskgan.datasets.load` knows
-        (or any name at all when the spec has a ``loader``).
-    spec
-        Settings other than the table's (labels, gene selection, loader options).
-
-    Returns
-    -------
-    Prepared
-        The selected genes' counts (genes detected in >= ``min_cells`` cells, the ``n_top`` most
-        variable), library sizes over all genes, labels, and both protocols' inputs and scores.
-
-    Raises
-    ------
-    ValueError
-        An unknown name without ``spec``, or a data set without the spec's label column.
-    """
-    if spec is None:
-        spec = DATASETS.lookup(name)
-    if spec.loader is not None:
-        adata = spec.loader()
-    else:
-        from .. import datasets
-
-        adata = datasets.load(name, **spec.load_kwargs)
-    if spec.labels_key not in adata.obs.columns:
-        raise ValueError(f"dataset {name!r} has no obs column {spec.labels_key!r} (labels of the benchmark)")
-    x = adata.X
-    counts = np.asarray(x.toarray() if hasattr(x, "toarray") else x, dtype=np.float64)
-    labels = adata.obs[spec.labels_key].astype(str).to_numpy()
-    lib, genes = benchmark_genes(counts, n_top=spec.n_top, min_cells=spec.min_cells)
-    truth = counts[:, genes]
-    n_groups = len(np.unique(labels))
-    logger.info("benchmark %s: %d cells x %d genes (of %d), %d label groups (%s)",
-                name, truth.shape[0], truth.shape[1], counts.shape[1], n_groups, spec.labels_key)
-    return Prepared(name, spec, truth, lib, labels, n_groups, genes=genes,
-                    gene_names=np.asarray(adata.var_names[genes]).astype(str))

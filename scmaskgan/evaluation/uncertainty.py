@@ -1,8 +1,8 @@
 """Is the uncertainty of an imputation right? Calibration of probabilities and coverage of intervals.
 
-A count model answers more than one number per zero (../shared/BENCHMARK.md, "Two questions, two
-answers"): a probability that the gene is detected, and draws of the completed matrix. Both can be
-checked against a known truth:
+A count model answers more than one number per zero (the expected value, the level if detected and
+the probability between them): a probability that the gene is detected, and draws of the completed
+matrix. Both can be checked against a known truth:
 
 * :func:`calibration`: the expected calibration error (ECE) of predicted probabilities against
   0/1 outcomes, over equal-width bins, with the table behind a reliability plot

@@ -2,7 +2,7 @@
 paper's metrics (against the original data) rank them beside the held-out truth.
 
 Used by the book's benchmark and cost notebooks; ``scmaskgan benchmark``
-(:mod:`scmaskgan.evaluation.benchmark`) runs the same rows, each in its own process.
+(:mod:`scmaskgan.benchmarking.benchmark`) runs the same rows, each in its own process.
 
 - :func:`select_methods`: benchmark rows by name, checked, without those not installed;
 - :func:`method_options`: the keyword arguments of one row for a size preset;
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from .benchmark import Prepared
+    from .data import Prepared
 
 __all__ = ["select_methods", "method_options", "run_methods", "heldout_tables", "method_ranks",
            "describe_benchmark", "method_colour", "plot_label_umaps", "plot_cv_zscores", "plot_heldout",
@@ -40,7 +40,7 @@ __all__ = ["select_methods", "method_options", "run_methods", "heldout_tables", 
 
 def select_methods(methods: Sequence[str] | None = None, default: Sequence[str] | None = None, *,
                    none_first: bool = False) -> tuple[list[str], list[str]]:
-    """Benchmark rows (:data:`~scmaskgan.evaluation.benchmark.METHODS`) to run; those not installed left out.
+    """Benchmark rows (:data:`~scmaskgan.benchmarking.benchmark.METHODS`) to run; those not installed left out.
 
     Parameters
     ----------
@@ -63,7 +63,7 @@ def select_methods(methods: Sequence[str] | None = None, default: Sequence[str] 
     InputError
         For a single string, or names that are not benchmark rows.
     """
-    from . import baselines
+    import scmaskgan.benchmarking.baselines as baselines
     from .benchmark import DEFAULT_METHODS, METHODS
 
     names = methods if methods is not None else (default if default is not None else DEFAULT_METHODS)
@@ -81,7 +81,7 @@ def select_methods(methods: Sequence[str] | None = None, default: Sequence[str] 
 
 def method_options(name: str, *, quick: bool = False, max_epochs: int | None = None,
                    device: str | None = None) -> dict[str, Any]:
-    """Keyword arguments of one benchmark row for :func:`scmaskgan.evaluation.baselines.run`.
+    """Keyword arguments of one benchmark row for :func:`scmaskgan.benchmarking.baselines.run`.
 
     Parameters
     ----------
@@ -146,7 +146,7 @@ def run_methods(inputs: Mapping[str, Any], methods: Sequence[str], labels: Any =
     import pandas as pd
 
     from ..analysis import dense, limit_threads
-    from . import baselines
+    import scmaskgan.benchmarking.baselines as baselines
     from .benchmark import METHODS
 
     methods, _ = select_methods(methods)
@@ -171,7 +171,7 @@ def heldout_tables(data: "Prepared", outputs: Mapping[str, Mapping[str, Any]]) -
     Parameters
     ----------
     data
-        :func:`scmaskgan.evaluation.protocols.prepare`'s result (truth, library sizes, labels, protocol inputs).
+        :func:`scmaskgan.benchmarking.data.prepare`'s result (truth, library sizes, labels, protocol inputs).
     outputs
         ``outputs["A"][method]`` and ``outputs["B"][method]``: the methods' results on
         ``data.protocol_a()[0]`` and ``data.protocol_b()``.
@@ -186,7 +186,7 @@ def heldout_tables(data: "Prepared", outputs: Mapping[str, Mapping[str, Any]]) -
     """
     import pandas as pd
 
-    from .protocols import cluster_scores, score_hidden, score_thinning
+    from ..evaluation.protocols import cluster_scores, score_hidden, score_thinning
 
     if "A" not in outputs or "B" not in outputs:
         raise InputError(f"outputs needs the runs on the inputs 'A' and 'B', got {list(outputs)}.")
@@ -400,7 +400,7 @@ def plot_label_umaps(panels: Sequence[tuple[str, Any]], labels: Any, *, seed: in
     """
     import matplotlib.pyplot as plt
 
-    from .structure import umap_coordinates
+    from ..evaluation.structure import umap_coordinates
 
     check_param("ncols", ncols, int, low=1)
     panels = list(panels)
@@ -452,7 +452,7 @@ def plot_cv_zscores(outputs: Mapping[str, Any], methods: Sequence[str] | None = 
     """
     import matplotlib.pyplot as plt
 
-    from . import metrics as M
+    from ..evaluation import metrics as M
 
     if isinstance(methods, str):
         raise InputError(f"methods must be a list of names, got the string {methods!r}.")

@@ -1,6 +1,6 @@
 """Baseline imputation methods behind one interface: counts in, counts out.
 
->>> from scmaskgan.evaluation import baselines
+>>> from scmaskgan.benchmarking import baselines
 >>> baselines.available()  # doctest: +SKIP
 ['alra', 'dca', 'deepimpute', 'knn_average', 'knn_smoothing', 'magic', 'none', 'scmaskgan', 'scvi']
 >>> imputed = baselines.run("alra", counts, seed=0)  # doctest: +SKIP
@@ -9,88 +9,38 @@ Every method takes a cells x genes count matrix (dense or ``scipy.sparse``) and 
 dense ``float64`` matrix of the same shape on the count scale of the input (each cell keeps
 its own library size), so that the held-out protocols of :mod:`scmaskgan.evaluation` can
 score it directly. The settings of each method are stated in its function's docstring; they
-are the settings of the anchor rows of ``../shared/BENCHMARK.md``, and with them
-``none``, ``magic``, ``alra``, ``knn_average`` and ``knn_smoothing`` reproduce those rows.
+are the settings with which the anchors of protocols A and B were measured (each function states
+its anchor's numbers), and with them ``none``, ``magic``, ``alra``, ``knn_average`` and
+``knn_smoothing`` reproduce those numbers.
 
 Cells whose library size is 0 are returned as zeros by every method except ``none``,
 ``scvi``, ``deepimpute`` and ``scmaskgan``, which decide for themselves.
 
 ``dca`` and ``deepimpute`` need TensorFlow 2.4 and Python 3.8: they run in their own environment
 (``make peers`` creates ``.venv-peers/``; ``$SCMASKGAN_PEERS_PYTHON`` can name another
-interpreter), through ``scmaskgan/evaluation/peers_runner.py`` in a subprocess.
+interpreter), through ``scmaskgan/benchmarking/peers_runner.py`` in a subprocess
+(:mod:`scmaskgan.benchmarking.peers`). The registry itself is :mod:`scmaskgan.benchmarking.registry`.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import logging
-import os
-import subprocess
-import tempfile
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
 from math import ceil, log2
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._name_registry import Registry
 from ..scaling import log_normalize
+from .peers import PEERS_PYTHON_VARIABLE, PeersBaseline, peers_python, peers_versions
+from .registry import BASELINES, Baseline, BaselineNotAvailableError
 
 logger = logging.getLogger("scmaskgan")
 
 __all__ = ["BASELINES", "PEERS_PYTHON_VARIABLE", "Baseline", "BaselineNotAvailableError", "PeersBaseline",
            "available", "get", "peers_python", "peers_versions", "run"]
 
-
-class BaselineNotAvailableError(ImportError):
-    """A baseline needs an optional package that is not installed."""
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """One registered method.
-
-    Attributes
-    ----------
-    name
-        Registry name.
-    func
-        ``func(counts, *, labels, seed, **options) -> imputed counts``; ``counts`` is a dense
-        ``float64`` array that the function may not modify.
-    summary
-        One line: the method and its settings.
-    requires
-        Importable module the method needs beyond the core dependencies, or ``None``.
-    install
-        How to install ``requires``.
-    """
-
-    name: str
-    func: Callable[..., np.ndarray]
-    summary: str
-    requires: str | None = None
-    install: str = ""
-
-    def is_available(self) -> bool:
-        """Whether the optional package in ``requires`` (if any) can be imported."""
-        return self.requires is None or importlib.util.find_spec(self.requires) is not None
-
-    def check_available(self) -> None:
-        """Raise :class:`BaselineNotAvailableError` with install advice when ``requires`` is missing."""
-        if not self.is_available():
-            raise BaselineNotAvailableError(
-                f"baseline {self.name!r} needs the package {self.requires!r}, which is not installed; "
-                f"install it with: {self.install}"
-            )
-
-
-#: Registry of the baseline methods, by name (the pattern of :mod:`scmaskgan._name_registry`).
-BASELINES: Registry[Baseline] = Registry("baseline", sorted_names=True, factory=Baseline)
 _register = BASELINES.register
 
 
@@ -230,8 +180,7 @@ def _magic(x: np.ndarray, *, labels: Any = None, seed: int = 0, knn: int = 5, t:
     ``solver="exact"``) on all genes, with ``random_state=seed``. The output is clipped at 0,
     squared, divided by the median library size and multiplied by each cell's library size.
 
-    This preprocessing reproduces the anchor row of ``../shared/BENCHMARK.md`` (protocol A,
-    sc_celseq2: RMSE 0.408, Pearson 0.519, Spearman 0.358, ARI 0.977; sc_dropseq 0.492,
+    This preprocessing reproduces the anchor measured with protocol A (sc_celseq2: RMSE 0.408, Pearson 0.519, Spearman 0.358, ARI 0.977; sc_dropseq 0.492,
     0.510, 0.348, 0.945) exactly; log1p instead of the square root gives RMSE 0.391 /
     Pearson 0.510 on sc_celseq2.
     """
@@ -333,7 +282,7 @@ def _alra(x: np.ndarray, *, labels: Any = None, seed: int = 0, k: int | None = N
        observed value back.
 
     The result is mapped back with ``expm1(value) / 1e4 * library``. On sc_celseq2 this
-    reproduces the anchor row of ``../shared/BENCHMARK.md`` (RMSE 0.385, Pearson 0.385,
+    reproduces the anchor measured with protocol A (RMSE 0.385, Pearson 0.385, Spearman 0.223,
     ARI 0.966; rank 10).
     """
     lib = _library(x)
@@ -381,8 +330,8 @@ def _knn_average(x: np.ndarray, *, labels: Any = None, seed: int = 0, k: int = 1
     the ``k`` nearest other cells by Euclidean distance plus the cell itself (``k + 1``
     cells) -> mean of their library-normalised profiles ``count / library`` -> times the
     cell's own library. Every value is replaced, observed ones included. These settings
-    reproduce the anchor row of ``../shared/BENCHMARK.md`` (sc_celseq2: RMSE 0.338,
-    Pearson 0.530, Spearman 0.359, ARI 0.977).
+    reproduce the anchor measured with protocol A (sc_celseq2: RMSE 0.338, Pearson 0.530,
+    Spearman 0.359, ARI 0.977).
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -411,8 +360,8 @@ def _knn_smoothing(x: np.ndarray, *, labels: Any = None, seed: int = 0, k: int =
     ``numpy.random.RandomState(seed)``), and set each cell of ``S`` to the sum of the raw
     counts of its ``k_t`` nearest cells (itself included) by Euclidean distance.
     The algorithm returns summed counts of ``k`` cells; here each smoothed cell is rescaled to
-    its own input library, ``S / S.sum(1) * library``. This reproduces the anchor row of
-    ``../shared/BENCHMARK.md`` (sc_celseq2: RMSE 0.343, Pearson 0.519, ARI 1.000).
+    its own input library, ``S / S.sum(1) * library``. This reproduces the anchor measured with
+    protocol A (sc_celseq2: RMSE 0.343, Pearson 0.519, Spearman 0.356, ARI 1.000).
     """
     from sklearn.metrics import pairwise_distances
 
@@ -463,191 +412,6 @@ def _scvi(x: np.ndarray, *, labels: Any = None, seed: int = 0, max_epochs: int =
     model.train(max_epochs=max_epochs, accelerator=accelerator)
     rate = np.asarray(model.get_normalized_expression(adata, library_size=1, return_numpy=True), dtype=np.float64)
     return rate * _library(x)
-
-
-# ---------------------------------------------------------------------------------------
-# DeepImpute and DCA: in their own environment (Python 3.8, TensorFlow 2.4; `make peers`)
-
-#: Environment variable that names the interpreter of the DeepImpute/DCA environment; without it,
-#: ``.venv-peers/bin/python`` of the scmaskgan checkout (made by ``make peers``).
-PEERS_PYTHON_VARIABLE = "SCMASKGAN_PEERS_PYTHON"
-#: The script that the peers' interpreter runs (it imports nothing from scmaskgan).
-PEERS_RUNNER = Path(__file__).with_name("peers_runner.py")
-_PEERS_INSTALL = ("make peers (in the scmaskgan checkout: creates .venv-peers/ with Python 3.8 and TensorFlow 2.4 "
-                  f"from peers-constraints.txt), or set {PEERS_PYTHON_VARIABLE} to a Python that has them")
-_peers_found: set[tuple[str, str]] = set()  # (interpreter, tool) pairs already found (failures are checked again)
-
-
-def peers_python() -> Path:
-    """The interpreter that runs DeepImpute and DCA.
-
-    Returns
-    -------
-    pathlib.Path
-        ``$SCMASKGAN_PEERS_PYTHON`` when set, else ``.venv-peers/bin/python`` in the checkout that
-        holds this package (``make peers`` creates it). The path may not exist.
-    """
-    named = os.environ.get(PEERS_PYTHON_VARIABLE, "").strip()
-    if named:
-        return Path(named).expanduser()
-    return Path(__file__).resolve().parents[2] / ".venv-peers" / "bin" / "python"
-
-
-def _peers_finds(python: Path, tool: str) -> bool:
-    """Whether ``python`` exists and finds ``tool`` and TensorFlow (``peers_runner.py --check``, no import)."""
-    key = (str(python), tool)
-    if key in _peers_found:
-        return True
-    if not (python.is_file() and os.access(python, os.X_OK)):
-        return False
-    try:
-        status = subprocess.run([str(python), "-I", str(PEERS_RUNNER), "--check", tool], capture_output=True,
-                                timeout=120, check=False).returncode
-    except (OSError, subprocess.SubprocessError):
-        return False
-    if status == 0:
-        _peers_found.add(key)
-    return status == 0
-
-
-def peers_versions() -> dict[str, str]:
-    """Versions of Python and the packages of the DeepImpute/DCA environment (empty when it is missing).
-
-    Returns
-    -------
-    dict
-        ``{"python": ..., "dca": ..., "deepimpute": ..., "tensorflow-cpu": ..., ...}`` as
-        ``peers_runner.py --versions`` reports them.
-    """
-    python = peers_python()
-    if not python.is_file():
-        return {}
-    try:
-        proc = subprocess.run([str(python), "-I", str(PEERS_RUNNER), "--versions"], capture_output=True, text=True,
-                              timeout=120, check=False)
-        return dict(json.loads(proc.stdout)) if proc.returncode == 0 else {}
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return {}
-
-
-@dataclass(frozen=True)
-class PeersBaseline(Baseline):
-    """A method that runs in the DeepImpute/DCA environment (``peers_python()``), not in this Python.
-
-    ``requires`` is the tool's module in that environment.
-    """
-
-    def is_available(self) -> bool:
-        """Whether the environment's interpreter exists and finds the tool and TensorFlow."""
-        return _peers_finds(peers_python(), str(self.requires))
-
-    def check_available(self) -> None:
-        """Raise :class:`BaselineNotAvailableError`, naming ``make peers``, when the environment is missing."""
-        if self.is_available():
-            return
-        python = peers_python()
-        where = f"{PEERS_PYTHON_VARIABLE}={python}" if os.environ.get(PEERS_PYTHON_VARIABLE, "").strip() else python
-        reason = (f"the package {self.requires!r} or tensorflow cannot be found by {where}" if python.is_file()
-                  else f"its interpreter {where} does not exist")
-        raise BaselineNotAvailableError(
-            f"baseline {self.name!r} runs in its own environment (Python 3.8, TensorFlow 2.4), and {reason}; "
-            f"create it with: {self.install}"
-        )
-
-
-def _register_peers(name: str, summary: str) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
-    """Register a ``PeersBaseline`` (the registry's decorator, with the tool's module as ``requires``)."""
-    if name in BASELINES:
-        raise ValueError(f"baseline {name!r} is registered twice")
-
-    def decorator(func: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        BASELINES[name] = PeersBaseline(name, func, summary, requires=name, install=_PEERS_INSTALL)
-        return func
-
-    return decorator
-
-
-def _run_peer(tool: str, x: np.ndarray, *, seed: int, threads: int | None, timeout: float | None,
-              options: dict[str, Any]) -> np.ndarray:
-    """Run ``peers_runner.py --tool TOOL`` on ``x`` in the peers' interpreter; return its output."""
-    if threads is None:
-        env_threads = os.environ.get("OMP_NUM_THREADS", "")
-        threads = int(env_threads) if env_threads.isdigit() and int(env_threads) > 0 else 1
-    if not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive integer, got {threads!r}")
-    python = peers_python()
-    env = dict(os.environ) | {name: str(threads) for name in
-                              ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with tempfile.TemporaryDirectory(prefix=f"scmaskgan-{tool}-") as tmp:
-        folder = Path(tmp)
-        np.save(folder / "input.npy", x)
-        cmd = [str(python), "-I", str(PEERS_RUNNER), "--tool", tool, "--input", str(folder / "input.npy"),
-               "--output", str(folder / "output.npy"), "--info", str(folder / "info.json"), "--seed", str(seed),
-               "--threads", str(threads), "--options", json.dumps(options)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            raise RuntimeError(f"{tool} ran past {timeout} s in {python}") from None
-        if proc.returncode != 0:
-            tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
-            raise RuntimeError(f"{tool} failed in {python} (exit status {proc.returncode}): "
-                               + " | ".join(line.strip() for line in tail))
-        out = np.load(folder / "output.npy")
-        info = json.loads((folder / "info.json").read_text())
-    logger.info("%s %s (TensorFlow %s, Python %s, %d thread(s)): %.1f s, peak RSS %.0f MB in its own process",
-                tool, info["version"], info["tensorflow"], info["python"], threads, info["method_s"],
-                info["peak_rss_mb"])
-    return out
-
-
-@_register_peers(
-    "dca",
-    "DCA 0.3.4 (own Python 3.8 / TensorFlow 2.4 environment, `make peers`): zinb-conddisp autoencoder, "
-    "defaults otherwise; the fitted mean on the count scale",
-)
-def _dca(x: np.ndarray, *, labels: Any = None, seed: int = 0, threads: int | None = None,
-         timeout: float | None = None, **options: Any) -> np.ndarray:
-    """DCA, the deep count autoencoder (Eraslan et al. 2019), in the environment of ``make peers``.
-
-    ``dca.api.dca(adata, ae_type="zinb-conddisp", random_state=seed, threads=threads)`` with its
-    defaults otherwise (denoise mode; size factors, log1p and scaling of the input; hidden layers
-    64-32-64; at most 300 epochs, early stopping after 15; RMSprop), the settings of the anchor row of
-    ``../shared/BENCHMARK.md``. DCA returns the mean of the fitted negative-binomial component times
-    each cell's size factor (total count over the median total), i.e. counts on the input's scale,
-    and that is returned as it is. Genes and cells without counts are left out of the fit and
-    returned as 0. The runner turns TensorFlow's eager execution off before calling DCA, so that
-    DCA's seeding reaches its graph and a seed gives one output (called as DCA's documentation shows,
-    two runs with one seed differ). ``threads`` (default: ``$OMP_NUM_THREADS``, else 1) sets TensorFlow's thread
-    pools; ``timeout`` kills the run after that many seconds; other ``options`` (for example
-    ``epochs``) go to ``dca.api.dca``. The work is done by
-    ``scmaskgan/evaluation/peers_runner.py`` in ``peers_python()``. Labels are not used.
-    """
-    return _run_peer("dca", x, seed=seed, threads=threads, timeout=timeout, options=options)
-
-
-@_register_peers(
-    "deepimpute",
-    "DeepImpute 1.2 (own Python 3.8 / TensorFlow 2.4 environment, `make peers`): its defaults; zeros "
-    "replaced, observed counts kept",
-)
-def _deepimpute(x: np.ndarray, *, labels: Any = None, seed: int = 0, threads: int | None = None,
-                timeout: float | None = None, **options: Any) -> np.ndarray:
-    """DeepImpute (Arisdakessian et al. 2019), in the environment of ``make peers``.
-
-    ``deepimpute.multinet.MultiNet(seed=seed, ncores=threads)`` with its defaults otherwise
-    (sub-networks of 512 target genes with 5 predictors each, a dense layer of 256 with dropout
-    0.2, learning rate 1e-4, batch 64, at most 500 epochs with patience 5), ``fit`` and ``predict``
-    with theirs (``minVMR=0.5``, ``policy="restore"``): the settings of the anchor row of
-    ``../shared/BENCHMARK.md``. DeepImpute works on ``log1p`` of the raw counts (no library-size
-    scaling) and converts its prediction back with ``expm1``; with ``policy="restore"`` the
-    non-zero input counts are kept and only zeros are replaced, so its output is on the input's
-    count scale and is returned as it is. DeepImpute refuses inputs whose largest count is below 10.
-    ``threads``, ``timeout`` and the execution as for ``dca``; other ``options`` go to ``MultiNet``
-    (for example ``max_epochs``) or to ``MultiNet.fit`` (``minVMR``, ``n_pred``, ...). Labels are
-    not used.
-    """
-    return _run_peer("deepimpute", x, seed=seed, threads=threads, timeout=timeout, options=options)
 
 
 @_register(

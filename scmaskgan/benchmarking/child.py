@@ -1,9 +1,9 @@
 """One way to run a measured piece of work in its own process: a baseline, or a Python command line.
 
-:func:`run_in_child` runs a method of :mod:`scmaskgan.evaluation.baselines` on a matrix saved in
+:func:`run_in_child` runs a method of :mod:`scmaskgan.benchmarking.baselines` on a matrix saved in
 a ``.npy`` file; :func:`run_command` runs a Python command line (``["-m", "scmaskgan", "impute",
 ...]``, ``["-c", code, ...]`` or a script) as ``python`` would. Both start this module as the
-child process (``python -m scmaskgan.evaluation.child TASK.json``), which does the work and
+child process (``python -m scmaskgan.benchmarking.child TASK.json``), which does the work and
 then writes its own peak memory and the time of the work into a JSON file; the parent adds the
 child's wall time. The benchmark runner and every script in ``benchmarks/`` that runs work in a
 child process use them.
@@ -74,7 +74,7 @@ def run_in_child(task: dict[str, Any], folder: Path, tag: str, threads: int | No
     Parameters
     ----------
     task
-        Either a method run: ``baseline`` (a :mod:`scmaskgan.evaluation.baselines` name), ``input``
+        Either a method run: ``baseline`` (a :mod:`scmaskgan.benchmarking.baselines` name), ``input``
         (a cells x genes ``.npy`` of counts), ``labels`` (a ``.npy`` of labels or None), ``seed``,
         ``options`` (keyword arguments of the method), ``output`` (where the child saves the
         imputed matrix; None: not saved) and ``log_level``; or a command line: ``argv`` (the
@@ -106,7 +106,7 @@ def run_in_child(task: dict[str, Any], folder: Path, tag: str, threads: int | No
     task_file = folder / f"{tag}.task.json"
     log_file = folder / f"{tag}.log"
     task_file.write_text(json.dumps(task))
-    cmd = [sys.executable, "-m", "scmaskgan.evaluation.child", str(task_file)]
+    cmd = [sys.executable, "-m", "scmaskgan.benchmarking.child", str(task_file)]
     with open(log_file, "wb") as log:
         start = time.perf_counter()
         try:
@@ -190,7 +190,7 @@ def _child_main(task_file: str) -> int:
             return status
     else:
         logging.getLogger("scmaskgan").setLevel(task.get("log_level", "INFO"))
-        from . import baselines
+        import scmaskgan.benchmarking.baselines as baselines
 
         counts = np.load(task["input"])
         labels = np.load(task["labels"]) if task.get("labels") else None
@@ -213,7 +213,7 @@ def _child_main(task_file: str) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        print("usage: python -m scmaskgan.evaluation.child TASK.json (internal: one measured run of the benchmark "
+        print("usage: python -m scmaskgan.benchmarking.child TASK.json (internal: one measured run of the benchmark "
               "or a benchmark script)", file=sys.stderr)
         sys.exit(2)
     sys.exit(_child_main(sys.argv[1]))

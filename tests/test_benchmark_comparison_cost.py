@@ -1,18 +1,21 @@
-"""scmaskgan.evaluation.comparison and .cost: the benchmark and cost notebooks' plumbing on small cases."""
+"""scmaskgan.benchmarking.comparison and .cost: the benchmark and cost notebooks' plumbing and figures on small
+cases."""
 
 from __future__ import annotations
 
 import anndata
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 
 from scmaskgan._validation import InputError
-from scmaskgan.evaluation import DatasetSpec, prepare, score_hidden, score_thinning
-from scmaskgan.evaluation import comparison as C
-from scmaskgan.evaluation import cost as K
-from scmaskgan.evaluation.benchmark import METHODS
+from scmaskgan.benchmarking import DatasetSpec, prepare
+from scmaskgan.benchmarking import comparison as C
+from scmaskgan.benchmarking import cost as K
+from scmaskgan.benchmarking.benchmark import METHODS
+from scmaskgan.evaluation import score_hidden, score_thinning
 
 # ---------------------------------------------------------------------------------------
 # comparison
@@ -170,3 +173,66 @@ def test_measure_cost_with_a_fake_runner():
     assert (cost["threads"] == 1).all()
     with pytest.raises(InputError):
         K.measure_cost([10], ["magik"], {}, n_genes=5)
+
+
+# ---------------------------------------------------------------------------------------
+# the benchmark notebook's figures
+
+
+def _figure_tables():
+    methods = ["none", "alra", "scmaskgan"]
+    dist = pd.DataFrame({"js_mean": [0.0, 0.1, 0.2]}, index=methods)
+    pearson = pd.DataFrame({"pearson_all": [1.0, 0.9, 0.8]}, index=methods)
+    a = pd.DataFrame({"rmse": [0.6, 0.5, 0.7]}, index=methods)
+    b = pd.DataFrame({"rmse_zeros": [1.0, 1.2, 0.9], "mean_at_true_zeros": [0.0, 1.0, 0.5]}, index=methods)
+    return methods, dist, pearson, a, b
+
+
+def test_method_colour():
+    assert [C.method_colour(m) for m in ["none", "scmaskgan_auto", "magic"]] == ["black", "tab:red", "tab:blue"]
+
+
+def test_plot_heldout_and_paper_vs_heldout():
+    methods, dist, pearson, a, b = _figure_tables()
+    fig = C.plot_heldout(a, b, ["scmaskgan", "none"])
+    axes = fig.axes
+    assert len(axes) == 3 and axes[0].get_title() == "protocol A: RMSE at hidden entries"
+    heights = [p.get_height() for p in axes[1].patches]
+    assert heights == [0.9, 1.0]  # protocol B's RMSE at zeros, in the order asked
+    assert axes[0].lines[0].get_ydata()[0] == 0.6  # the dashed line of "none"
+    assert [t.get_text() for t in axes[2].get_xticklabels()] == ["scmaskgan", "none"]
+    plt.close(fig)
+    fig = C.plot_paper_vs_heldout(dist, pearson, a, b)
+    left = fig.axes[0]
+    np.testing.assert_allclose(left.collections[1].get_offsets(), [[0.1, 0.5]])  # alra: JS, protocol A RMSE
+    assert [t.get_text() for t in left.texts] == methods
+    plt.close(fig)
+    with pytest.raises(InputError, match="no rows"):
+        C.plot_heldout(a, b, ["knn"])
+    with pytest.raises(InputError, match="no rows"):
+        C.plot_paper_vs_heldout(dist, pearson, a.drop(index="none"), b, ["alra"])
+    with pytest.raises(InputError, match="string"):
+        C.plot_heldout(a, b, "alra")
+
+
+def test_plot_cv_zscores_and_umaps():
+    rng = np.random.default_rng(0)
+    X = rng.poisson(3.0, size=(30, 20)).astype(np.float64)
+    outputs = {"none": X, "other": X + 1.0}
+    fig = C.plot_cv_zscores(outputs)
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_xticklabels()] == ["none", "other"]
+    assert [line.get_label() for line in right.get_lines()] == ["none", "other"]
+    plt.close(fig)
+    with pytest.raises(InputError):
+        C.plot_cv_zscores(outputs, ["none", "magic"])
+    labels = np.repeat(["a", "b", "c"], 10)
+    fig = C.plot_label_umaps([("none", X), ("other", X + 1.0)], labels, legend_title="kind", ncols=3)
+    assert len(fig.axes) == 3 and not fig.axes[2].axison  # the empty panel is hidden
+    assert fig.axes[0].get_title() == "none" and len(fig.axes[0].collections) == 3  # one colour per label
+    assert fig.axes[0].get_legend().get_title().get_text() == "kind"
+    plt.close(fig)
+    with pytest.raises(InputError, match="cells"):
+        C.plot_label_umaps([("none", X)], labels[:5])
+    with pytest.raises(InputError, match="at least one panel"):
+        C.plot_label_umaps([], labels)

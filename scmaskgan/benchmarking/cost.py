@@ -1,6 +1,6 @@
 """Cost of imputation methods against the number of cells (the paper's Fig. 6), measured on simulated data.
 
-Every run is a child process started by :func:`scmaskgan.evaluation.child.run_in_child`, so that
+Every run is a child process started by :func:`scmaskgan.benchmarking.child.run_in_child`, so that
 its peak memory is its own. Used by the book's cost notebook.
 
 - :func:`write_dense_npy`: a sparse matrix to a dense float64 ``.npy`` file, block by block;
@@ -66,9 +66,9 @@ def measure_cost(sizes: Sequence[int], methods: Sequence[str], options: Mapping[
     sizes
         Numbers of cells (run in increasing order).
     methods
-        Benchmark rows (:data:`~scmaskgan.evaluation.benchmark.METHODS`).
+        Benchmark rows (:data:`~scmaskgan.benchmarking.benchmark.METHODS`).
     options
-        Keyword arguments of each method (e.g. :func:`~scmaskgan.evaluation.comparison.method_options`).
+        Keyword arguments of each method (e.g. :func:`~scmaskgan.benchmarking.comparison.method_options`).
     n_genes, n_groups, data_seed
         Of the simulation; its groups are the labels of the methods that use labels.
     seed
@@ -80,7 +80,7 @@ def measure_cost(sizes: Sequence[int], methods: Sequence[str], options: Mapping[
     max_seconds
         Wall time after which a method is not run at the larger sizes.
     run
-        The runner, :func:`~scmaskgan.evaluation.child.run_in_child` by default (a test may
+        The runner, :func:`~scmaskgan.benchmarking.child.run_in_child` by default (a test may
         pass another with the same signature).
 
     Returns

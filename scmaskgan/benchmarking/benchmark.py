@@ -3,7 +3,7 @@
 ``scmaskgan benchmark --datasets sc_celseq2,sc_dropseq --methods none,magic,scmaskgan --out DIR``
 runs each method on each dataset with protocol A (10% of the non-zero entries hidden) and
 protocol B (binomial thinning to 30% of the molecules) of :mod:`scmaskgan.evaluation.protocols`
-(../shared/BENCHMARK.md), and writes into ``DIR``:
+(whose module docstring states both protocols' steps), and writes into ``DIR``:
 
 * ``benchmark.csv``: one row per dataset x protocol x method with every metric
   (protocol A: ``rmse``, ``pearson``, ``spearman``, ``mae``, ``share_zero``, ``ari``, ``nmi``;
@@ -13,7 +13,7 @@ protocol B (binomial thinning to 30% of the molecules) of :mod:`scmaskgan.evalua
   versions used and the dataset settings;
 * ``versions.json``: Python, the packages and the machine.
 
-Cost. Every method run happens in its own child process (:func:`~scmaskgan.evaluation.child.run_in_child`:
+Cost. Every method run happens in its own child process (:func:`~scmaskgan.benchmarking.child.run_in_child`:
 the child reads the input from a ``.npy`` file and writes its output to another), so that memory
 is per method: ``peak_rss_mb`` is the child's peak resident set size (its ``VmHWM``, the number
 ``/usr/bin/time -v`` prints as "Maximum resident set size"), and ``wall_s`` is the child's wall
@@ -25,14 +25,14 @@ spinning OpenMP threads can cost several times the CPU time of one).
 
 Methods. ``scmaskgan`` runs its default mode with the dataset's true labels, ``scmaskgan_auto``
 with automatic (Leiden) labels, ``scmaskgan_paper`` the paper's mode (trained GAN, generated
-candidates) with true labels; the other names are those of :mod:`scmaskgan.evaluation.baselines`, whose docstrings
+candidates) with true labels; the other names are those of :mod:`scmaskgan.benchmarking.baselines`, whose docstrings
 state their settings. Only scMASKGAN uses labels. ``--quick`` trains scMASKGAN for 2 epochs
 without tuning and with 64 candidates per label (scVI, DCA and DeepImpute for 2 epochs): a smoke
 test of the pipeline whose rows are not results. ``dca`` and ``deepimpute`` run in their own Python 3.8 /
-TensorFlow 2.4 environment, made by ``make peers`` (``scmaskgan/evaluation/peers_runner.py``).
+TensorFlow 2.4 environment, made by ``make peers`` (``scmaskgan/benchmarking/peers_runner.py``).
 
-Datasets and their labels are in :data:`~scmaskgan.evaluation.protocols.DATASETS`, and each is
-set up by :func:`~scmaskgan.evaluation.protocols.prepare` (imported here).
+Datasets and their labels are in :data:`~scmaskgan.benchmarking.data.DATASETS`, and each is
+set up by :func:`~scmaskgan.benchmarking.data.prepare` (imported here).
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ from typing import Any
 import numpy as np
 
 from .._name_registry import Registry
+from ..evaluation.protocols import SCORED_ANSWER
 from .child import run_in_child
-from .protocols import DATASETS, DEFAULT_DATASETS, SCORED_ANSWER, DatasetSpec, Prepared, prepare
+from .data import DATASETS, DEFAULT_DATASETS, DatasetSpec, Prepared, prepare
 
 logger = logging.getLogger("scmaskgan")
 
@@ -88,7 +89,7 @@ class MethodSpec:
 
 
 _QUICK_GAN = {"max_epochs": 2, "tune": False, "n_candidates": 64}
-#: The count model's answers that each protocol scores (../shared/BENCHMARK.md, "Two questions, two answers").
+#: The count model's answers that each protocol scores (:data:`~scmaskgan.evaluation.protocols.SCORED_ANSWER`).
 _MASKED_LAYERS = {protocol: {"layer": answer} for protocol, answer in SCORED_ANSWER.items()}
 
 #: Benchmark method names (the rows of the tables).
@@ -144,7 +145,7 @@ _PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "scanpy", "anndata", "ma
 
 def _git_state() -> str | None:
     """Commit of the scmaskgan checkout, marked "modified" when the package's files differ from it."""
-    root = Path(__file__).resolve().parents[2]  # scmaskgan/evaluation/benchmark.py -> the repository
+    root = Path(__file__).resolve().parents[2]  # scmaskgan/benchmarking/benchmark.py -> the repository
     if not (root / ".git").exists():
         return None
     try:
@@ -213,7 +214,7 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
     Parameters
     ----------
     datasets
-        Names from :data:`scmaskgan.evaluation.protocols.DATASETS`.
+        Names from :data:`scmaskgan.benchmarking.data.DATASETS`.
     methods
         Names from :data:`METHODS`.
     protocols
@@ -247,7 +248,7 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
     FileExistsError
         Output files exist and ``force`` is false.
     """
-    from . import baselines
+    import scmaskgan.benchmarking.baselines as baselines
 
     datasets = _parse_names(datasets, DATASETS)
     methods = _parse_names(methods, METHODS)
@@ -370,7 +371,7 @@ def _markdown(table: Any, prepared: dict[str, Prepared], info: dict[str, str], *
     if command:
         lines += [f"Command: `{command}`", ""]
     lines += [
-        f"Total wall time {total_s:.0f} s. Protocols of ../shared/BENCHMARK.md (A: 10% of the non-zero entries "
+        f"Total wall time {total_s:.0f} s. Held-out protocols (A: 10% of the non-zero entries "
         "hidden, scored on log1p CP10k of the original library; B: binomial thinning to 30%, scored over the "
         "entries that the thinned input has at 0). `wall s` and `RSS MB` are the whole child process of each "
         "method run (Python start, imports, I/O; peak RSS is the child's VmHWM, the number `/usr/bin/time -v` reports); "

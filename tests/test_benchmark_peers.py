@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 
 from scmaskgan.cli import main
-from scmaskgan.evaluation import baselines, benchmark, peers_runner
-from scmaskgan.evaluation.baselines import BaselineNotAvailableError
-from scmaskgan.evaluation.benchmark import DatasetSpec
-from scmaskgan.evaluation.comparison import select_methods
+from scmaskgan.benchmarking import baselines, benchmark, peers, peers_runner
+from scmaskgan.benchmarking.baselines import BaselineNotAvailableError
+from scmaskgan.benchmarking.benchmark import DatasetSpec
+from scmaskgan.benchmarking.comparison import select_methods
 
 TOOLS = ("dca", "deepimpute")
 PEERS_INSTALLED = all(baselines.get(tool).is_available() for tool in TOOLS)
@@ -118,7 +118,7 @@ def test_benchmark_page_says_how_to_get_the_rows(tiny_dataset, tmp_path):
 def test_runner_command_line_without_the_tools(tmp_path):
     # The runner imports nothing from scmaskgan and no tool at start-up, so this Python can run its
     # command line: versions, the check (this environment has no dca), and argument errors.
-    runner = str(baselines.PEERS_RUNNER)
+    runner = str(peers.PEERS_RUNNER)
     imported = {line.split()[1].split(".")[0] for line in map(str.strip, Path(runner).read_text().splitlines())
                 if line.startswith(("import ", "from "))}
     assert "scmaskgan" not in imported and {"numpy", "dca", "deepimpute"} <= imported

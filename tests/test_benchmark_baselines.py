@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from scmaskgan.evaluation import baselines
-from scmaskgan.evaluation.baselines import BaselineNotAvailableError, alra_choose_k
+from scmaskgan.benchmarking import baselines
+from scmaskgan.benchmarking.baselines import BaselineNotAvailableError, alra_choose_k
 
 FAST = ["none", "magic", "alra", "knn_average", "knn_smoothing"]
 
