@@ -1,8 +1,8 @@
-"""Every target of issue 12 ("scMASKGAN learns to impute") for the count model, ``mode="masked"``.
+"""Every target of issue 12 ("scMASKGAN learns to impute") for the count model, ``mode="count"``.
 
 For each data set of ``--datasets`` and each labelling of ``--labels`` (``true``: the data set's
 labels; ``none``: no labels), the count model runs with the package's defaults
-(``SCMaskGAN(mode="masked", seed=0)``) on protocol A's and protocol B's inputs
+(``SCMaskGAN(mode="count", seed=0)``) on protocol A's and protocol B's inputs
 (../shared/BENCHMARK.md), each run in its own child process
 (:func:`scmaskgan.benchmarking.child.run_command`). Scored, each beside its target:
 
@@ -28,7 +28,7 @@ labels; ``none``: no labels), the count model runs with the package's defaults
   (:func:`scmaskgan.evaluation.protocol_s.invented_structure`) for the input itself (``none``),
   the count model without labels (as the protocol says; with "true labels" the population has one
   label, which the package refuses), and the default mode with automatic labels (``scmaskgan_auto``);
-* **cost**: ``scmaskgan.pp.impute(adata, mode="masked")`` (train and all three layers) on protocol A's
+* **cost**: ``scmaskgan.pp.impute(adata, mode="count")`` (train and all three layers) on protocol A's
   input in a child process: wall time of the whole child (start-up and imports included, as
   ``/usr/bin/time`` measures it) and its peak RSS; targets on sc_celseq2 only.
 
@@ -104,7 +104,7 @@ def child(task_file: str) -> None:
     out = Path(task["out"])
     adata = _anndata(np.load(task["input"]), task.get("labels"))
     t0 = time.perf_counter()
-    model = SCMaskGAN(adata, labels_key="label" if task.get("labels") else None, mode="masked", seed=0,
+    model = SCMaskGAN(adata, labels_key="label" if task.get("labels") else None, mode="count", seed=0,
                       progress=False, max_epochs=task.get("max_epochs"))
     model.train()
     train_s = time.perf_counter() - t0
@@ -142,7 +142,7 @@ def _anndata(counts, labels_file: str | None):
     return adata
 
 
-#: The cost run: what a user runs, scmaskgan.pp.impute with mode="masked" (argv: input, labels or "", max_epochs or "").
+#: The cost run: what a user runs, scmaskgan.pp.impute with mode="count" (argv: input, labels or "", max_epochs or "").
 COST_CODE = """
 import json, sys
 import numpy as np, anndata as ad, pandas as pd
@@ -154,7 +154,7 @@ if sys.argv[2]:
     key = "label"
     adata.obs[key] = pd.Categorical(np.load(sys.argv[2], allow_pickle=True).astype(str))
 epochs = int(sys.argv[3]) if sys.argv[3] else None
-scmaskgan.pp.impute(adata, labels_key=key, mode="masked", seed=0, progress=False, max_epochs=epochs)
+scmaskgan.pp.impute(adata, labels_key=key, mode="count", seed=0, progress=False, max_epochs=epochs)
 print(json.dumps(adata.uns["scmaskgan"].get("timings", {})))
 """
 
@@ -349,7 +349,7 @@ def run(datasets: list[str], labelings: list[str], args) -> None:
             np.save(s_dir / "input.npy", population)
             epochs = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
             methods = {"none": None,
-                       "scmaskgan_masked (no labels)": ("scmaskgan", None, {"mode": "masked", **epochs}),
+                       "scmaskgan_masked (no labels)": ("scmaskgan", None, {"mode": "count", **epochs}),
                        "scmaskgan_auto (default mode, automatic labels)": ("scmaskgan", None, dict(epochs))}
             for method, spec in methods.items():
                 if spec is None:

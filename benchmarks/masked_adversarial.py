@@ -2,7 +2,7 @@
 
 For each data set (sc_celseq2, sc_dropseq; true labels), protocol (A: 10% of the non-zero entries
 hidden; B: 30% of the molecules kept), discriminator weight and seed, the count model
-(``mode="masked"``) is trained on the protocol's input and scored on:
+(``mode="count"``) is trained on the protocol's input and scored on:
 
 * its own held-out loss: the count likelihood of the held-out cells' held-out molecules at the kept
   epoch (``val_loss``, the only number a user without the truth has; the discriminator never enters it)
@@ -75,7 +75,7 @@ def run(data, protocol: str, weight: float, seed: int, n_draws: int) -> dict:
     """One trained model: held-out loss, point estimates and draws on ``protocol``."""
     matrix = data.inputs([protocol])[protocol]
     t0 = time.perf_counter()
-    model = SCMaskGAN(data.anndata(matrix), labels_key=data.spec.labels_key, mode="masked", seed=seed,
+    model = SCMaskGAN(data.anndata(matrix), labels_key=data.spec.labels_key, mode="count", seed=seed,
                       adversarial_weight=weight, progress=False).train()
     train_s = time.perf_counter() - t0
     history = model.history_

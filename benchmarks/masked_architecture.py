@@ -1,6 +1,6 @@
 """The count model's architecture and its ablation: a plain MLP against the paper's blocks on the gene layout.
 
-Each variant of the count model (``mode="masked"``, :class:`scmaskgan.count.network.CountGenerator`)
+Each variant of the count model (``mode="count"``, :class:`scmaskgan.count.network.CountGenerator`)
 is trained on the protocol A input (10% of the non-zero entries hidden) and the protocol B input
 (binomial thinning to 30%) of each data set. A variant changes one thing; every other setting is
 the package default, and the truth only scores:
@@ -108,13 +108,13 @@ def rebuild_generator(model, **blocks) -> None:
 
 
 def build(adata, labels_key: str | None, variant: str, *, seed: int, max_epochs: int | None = None):
-    """An untrained ``SCMaskGAN`` (``mode="masked"``) of ``variant`` on ``adata`` (labels in ``labels_key``)."""
+    """An untrained ``SCMaskGAN`` (``mode="count"``) of ``variant`` on ``adata`` (labels in ``labels_key``)."""
     from scmaskgan.model import SCMaskGAN
 
     settings = dict(VARIANTS[variant])
     labels = settings.pop("labels", True)
     blocks = {name: settings.pop(name) for name in BLOCKS if name in settings}
-    model = SCMaskGAN(adata, labels_key=labels_key if labels else None, mode="masked", seed=seed,
+    model = SCMaskGAN(adata, labels_key=labels_key if labels else None, mode="count", seed=seed,
                       max_epochs=max_epochs, progress=False, **settings)
     if blocks:
         rebuild_generator(model, **blocks)

@@ -2,7 +2,7 @@
 
 The target (main layer, ``layers[key_added]``, the expected value): on the batch-integration page
 (three CellBench platforms, ``notebooks/batch_integration.ipynb``) the **batch entropy** and the
-**cell-line ARI** of ``mode="masked"`` are not below those of the un-imputed data without labels,
+**cell-line ARI** of ``mode="count"`` are not below those of the un-imputed data without labels,
 and the cell-line ARI is not below the un-imputed data's with the true labels (``cell_line``).
 
 Each run executes the notebook itself with papermill (``-p mode ... -p labels_key ...``), with

@@ -5,7 +5,7 @@
 library sizes, reads the labels (or clusters the cells when none are given), fits the
 [0, 1] :class:`~scmaskgan.scaling.Scaler` and chooses the output's dtype. :class:`CellData` holds
 the counts of the genes in use and hands out [0, 1] values a few rows at a time, to the
-neighbour fill (:mod:`scmaskgan.neighbours`) and to the GAN (:mod:`scmaskgan.gan`) alike.
+neighbour fill (:mod:`scmaskgan.neighbours`) and to the GAN (:mod:`scmaskgan.paper`) alike.
 """
 
 from __future__ import annotations

@@ -354,14 +354,14 @@ def run_metrics(settings: NotebookSettings, imputation: Imputation, *, seed: int
     Returns
     -------
     dict
-        ``preset``, ``mode``, ``max_epochs``, ``gan_trained``, ``epochs_trained``, ``seed``,
+        ``preset``, ``mode``, ``max_epochs``, ``trained``, ``epochs_trained``, ``seed``,
         ``n_cells``, ``n_genes_imputed``, ``impute_wall_s``, ``scmaskgan_version`` and ``params``.
     """
     from scmaskgan import __version__
 
     run = imputation.run
     return {"preset": settings.preset, "mode": settings.mode, "max_epochs": settings.epochs,
-            "gan_trained": bool(run["trained"]), "epochs_trained": imputation.epochs_trained, "seed": seed,
+            "trained": bool(run["trained"]), "epochs_trained": imputation.epochs_trained, "seed": seed,
             "n_cells": int(imputation.adata.n_obs), "n_genes_imputed": int(imputation.adata.n_vars),
             "impute_wall_s": imputation.wall_s, "scmaskgan_version": __version__, "params": run.get("params", {})}
 

@@ -25,7 +25,7 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     label with a count model at the cell's own depth (no GAN training: generated
     candidates made every fill worse on held-out truth, see ``benchmarks/ablation.py``);
     ``mode="paper"`` trains the conditional GAN and imputes from its candidates as
-    the paper does; ``mode="masked"`` trains the learned count model and writes its three
+    the paper does; ``mode="count"`` trains the learned count model and writes its three
     answers per zero (see Returns).
 
     Parameters
@@ -60,7 +60,7 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     uns_extra
         Further entries for ``uns[key_added]`` (the command line records its arguments here).
     n_draws
-        ``mode="masked"`` only: also draw this many completed matrices from the count model
+        ``mode="count"`` only: also draw this many completed matrices from the count model
         (:meth:`scmaskgan.SCMaskGAN.sample`), stored in ``obsm[key_added + "_draws"]`` as cells x
         draws x genes counts, for multiple imputation (held in memory: not with ``out_file``).
     **model_kwargs
@@ -72,7 +72,7 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         The imputed copy when ``copy`` is true, else ``None``. Writes
         ``layers[key_added]`` (dense, the input's scale, observed values
         unchanged; unless ``out_file`` is given) and ``uns[key_added]`` (parameters,
-        training history, tuning, timings, labels used). With ``mode="masked"``,
+        training history, tuning, timings, labels used). With ``mode="count"``,
         ``layers[key_added]`` is the expected value given the observed zero, and
         ``layers[key_added + "_if_detected"]`` (the value if detected) and
         ``layers[key_added + "_p_detected"]`` (the probability of detection) are written too;
@@ -95,7 +95,7 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     check_param("n_draws", n_draws, int, low=0)
     if n_draws and out_file is not None:
         raise InputError("n_draws needs the draws in memory and cannot be written with out_file; "
-                         "use SCMaskGAN(adata, mode='masked').train().sample(n_draws) on blocks of cells instead.")
+                         "use SCMaskGAN(adata, mode='count').train().sample(n_draws) on blocks of cells instead.")
     mode = resolve_mode(model_kwargs.pop("mode", None), stacklevel=3)
     settings_class = MODES[mode]
     if n_draws and not settings_class.DRAWS:

@@ -95,9 +95,9 @@ def two_cell_types() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
 
 
 #: Count-model settings of the questions' tests. The simulated counts below are deep enough to be tried
-#: as read counts (scmaskgan.gan.read_counts); these tests are about the questions, so the counts are
+#: as read counts (scmaskgan.count.read_counts); these tests are about the questions, so the counts are
 #: read as they are.
-COUNT_MODEL_FAST = dict(mode="masked", max_epochs=4, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4,
+COUNT_MODEL_FAST = dict(mode="count", max_epochs=4, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4,
                         reads_per_molecule=1.0, hide=0.0)
 
 

@@ -127,7 +127,7 @@ def test_notebook_settings_overrides_and_defaults():
 def test_notebook_settings_describe():
     import scmaskgan
 
-    s = A.notebook_settings(quick=True, smoke=False, mode="default")
+    s = A.notebook_settings(quick=True, smoke=False, mode="neighbours")
     assert s.epochs_note == "no GAN training"
     line = s.describe(dataset="darmanis_brain", labels_key="cell_type", seed=0, output_dir="out",
                       genes_note=" + the cell-cycle genes")
@@ -136,8 +136,8 @@ def test_notebook_settings_describe():
                     "all cells; outputs in out/")
     smoke = A.notebook_settings(quick=True, smoke=True, mode="paper")
     assert smoke.epochs_note == "max_epochs=2"
-    assert A.notebook_settings(quick=True, smoke=True, mode="masked").epochs_note == "count model, max_epochs=2"
-    assert A.notebook_settings(quick=False, smoke=False, mode="masked").epochs_note == "count model, max_epochs=model default"
+    assert A.notebook_settings(quick=True, smoke=True, mode="count").epochs_note == "count model, max_epochs=2"
+    assert A.notebook_settings(quick=False, smoke=False, mode="count").epochs_note == "count model, max_epochs=model default"
     assert smoke.describe(dataset="x.h5ad", labels_key=None, seed=3, output_dir="o").endswith(
         "labels None; preset smoke, mode 'paper': max_epochs=2, seed=3, 200 most variable genes, "
         "at most 150 cells; outputs in o/")
@@ -158,7 +158,7 @@ def test_impute_and_report(capsys):
     adata = _labelled_counts()
     before = adata.X.toarray().copy()
     lib = before.sum(1).astype(np.float64) * 2  # as if the genes were half of the library
-    res = A.impute_and_report(adata, [0, 2, 3, 5], labels_key="label", mode="default", seed=0, lib=lib)
+    res = A.impute_and_report(adata, [0, 2, 3, 5], labels_key="label", mode="neighbours", seed=0, lib=lib)
     np.testing.assert_array_equal(adata.X.toarray(), before)  # the input is not changed
     assert "scmaskgan" not in adata.layers
     assert res.adata.n_vars == 4 and list(res.gene_names) == ["g0", "g2", "g3", "g5"]
@@ -187,7 +187,7 @@ def test_run_metrics_and_save_metrics(tmp_path, capsys):
     res = A.impute_and_report(_labelled_counts(), [1, 4], labels_key="label", seed=0)
     settings = A.notebook_settings(True, True)
     m = A.run_metrics(settings, res, seed=5)
-    assert m == {"preset": "smoke", "mode": "default", "max_epochs": 2, "gan_trained": False, "epochs_trained": 0,
+    assert m == {"preset": "smoke", "mode": "default", "max_epochs": 2, "trained": False, "epochs_trained": 0,
                  "seed": 5, "n_cells": 30, "n_genes_imputed": 2, "impute_wall_s": res.wall_s,
                  "scmaskgan_version": scmaskgan.__version__, "params": res.run.get("params", {})}
     data = A.save_metrics({**m, "score": float("nan"), "arr": np.array([1, 2])}, tmp_path)

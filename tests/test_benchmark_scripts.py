@@ -66,7 +66,7 @@ def test_masked_integration_script_runs_the_notebook_and_keeps_other_presets(req
 
     out = tmp_path / "masked"
     out.mkdir()
-    pd.DataFrame([{"mode": "masked", "labels": "none", "preset": "quick", "method": "scmaskgan"}]).to_csv(
+    pd.DataFrame([{"mode": "count", "labels": "none", "preset": "quick", "method": "scmaskgan"}]).to_csv(
         out / "integration.csv", index=False)  # a row of another preset: kept
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "masked_integration.py"), "--smoke",
                            "--modes", "masked", "--labels", "none", "--depths", "0.3,1", "--threads", "1",

@@ -1,4 +1,4 @@
-"""The learned count model (mode="masked"): its likelihood, training, three answers, draws, saving and CLI."""
+"""The learned count model (mode="count"): its likelihood, training, three answers, draws, saving and CLI."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import scmaskgan
 from scmaskgan import InputError, SCMaskGAN
 from scmaskgan.count.network import CountGenerator, count_nll
 
-FAST = dict(mode="masked", max_epochs=4, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4)
+FAST = dict(mode="count", max_epochs=4, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4)
 
 
 def test_count_nll_is_the_negative_binomial_and_its_zero_inflation():
@@ -110,10 +110,10 @@ def test_refusals(tiny_counts):
     model = SCMaskGAN(tiny_counts, **FAST)
     with pytest.raises(RuntimeError, match="not trained"):
         next(model.iter_answers())
-    with pytest.raises(RuntimeError, match="mode='masked'"):
+    with pytest.raises(RuntimeError, match="mode='count'"):
         SCMaskGAN(tiny_counts, labels_key="cell_type", progress=False).sample(2)
     with pytest.raises(InputError, match="thinning"):
-        SCMaskGAN(tiny_counts, mode="masked", thinning=1.5)
+        SCMaskGAN(tiny_counts, mode="count", thinning=1.5)
 
 
 def test_cli_writes_the_three_layers(tiny_counts, tmp_path):
@@ -156,7 +156,7 @@ def test_pp_impute_stores_draws_for_multiple_imputation(tiny_counts, tmp_path):
     X = np.asarray(tiny_counts.X)
     assert draws.shape == (X.shape[0], 3, X.shape[1])
     assert all(np.array_equal(draws[:, k][X != 0], X[X != 0]) for k in range(3))
-    with pytest.raises(InputError, match="mode='masked'"):
+    with pytest.raises(InputError, match="mode='count'"):
         scmaskgan.pp.impute(tiny_counts.copy(), labels_key="cell_type", n_draws=2, progress=False)
     with pytest.raises(InputError, match="out_file"):
         scmaskgan.pp.impute(tiny_counts.copy(), n_draws=2, out_file=tmp_path / "x.h5ad", **FAST)
@@ -187,7 +187,7 @@ def test_depth_asks_about_a_deeper_measurement(tiny_counts):
     with pytest.raises(InputError, match="depth"):
         SCMaskGAN(tiny_counts, labels_key="cell_type", depth=2.0, progress=False)  # not the count model
     with pytest.raises(InputError, match="depth must be > 0"):
-        SCMaskGAN(tiny_counts, mode="masked", depth=0)
+        SCMaskGAN(tiny_counts, mode="count", depth=0)
     with pytest.raises(InputError, match="depth"):
         next(model.iter_answers(depth=-1.0))
 
@@ -273,4 +273,4 @@ def test_hide_sets_a_share_of_what_training_sees_to_zero_and_leaves_the_scored_h
     model.train(CountTrainingConfig(max_epochs=1, min_epochs=1, batch_size=8, progress=False))
     assert seen[0] == 0.0 and set(seen[1:]) == {0.3}
     with pytest.raises(InputError, match="hide"):
-        SCMaskGAN(tiny_counts, mode="masked", hide=1.0)
+        SCMaskGAN(tiny_counts, mode="count", hide=1.0)

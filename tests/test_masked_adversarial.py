@@ -11,7 +11,7 @@ from scmaskgan.count.model import CountTrainingConfig
 from scmaskgan.count.discriminator import (HintDiscriminator, discriminator_loss, generator_adversarial_loss, random_mask,
                                 sample_hint)
 
-FAST = dict(mode="masked", max_epochs=3, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4)
+FAST = dict(mode="count", max_epochs=3, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4)
 
 
 def test_hint_is_the_papers_form():

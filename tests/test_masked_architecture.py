@@ -9,7 +9,7 @@ import torch
 from scmaskgan import InputError, SCMaskGAN
 from scmaskgan.count.network import CountGenerator, correlation_order
 
-FAST = dict(mode="masked", max_epochs=3, progress=False, hidden_dim=16, latent_dim=8, noise_dim=2, seed=1)
+FAST = dict(mode="count", max_epochs=3, progress=False, hidden_dim=16, latent_dim=8, noise_dim=2, seed=1)
 
 
 @pytest.mark.parametrize("architecture", ["mlp", "conv"])

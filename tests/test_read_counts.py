@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from scmaskgan import InputError, SCMaskGAN
 from scmaskgan.count import read_counts as molecules
 
-FAST = dict(mode="masked", max_epochs=3, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4)
+FAST = dict(mode="count", max_epochs=3, progress=False, hidden_dim=32, latent_dim=8, noise_dim=4)
 
 
 def _reads(adata, reads: int = 40, seed: int = 0):
@@ -118,6 +118,6 @@ def test_answers_and_draws_are_on_the_reads_scale(tiny_counts):
 
 def test_reads_per_molecule_is_checked(tiny_counts):
     with pytest.raises(InputError, match="reads_per_molecule"):
-        SCMaskGAN(tiny_counts, mode="masked", reads_per_molecule=0.5)
+        SCMaskGAN(tiny_counts, mode="count", reads_per_molecule=0.5)
     with pytest.raises(InputError, match="reads_per_molecule"):
         SCMaskGAN(tiny_counts, labels_key="cell_type", reads_per_molecule=4.0)

@@ -169,7 +169,7 @@ def test_key_added_refuses_the_count_models_layers(tiny_counts, layer: str) -> N
     adata = tiny_counts.copy()
     adata.layers[layer] = adata.X.copy()
     with pytest.raises(InputError, match="would write the imputation over"):
-        pp.impute(adata, layer=layer, key_added="imp", mode="masked", device="cpu")
+        pp.impute(adata, layer=layer, key_added="imp", mode="count", device="cpu")
 
 
 def test_existing_layer_needs_overwrite(tiny_counts) -> None:

@@ -425,7 +425,7 @@ def _scmaskgan(x: np.ndarray, *, labels: Any = None, seed: int = 0, **options: A
     ``labels`` condition the generator; without them the cells are clustered first
     (Leiden on log-normalised PCA). ``options`` go to :func:`scmaskgan.pp.impute`
     (for example ``max_epochs``), except ``layer``: which answer of the count model
-    (``mode="masked"``) to return, ``"mean"`` (default) or ``"if_detected"``. Observed values
+    (``mode="count"``) to return, ``"mean"`` (default) or ``"if_detected"``. Observed values
     are returned unchanged.
     """
     import anndata as ad

@@ -23,9 +23,11 @@ reading/writing the matrices, as a command-line run under ``/usr/bin/time -v`` w
 pools to N threads (``OMP_NUM_THREADS`` and its kin; on a shared or busy machine, torch's two
 spinning OpenMP threads can cost several times the CPU time of one).
 
-Methods. ``scmaskgan`` runs its default mode with the dataset's true labels, ``scmaskgan_auto``
-with automatic (Leiden) labels, ``scmaskgan_paper`` the paper's mode (trained GAN, generated
-candidates) with true labels; the other names are those of :mod:`scmaskgan.benchmarking.baselines`, whose docstrings
+Methods. ``scmaskgan`` runs the default method, the count model, with the dataset's true labels
+(protocol A scores its value if detected, protocol B its expected value), ``scmaskgan_auto`` without
+labels; ``scmaskgan_neighbours`` the neighbour fill with true labels, ``scmaskgan_neighbours_auto`` with
+automatic (Leiden) labels; ``scmaskgan_paper`` the paper's method (trained GAN, generated candidates) with
+true labels (``scmaskgan_masked`` and ``scmaskgan_masked_auto`` are the count model's rows' earlier names); the other names are those of :mod:`scmaskgan.benchmarking.baselines`, whose docstrings
 state their settings. Only scMASKGAN uses labels. ``--quick`` trains scMASKGAN for 2 epochs
 without tuning and with 64 candidates per label (scVI, DCA and DeepImpute for 2 epochs): a smoke
 test of the pipeline whose rows are not results. ``dca`` and ``deepimpute`` run in their own Python 3.8 /
@@ -89,8 +91,9 @@ class MethodSpec:
 
 
 _QUICK_GAN = {"max_epochs": 2, "tune": False, "n_candidates": 64}
+_QUICK_COUNT = {"max_epochs": 2}
 #: The count model's answers that each protocol scores (:data:`~scmaskgan.evaluation.protocols.SCORED_ANSWER`).
-_MASKED_LAYERS = {protocol: {"layer": answer} for protocol, answer in SCORED_ANSWER.items()}
+_COUNT_LAYERS = {protocol: {"layer": answer} for protocol, answer in SCORED_ANSWER.items()}
 
 #: Benchmark method names (the rows of the tables).
 METHODS: Registry[MethodSpec] = Registry("method", {
@@ -103,22 +106,27 @@ METHODS: Registry[MethodSpec] = Registry("method", {
     # Optional rows in their own environment (Python 3.8, TensorFlow 2.4): `make peers`.
     "dca": MethodSpec("dca", quick_options={"epochs": 2}, label="DCA 0.3.4 (zinb-conddisp)"),
     "deepimpute": MethodSpec("deepimpute", quick_options={"max_epochs": 2}, label="DeepImpute 1.2 (defaults)"),
-    "scmaskgan": MethodSpec("scmaskgan", true_labels=True, quick_options=_QUICK_GAN,
-                            label="scMASKGAN, true labels"),
-    "scmaskgan_auto": MethodSpec("scmaskgan", quick_options=_QUICK_GAN, label="scMASKGAN, automatic labels"),
+    "scmaskgan": MethodSpec("scmaskgan", true_labels=True, quick_options=_QUICK_COUNT, protocol_options=_COUNT_LAYERS,
+                            label="scMASKGAN count model (the default), true labels (A: if detected; B: expected value)"),
+    "scmaskgan_auto": MethodSpec("scmaskgan", quick_options=_QUICK_COUNT, protocol_options=_COUNT_LAYERS,
+                                 label="scMASKGAN count model (the default), no labels (A: if detected; B: expected value)"),
+    "scmaskgan_neighbours": MethodSpec("scmaskgan", true_labels=True, options={"mode": "neighbours"},
+                                       label="scMASKGAN neighbour fill, true labels"),
+    "scmaskgan_neighbours_auto": MethodSpec("scmaskgan", options={"mode": "neighbours"},
+                                            label="scMASKGAN neighbour fill, automatic labels"),
     "scmaskgan_paper": MethodSpec("scmaskgan", true_labels=True, quick_options=_QUICK_GAN, options={"mode": "paper"},
                                   label="scMASKGAN paper mode (GAN candidates), true labels"),
-    "scmaskgan_masked": MethodSpec("scmaskgan", true_labels=True, quick_options={"max_epochs": 2},
-                                   options={"mode": "masked"}, protocol_options=_MASKED_LAYERS,
-                                   label="scMASKGAN count model, true labels (A: if detected; B: expected value)"),
-    "scmaskgan_masked_auto": MethodSpec("scmaskgan", quick_options={"max_epochs": 2}, options={"mode": "masked"},
-                                        protocol_options=_MASKED_LAYERS,
-                                        label="scMASKGAN count model, no labels (A: if detected; B: expected value)"),
+    # the earlier names of the count model's rows
+    "scmaskgan_masked": MethodSpec("scmaskgan", true_labels=True, quick_options=_QUICK_COUNT,
+                                   protocol_options=_COUNT_LAYERS, label="scmaskgan (earlier name)"),
+    "scmaskgan_masked_auto": MethodSpec("scmaskgan", quick_options=_QUICK_COUNT, protocol_options=_COUNT_LAYERS,
+                                        label="scmaskgan_auto (earlier name)"),
 })
 
 #: Methods that ``scmaskgan benchmark`` runs by default.
 DEFAULT_METHODS: tuple[str, ...] = (
-    "none", "magic", "alra", "knn_average", "knn_smoothing", "scmaskgan", "scmaskgan_auto", "scmaskgan_paper",
+    "none", "magic", "alra", "knn_average", "knn_smoothing", "scmaskgan", "scmaskgan_auto", "scmaskgan_neighbours",
+    "scmaskgan_neighbours_auto", "scmaskgan_paper",
 )
 
 #: Metric columns of each protocol.

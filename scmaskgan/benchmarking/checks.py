@@ -102,7 +102,7 @@ def count_model_checks(prepared: "Prepared", model_a: Any, model_b: Any, n_draws
     prepared
         The data set.
     model_a, model_b
-        Trained ``mode="masked"`` models of ``prepared.protocol_a()[0]`` and ``prepared.protocol_b()``
+        Trained ``mode="count"`` models of ``prepared.protocol_a()[0]`` and ``prepared.protocol_b()``
         (same cells and genes, in order).
     n_draws, level
         Draws per interval (at least 2) and nominal coverage.

@@ -110,7 +110,7 @@ def method_options(name: str, *, quick: bool = False, max_epochs: int | None = N
     if quick:
         options |= spec.quick_options
     if spec.baseline == "scmaskgan":
-        if max_epochs is not None:
+        if max_epochs is not None and options.get("mode") != "neighbours":  # the neighbour fill trains nothing
             options["max_epochs"] = max_epochs
         if device is not None:
             options["device"] = device

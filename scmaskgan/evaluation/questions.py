@@ -1,4 +1,4 @@
-"""The questions the held-out protocols ask of a count model (``mode="masked"``), and the arrays of its answers.
+"""The questions the held-out protocols ask of a count model (``mode="count"``), and the arrays of its answers.
 
 A count model answers more than one number per zero (protocol A's best answer at a zero is the level
 the gene would have if detected, protocol B's the expected value given the zero, with the probability
@@ -57,7 +57,7 @@ def answers(model: Any, depth: float | None = None) -> dict[str, np.ndarray]:
     Parameters
     ----------
     model
-        A trained :class:`scmaskgan.SCMaskGAN` with ``mode="masked"``.
+        A trained :class:`scmaskgan.SCMaskGAN` with ``mode="count"``.
     depth
         The measurement the answers are about, as a multiple of each cell's library size; ``None``:
         the model's own (1 by default).
