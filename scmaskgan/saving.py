@@ -72,6 +72,12 @@ def load_model(cls, directory: str | Path, adata, *, device: str = "auto"):
         raise InputError(f"the genes of adata ({len(var_names)}) differ from the model's "
                          f"({len(config['var_names'])}) or are in another order.")
     params = _current_params(config) | {"device": device}
+    mode = params.get("mode")
+    known = set(SHARED_CHECKS) | {"mode"} | (set(MODES[mode].names()) if mode in MODES else set())
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise InputError(f"{config_path} has unknown parameter(s) {', '.join(map(repr, unknown))}; the model was "
+                         "saved by another scmaskgan version or the file was edited.")
     labels_key = params["labels_key"]
     if labels_key is None and config["labels_info"].get("method") != "none":  # automatic labels: the saved ones
         saved = pd.read_csv(directory / "labels.csv", dtype=str).set_index("cell")["label"]
@@ -91,9 +97,10 @@ def load_model(cls, directory: str | Path, adata, *, device: str = "auto"):
     model.params["labels_key"] = config["params"]["labels_key"]
     model.labels_info_ = config["labels_info"]
     model.scaler = Scaler(**config["scaler"])
-    for net in (None, *(n for n in (model.gan, model.count_model) if n is not None)):  # the model's cells, and the copies a method made of them
-        data = model.data if net is None else net.data
-        data.scaler = model.scaler
+    model.data.scaler = model.scaler
+    for net in (model.gan, model.count_model):  # the copies a method made of the cells
+        if net is not None:
+            net.data.scaler = model.scaler
     state = config.get("state")
     if state is None:  # format version 1 kept these at the top
         state = {"tuning": config.get("tuning"), "molecule_choice": config.get("molecule_choice")}

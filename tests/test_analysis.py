@@ -97,10 +97,13 @@ def test_notebook_settings_presets():
     assert (s.preset, s.epochs, s.n_genes, s.max_cells) == ("smoke", 2, 200, 150)
     assert s.impute_kwargs == {"n_trials": 5, "n_candidates": 128}
     s.impute_kwargs["n_trials"] = 99  # a copy: the module's defaults stay
-    assert A.SMOKE_IMPUTE_KWARGS["n_trials"] == 5
-    q = A.notebook_settings(quick=True, smoke=False)
-    assert (q.preset, q.mode, q.epochs, q.n_genes, q.max_cells, q.impute_kwargs) == ("quick", "default", 8, 1000,
+    assert A.SMOKE_IMPUTE_KWARGS["paper"]["n_trials"] == 5
+    q = A.notebook_settings(quick=True, smoke=False)  # the count model trains to its own default
+    assert (q.preset, q.mode, q.epochs, q.n_genes, q.max_cells, q.impute_kwargs) == ("quick", "count", None, 1000,
                                                                                          None, {})
+    assert A.notebook_settings(quick=True, smoke=False, mode="paper").epochs == 8
+    assert A.notebook_settings(quick=True, smoke=True).epochs == 2  # smoke: the count model too
+    assert A.notebook_settings(quick=True, smoke=True, mode="neighbours").epochs is None  # nothing to train
     f = A.notebook_settings(quick=False, smoke=False)
     assert (f.preset, f.epochs, f.n_genes, f.max_cells) == ("full", None, 2000, None)
 
@@ -128,20 +131,20 @@ def test_notebook_settings_describe():
     import scmaskgan
 
     s = A.notebook_settings(quick=True, smoke=False, mode="neighbours")
-    assert s.epochs_note == "no GAN training"
+    assert s.epochs_note == "no training"
     line = s.describe(dataset="darmanis_brain", labels_key="cell_type", seed=0, output_dir="out",
                       genes_note=" + the cell-cycle genes")
     assert line == (f"scmaskgan {scmaskgan.__version__}; data set 'darmanis_brain', labels 'cell_type'; preset quick, "
-                    "mode 'default': no GAN training, seed=0, 1000 most variable genes + the cell-cycle genes, "
+                    "mode 'neighbours': no training, seed=0, 1000 most variable genes + the cell-cycle genes, "
                     "all cells; outputs in out/")
     smoke = A.notebook_settings(quick=True, smoke=True, mode="paper")
-    assert smoke.epochs_note == "max_epochs=2"
+    assert smoke.epochs_note == "GAN, max_epochs=2"
     assert A.notebook_settings(quick=True, smoke=True, mode="count").epochs_note == "count model, max_epochs=2"
     assert A.notebook_settings(quick=False, smoke=False, mode="count").epochs_note == "count model, max_epochs=model default"
     assert smoke.describe(dataset="x.h5ad", labels_key=None, seed=3, output_dir="o").endswith(
-        "labels None; preset smoke, mode 'paper': max_epochs=2, seed=3, 200 most variable genes, "
+        "labels None; preset smoke, mode 'paper': GAN, max_epochs=2, seed=3, 200 most variable genes, "
         "at most 150 cells; outputs in o/")
-    assert A.notebook_settings(False, False, mode="paper").epochs_note == "max_epochs=model default"
+    assert A.notebook_settings(False, False, mode="paper").epochs_note == "GAN, max_epochs=model default"
 
 
 def _labelled_counts() -> ad.AnnData:
@@ -171,12 +174,12 @@ def test_impute_and_report(capsys):
     out = capsys.readouterr().out.splitlines()
     zeros = np.mean(res.X == 0)
     filled = np.mean(res.imputed[res.X == 0] > 0)
-    assert any(line.startswith("imputation of 30 cells x 4 genes (mode 'default') took ")
-               and line.endswith("s; no GAN training (zeros filled from similar real cells)") for line in out)
+    assert any(line.startswith("imputation of 30 cells x 4 genes (mode 'neighbours') took ")
+               and line.endswith("s; no training (zeros filled from similar real cells)") for line in out)
     assert "observed values unchanged: True" in out
     assert f"zeros in the input: {zeros:.1%}; of them filled: {filled:.1%}" in out
     # all genes, and each matrix's own library sizes
-    whole = A.impute_and_report(adata, labels_key="label", seed=0)
+    whole = A.impute_and_report(adata, labels_key="label", seed=0, mode="neighbours")
     assert whole.adata.shape == adata.shape
     np.testing.assert_allclose(whole.log_orig, A.lognorm(before))
 
@@ -184,10 +187,10 @@ def test_impute_and_report(capsys):
 def test_run_metrics_and_save_metrics(tmp_path, capsys):
     import scmaskgan
 
-    res = A.impute_and_report(_labelled_counts(), [1, 4], labels_key="label", seed=0)
-    settings = A.notebook_settings(True, True)
+    res = A.impute_and_report(_labelled_counts(), [1, 4], labels_key="label", seed=0, mode="neighbours")
+    settings = A.notebook_settings(True, True, mode="neighbours")
     m = A.run_metrics(settings, res, seed=5)
-    assert m == {"preset": "smoke", "mode": "default", "max_epochs": 2, "trained": False, "epochs_trained": 0,
+    assert m == {"preset": "smoke", "mode": "neighbours", "max_epochs": None, "trained": False, "epochs_trained": 0,
                  "seed": 5, "n_cells": 30, "n_genes_imputed": 2, "impute_wall_s": res.wall_s,
                  "scmaskgan_version": scmaskgan.__version__, "params": res.run.get("params", {})}
     data = A.save_metrics({**m, "score": float("nan"), "arr": np.array([1, 2])}, tmp_path)

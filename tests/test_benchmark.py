@@ -73,7 +73,7 @@ def test_quick_run_writes_every_metric_cost_and_version(tiny_dataset, tmp_path):
     md = (out / "benchmark.md").read_text()
     assert "## tiny, protocol A" in md and "## tiny, protocol B" in md
     assert "Threads per method run: 1 (OMP_NUM_THREADS" in md
-    assert "Quick mode" in md and "ALRA (numpy)" in md and "scMASKGAN, true labels" in md
+    assert "Quick mode" in md and "ALRA (numpy)" in md and "scMASKGAN count model (the default), true labels" in md
     info = json.loads((out / "versions.json").read_text())
     for key in ("python", "numpy", "torch", "scanpy", "magic-impute", "scmaskgan"):
         assert info[key]
@@ -97,15 +97,18 @@ def test_scmaskgan_rows_get_true_or_no_labels(tiny_dataset, tmp_path, monkeypatc
         return {"wall_s": 1.0, "method_s": 0.5, "peak_rss_mb": 50.0}
 
     monkeypatch.setattr(benchmark, "run_in_child", fake_child)
-    table = benchmark.run_benchmark([tiny_dataset], ["scmaskgan", "scmaskgan_auto", "magic"], ["A"], tmp_path / "b",
+    table = benchmark.run_benchmark([tiny_dataset], ["scmaskgan", "scmaskgan_auto", "scmaskgan_neighbours_auto",
+                                                     "scmaskgan_paper", "magic"], ["A"], tmp_path / "b",
                                     quick=True, device="cpu", seed=7)
-    assert [t["baseline"] for t in tasks] == ["scmaskgan", "scmaskgan", "magic"]
-    assert tasks[0]["labels"] and tasks[1]["labels"] is None and tasks[2]["labels"] is None
+    assert [t["baseline"] for t in tasks] == ["scmaskgan"] * 4 + ["magic"]
+    assert tasks[0]["labels"] and tasks[1]["labels"] is None and tasks[2]["labels"] is None and tasks[3]["labels"]
     labels = tasks[0]["label_values"]
     assert list(np.unique(labels)) == ["type0", "type1", "type2"] and labels.size == 60
-    assert tasks[0]["options"] == {"max_epochs": 2, "tune": False, "n_candidates": 64, "device": "cpu"}
-    assert tasks[2]["options"] == {} and {t["seed"] for t in tasks} == {7}
-    assert list(table["labels"]) == ["true", "automatic", "-"]
+    assert tasks[0]["options"] == {"max_epochs": 2, "layer": "if_detected", "device": "cpu"}  # A: the value if detected
+    assert tasks[2]["options"] == {"mode": "neighbours", "device": "cpu"}
+    assert tasks[3]["options"] == {"mode": "paper", "max_epochs": 2, "tune": False, "n_candidates": 64, "device": "cpu"}
+    assert tasks[4]["options"] == {} and {t["seed"] for t in tasks} == {7}
+    assert list(table["labels"]) == ["true", "none", "automatic", "true", "-"]
 
 
 def test_peak_memory_is_the_child_s_own(tiny_dataset, tmp_path):
@@ -172,11 +175,14 @@ def test_dataset_table_names_a_label_column_for_every_dataset():
     assert benchmark.DATASETS["sc_celseq2"].labels_key == "cell_line_original"
     assert benchmark.DATASETS["sc_celseq2_5cl_p1"].load_kwargs["drop_doublets"] is True
     assert {m: s.true_labels for m, s in benchmark.METHODS.items() if s.baseline == "scmaskgan"} == {
-        "scmaskgan": True, "scmaskgan_auto": False, "scmaskgan_paper": True, "scmaskgan_masked": True,
-        "scmaskgan_masked_auto": False}
-    # the count model's rows score protocol A on the value if detected and B on the expected value
-    assert benchmark.METHODS["scmaskgan_masked"].protocol_options == {"A": {"layer": "if_detected"},
-                                                                      "B": {"layer": "mean"}}
+        "scmaskgan": True, "scmaskgan_auto": False, "scmaskgan_neighbours": True, "scmaskgan_neighbours_auto": False,
+        "scmaskgan_paper": True, "scmaskgan_masked": True, "scmaskgan_masked_auto": False}
+    # the count model's rows (the default, and their earlier names) score protocol A on the value if detected
+    # and B on the expected value
+    for name in ("scmaskgan", "scmaskgan_auto", "scmaskgan_masked", "scmaskgan_masked_auto"):
+        assert benchmark.METHODS[name].protocol_options == {"A": {"layer": "if_detected"}, "B": {"layer": "mean"}}
+        assert benchmark.METHODS[name].options == {}
+    assert benchmark.METHODS["scmaskgan_neighbours"].options == {"mode": "neighbours"}
     assert benchmark.METHODS["scmaskgan_paper"].options == {"mode": "paper"}
 
 

@@ -168,7 +168,8 @@ def test_scvi_missing_is_a_clear_error(counts, monkeypatch):
 def test_scmaskgan_keeps_observed_values_and_fills_zeros(tiny_counts):
     x = np.asarray(tiny_counts.X, dtype=np.float64)
     labels = tiny_counts.obs["cell_type"].to_numpy()
-    out = baselines.run("scmaskgan", x, labels=labels, seed=0, max_epochs=1, n_trials=1, n_candidates=32, k=4)
-    assert out.shape == x.shape and np.isfinite(out).all() and (out >= 0).all()
-    np.testing.assert_allclose(out[x > 0], x[x > 0], rtol=1e-6)
-    assert (out[x == 0] > 0).any()
+    for options in ({"max_epochs": 2}, {"mode": "paper", "max_epochs": 1, "n_trials": 1, "n_candidates": 32, "k": 4}):
+        out = baselines.run("scmaskgan", x, labels=labels, seed=0, **options)
+        assert out.shape == x.shape and np.isfinite(out).all() and (out >= 0).all()
+        np.testing.assert_allclose(out[x > 0], x[x > 0], rtol=1e-6)
+        assert (out[x == 0] > 0).any()

@@ -159,9 +159,14 @@ def test_non_integer_needs_normalized(tiny_counts, labels_txt: Path, tmp_path: P
         ["impute", str(src), "-o", str(out), "--labels-file", str(labels_txt), *FAST], capsys, out
     )
     assert "--normalized" in line or "normalized" in line
-    # accepted with --normalized
+    # the count model (the default) learns a count law: normalised values are refused, naming the method to use
+    line = _run_error(["impute", str(src), "-o", str(out), "--labels-file", str(labels_txt), "--normalized", *FAST],
+                      capsys, out)
+    assert "needs raw counts" in line and "mode='neighbours'" in line
+    # accepted with --normalized by the neighbour fill
     assert cli.main(
-        ["impute", str(src), "-o", str(out), "--labels-file", str(labels_txt), "--normalized", *FAST]
+        ["impute", str(src), "-o", str(out), "--labels-file", str(labels_txt), "--normalized", "--mode", "neighbours",
+         "--seed", "0", "--device", "cpu", "--quiet"]
     ) == 0
     assert out.exists()
 

@@ -110,8 +110,8 @@ def test_refusals(tiny_counts):
     model = SCMaskGAN(tiny_counts, **FAST)
     with pytest.raises(RuntimeError, match="not trained"):
         next(model.iter_answers())
-    with pytest.raises(RuntimeError, match="mode='count'"):
-        SCMaskGAN(tiny_counts, labels_key="cell_type", progress=False).sample(2)
+    with pytest.raises(RuntimeError, match="sample\\(\\) needs the count model: use mode='count'"):
+        SCMaskGAN(tiny_counts, labels_key="cell_type", mode="neighbours", progress=False).sample(2)
     with pytest.raises(InputError, match="thinning"):
         SCMaskGAN(tiny_counts, mode="count", thinning=1.5)
 
@@ -157,7 +157,7 @@ def test_pp_impute_stores_draws_for_multiple_imputation(tiny_counts, tmp_path):
     assert draws.shape == (X.shape[0], 3, X.shape[1])
     assert all(np.array_equal(draws[:, k][X != 0], X[X != 0]) for k in range(3))
     with pytest.raises(InputError, match="mode='count'"):
-        scmaskgan.pp.impute(tiny_counts.copy(), labels_key="cell_type", n_draws=2, progress=False)
+        scmaskgan.pp.impute(tiny_counts.copy(), labels_key="cell_type", n_draws=2, mode="neighbours", progress=False)
     with pytest.raises(InputError, match="out_file"):
         scmaskgan.pp.impute(tiny_counts.copy(), n_draws=2, out_file=tmp_path / "x.h5ad", **FAST)
 
@@ -185,7 +185,7 @@ def test_depth_asks_about_a_deeper_measurement(tiny_counts):
     np.testing.assert_array_equal(adata.layers["scmaskgan_p_detected"], deep["p_detected"])
     assert "3 times its library size" in adata.uns["scmaskgan"]["layers"]["scmaskgan_p_detected"]
     with pytest.raises(InputError, match="depth"):
-        SCMaskGAN(tiny_counts, labels_key="cell_type", depth=2.0, progress=False)  # not the count model
+        SCMaskGAN(tiny_counts, labels_key="cell_type", depth=2.0, mode="neighbours", progress=False)
     with pytest.raises(InputError, match="depth must be > 0"):
         SCMaskGAN(tiny_counts, mode="count", depth=0)
     with pytest.raises(InputError, match="depth"):

@@ -144,7 +144,7 @@ def test_float64_input_keeps_float64(tiny_counts):
 
 def test_poisson_fill_refused_for_normalised_input(tiny_counts):
     with pytest.raises(InputError, match="needs raw counts"):
-        SCMaskGAN(tiny_counts, labels_key="cell_type", normalized=True, fill="poisson")
+        SCMaskGAN(tiny_counts, labels_key="cell_type", normalized=True, fill="poisson", mode="neighbours")
 
 
 def test_layer_input(tiny_counts):
@@ -382,14 +382,15 @@ def test_a_dense_result_larger_than_memory_is_refused_before_training(tiny_count
         return self  # a mode without a GAN has nothing to train
 
     monkeypatch.setattr(SCMaskGAN, "train", no_training)
-    with pytest.raises(InputError, match=r"imputed matrix would take .* GiB.*out_file="):
-        pp.impute(tiny_counts, labels_key="cell_type", mode="paper")
-    model = SCMaskGAN(tiny_counts, labels_key="cell_type")
+    for mode in ("paper", "count"):
+        with pytest.raises(InputError, match=r"imputed matrix would take .* GiB.*out_file="):
+            pp.impute(tiny_counts, labels_key="cell_type", mode=mode)
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="neighbours")
     with pytest.raises(InputError, match="iter_imputed"):
         model.impute()
     # the ways that never hold the whole matrix still work
     assert sum(block.shape[0] for _, _, block in model.iter_imputed()) == tiny_counts.n_obs
-    pp.impute(tiny_counts, labels_key="cell_type", out_file=tmp_path / "imputed.h5ad")
+    pp.impute(tiny_counts, labels_key="cell_type", mode="neighbours", out_file=tmp_path / "imputed.h5ad")
     assert (tmp_path / "imputed.h5ad").exists() and "scmaskgan" not in tiny_counts.layers
 
 
@@ -412,7 +413,7 @@ def test_available_memory_takes_the_smaller_of_the_system_and_a_container_limit(
     assert available_memory(tmp_path / "none", tmp_path / "none") is None
 
 
-def test_the_default_mode_runs_without_importing_torch():
+def test_the_neighbour_fill_runs_without_importing_torch():
     """The neighbour fill needs no torch: neither with labels given nor with automatic labels."""
     import subprocess
     import sys
@@ -424,8 +425,8 @@ import scmaskgan
 rng = np.random.default_rng(0)
 obs = pd.DataFrame({"t": ["a", "b"] * 30}, index=[f"c{i}" for i in range(60)])
 adata = ad.AnnData(rng.poisson(1.0, (60, 40)).astype(np.float32), obs=obs)
-scmaskgan.pp.impute(adata, labels_key="t", progress=False)
-scmaskgan.pp.impute(adata, key_added="auto", progress=False)
+scmaskgan.pp.impute(adata, labels_key="t", mode="neighbours", progress=False)
+scmaskgan.pp.impute(adata, key_added="auto", mode="neighbours", progress=False)
 assert adata.layers["scmaskgan"].shape == (60, 40)
 print("torch" in sys.modules)
 """

@@ -35,7 +35,7 @@ def test_progress_uses_the_message_given_and_stays_quiet_when_disabled(caplog):
 def test_imputation_reports_its_progress(tiny_counts, caplog):
     from scmaskgan import SCMaskGAN
 
-    model = SCMaskGAN(tiny_counts, labels_key="cell_type", chunk_size=16)
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", chunk_size=16, mode="neighbours")
     with caplog.at_level(logging.INFO, logger="scmaskgan"):
         blocks = list(model.iter_imputed())
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("scmaskgan imputation:")]

@@ -120,4 +120,4 @@ def test_reads_per_molecule_is_checked(tiny_counts):
     with pytest.raises(InputError, match="reads_per_molecule"):
         SCMaskGAN(tiny_counts, mode="count", reads_per_molecule=0.5)
     with pytest.raises(InputError, match="reads_per_molecule"):
-        SCMaskGAN(tiny_counts, labels_key="cell_type", reads_per_molecule=4.0)
+        SCMaskGAN(tiny_counts, labels_key="cell_type", reads_per_molecule=4.0, mode="neighbours")

@@ -63,7 +63,7 @@ def test_observed_values_exact_at_float32_edge(tiny_counts, tmp_path: Path, kind
     if kind in ("csv", "normalized-csv"):
         source = tmp_path / "in.csv"
         frame.to_csv(source, float_format="%.17g")
-        extra = ("--normalized",) if kind == "normalized-csv" else ()
+        extra = ("--normalized", "--mode", "neighbours") if kind == "normalized-csv" else ()  # not a count model's
     elif kind == "tsv.gz":
         source = tmp_path / "in.tsv.gz"
         frame.astype(np.int64).to_csv(source, sep="\t")
@@ -114,7 +114,7 @@ def test_cell_alone_in_its_label_is_imputed_from_other_cells(tiny_counts, caplog
     labels[5] = "lonely"
     adata.obs["cell_type"] = pd.Categorical(labels)
     with caplog.at_level("WARNING", logger="scmaskgan"):
-        pp.impute(adata, labels_key="cell_type", device="cpu")
+        pp.impute(adata, labels_key="cell_type", device="cpu", mode="neighbours")
     x, imputed = np.asarray(adata.X), adata.layers["scmaskgan"]
     zeros = x[5] == 0
     assert (imputed[5][zeros] > 0).mean() > 0.5  # before: every zero of the cell stayed zero
@@ -125,17 +125,30 @@ def test_cell_alone_in_its_label_is_imputed_from_other_cells(tiny_counts, caplog
     assert record["candidates"]["lonely"]["pool"] == "all other cells"
 
 
-def test_one_label_per_cell_fills_zeros(tiny_counts) -> None:
+def test_count_model_imputes_a_cell_alone_in_its_label_as_any_other(tiny_counts, caplog) -> None:
+    """The count model's labels are a condition of the network, not a pool: a lone label needs nothing else."""
+    adata = tiny_counts.copy()
+    labels = _labels(adata)
+    labels[5] = "lonely"
+    adata.obs["cell_type"] = pd.Categorical(labels)
+    with caplog.at_level("WARNING", logger="scmaskgan"):
+        pp.impute(adata, labels_key="cell_type", device="cpu", max_epochs=5)
+    x, imputed = np.asarray(adata.X), adata.layers["scmaskgan"]
+    assert (imputed[5][x[5] == 0] > 0).all() and "single cell" not in caplog.text
+
+
+@pytest.mark.parametrize("mode, options", [("neighbours", {}), ("count", {"max_epochs": 5})])
+def test_one_label_per_cell_fills_zeros(tiny_counts, mode, options) -> None:
     adata = tiny_counts.copy()
     adata.obs["cell_type"] = pd.Categorical(adata.obs_names)
-    pp.impute(adata, labels_key="cell_type", device="cpu")
+    pp.impute(adata, labels_key="cell_type", device="cpu", mode=mode, **options)
     x, imputed = np.asarray(adata.X), adata.layers["scmaskgan"]
     assert (imputed[x == 0] > 0).mean() > 0.5
 
 
 def test_labels_without_a_lone_cell_are_unchanged(tiny_counts) -> None:
     adata = tiny_counts.copy()
-    pp.impute(adata, labels_key="cell_type", device="cpu")
+    pp.impute(adata, labels_key="cell_type", device="cpu", mode="neighbours")
     assert "fallback" not in adata.uns["scmaskgan"]["imputation"]
 
 
@@ -295,6 +308,8 @@ def test_single_gene_without_labels(tiny_counts, tmp_path: Path, capsys) -> None
     source = tmp_path / "one_gene.csv"
     tiny_counts.to_df().iloc[:, :1].to_csv(source)
     line = _error_line(["impute", str(source), "-o", str(tmp_path / "a.h5ad"), *FAST], capsys)
+    assert f"scmaskgan: error: {source}: the input has a single gene; the count model learns each gene" in line
+    line = _error_line(["impute", str(source), "-o", str(tmp_path / "b.h5ad"), *FAST, "--mode", "neighbours"], capsys)
     assert f"scmaskgan: error: {source}: the input has a single gene; clustering the cells" in line
 
 
@@ -304,8 +319,8 @@ def test_seed_out_of_range(tmp_path: Path, capsys) -> None:
     assert f"argument --seed: expected an integer from 0 to {2**64 - 1}" in capsys.readouterr().err
     with pytest.raises(InputError, match=f"seed must be <= {2**64 - 1}"):
         pp.impute(ad.AnnData(np.ones((3, 2))), seed=10**20)
-    with pytest.raises(InputError, match="seed must be <= 4294967295 with mode='default'"):
-        pp.impute(ad.AnnData(np.ones((3, 2))), seed=2**32)
+    with pytest.raises(InputError, match="seed must be <= 4294967295 with mode='neighbours'"):
+        pp.impute(ad.AnnData(np.ones((3, 2))), seed=2**32, mode="neighbours")
 
 
 def test_unknown_key_in_saved_config(tiny_counts, tmp_path: Path) -> None:
@@ -493,13 +508,13 @@ def _locked(case: _Case) -> str:
 def _lonely(case: _Case) -> str:
     names = _labels(case.tiny)
     names[0] = "lonely"
-    return case.cli(str(case.csv()), "--labels-file", str(case.labels(names)), labels=False)
+    return case.cli(str(case.csv()), "--labels-file", str(case.labels(names)), "--mode", "neighbours", labels=False)
 
 
 CASES = {
     "counts above 2\\*\\*24, or values that float32 rounds":
         lambda c: c.cli(str(c.csv(_frame_with(c.tiny, _edge_values(c.tiny)), float_format="%.17g"))),
-    "a label held by a single cell":
+    "a label held by a single cell, with `--mode neighbours` (the count model imputes it as any other cell)":
         _lonely,
     "`NA`, `nan` or an empty label in `--labels-file`":
         lambda c: c.cli(str(c.csv()), "--labels-file", str(c.labels(["NA"] + _labels(c.tiny)[1:])), labels=False),
@@ -512,7 +527,7 @@ CASES = {
     "cells without any count":
         lambda c: c.cli(str(c.csv(_frame_with(c.tiny, np.where(np.arange(c.tiny.n_obs)[:, None] == 0, 0, c.tiny.X))))),
     "non-integer values without `--normalized`": lambda c: c.cli(str(c.csv(_frame_with(c.tiny, c.tiny.X + 0.5)))),
-    "a single gene and no labels": lambda c: c.cli(str(c.csv(c.tiny.to_df().iloc[:, :1])), labels=False),
+    "a single gene": lambda c: c.cli(str(c.csv(c.tiny.to_df().iloc[:, :1])), labels=False),
     "a truncated `.gz` file": lambda c: _gz(c, truncated=True),
     "a `.gz` name on a file that is not gzip": lambda c: _gz(c, truncated=False),
     "an output folder that is not writable": _locked,

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from .._name_registry import Registry
+from ..modes import DEFAULT_MODE, MODES
 from ..evaluation.protocols import SCORED_ANSWER
 from .child import run_in_child
 from .data import DATASETS, DEFAULT_DATASETS, DatasetSpec, Prepared, prepare
@@ -197,6 +198,16 @@ def versions() -> dict[str, str]:
 # the benchmark
 
 
+def _labels_column(spec: MethodSpec) -> str:
+    """The ``labels`` column of a row: ``"true"``, ``"automatic"`` (clusters of a scmaskgan method that makes
+    them), ``"none"`` (the count model without labels) or ``"-"`` (a method that takes no labels)."""
+    if spec.baseline != "scmaskgan":
+        return "-"
+    if spec.true_labels:
+        return "true"
+    return "automatic" if MODES[spec.options.get("mode", DEFAULT_MODE)].CLUSTERS else "none"
+
+
 def _parse_names(names: Sequence[str], known: Registry) -> list[str]:
     """``names`` stripped, checked against ``known`` (unknown, missing or repeated names: ValueError)."""
     names = [n.strip() for n in names if n.strip()]
@@ -311,7 +322,7 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
                     }
                     row: dict[str, Any] = {
                         "dataset": ds, "protocol": protocol, "method": method,
-                        "labels": ("true" if spec.true_labels else "automatic") if spec.baseline == "scmaskgan" else "-",
+                        "labels": _labels_column(spec),
                         "n_cells": data.truth.shape[0], "n_genes": data.truth.shape[1],
                         "n_scored": int(idx.size) if idx is not None else int((observed == 0).sum()),
                         "threads": "default" if threads is None else threads,

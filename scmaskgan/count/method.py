@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_param
+from .._validation import InputError, check_param
 from ..cells import CellData, ModelInput
 from ..method import Method
 from ..nn.device import resolve_device
@@ -53,6 +53,9 @@ class CountMethod(Method):
 
     def __init__(self, cells: ModelInput, settings: CountSettings, *, seed: int, device: str, progress: bool = True,
                  labels_given: bool = False, **_: Any):
+        if cells.matrix.shape[1] < 2:
+            raise InputError("the input has a single gene; the count model learns each gene from the cell's other "
+                             "genes and needs at least two. Give more genes.")
         self.cells, self.settings, self.seed, self.progress = cells, settings, seed, progress
         self.data = cells.data
         self.labels_given = labels_given
