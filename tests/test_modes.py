@@ -80,3 +80,21 @@ def test_the_methods_table_is_in_readme_usage_and_help():
     out = subprocess.run([sys.executable, "-m", "scmaskgan", "impute", "--help"], capture_output=True, text=True,
                          check=True).stdout
     assert method_table() in out
+
+
+def test_a_model_saved_before_the_methods_had_their_own_settings_still_loads(tiny_counts, tmp_path):
+    """Format version 1 named the methods by their earlier names and kept every method's settings."""
+    import json
+
+    import numpy as np
+
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="neighbours", progress=False)
+    folder = model.save(tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    config["format_version"] = 1
+    config["params"] |= {"mode": "default", "hidden_dim": 256, "n_candidates": 512, "pool": "real"}
+    config["tuning"] = config.pop("state")["tuning"]
+    (folder / "config.json").write_text(json.dumps(config))
+    loaded = SCMaskGAN.load(folder, tiny_counts, device="cpu")
+    assert loaded.mode == "neighbours" and "hidden_dim" not in loaded.params
+    np.testing.assert_array_equal(loaded.impute(), model.impute())
