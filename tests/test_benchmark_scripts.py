@@ -41,17 +41,17 @@ def test_gpu_script_refuses_a_missing_gpu_or_a_bad_precision(tmp_path):
 def test_scale_script_measures_each_run_in_a_child_process(tmp_path):
     out = tmp_path / "scale"
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--cells", "150", "--genes", "60",
-                           "--epoch-cells", "", "--masked-cells", "150", "--fit-from", "100", "--threads", "1",
+                           "--epoch-cells", "", "--count-cells", "150", "--fit-from", "100", "--threads", "1",
                            "--out", str(out)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     import pandas as pd
 
     table = pd.read_csv(out / "scale.csv")
-    assert list(table["run"]) == ["impute (default mode, CLI)", "impute (masked mode, CLI)"]
+    assert list(table["run"]) == ["impute (neighbours mode, CLI)", "impute (count mode, CLI)"]
     assert list(table["cells"]) == [150, 150]
     assert table.loc[0, "peak_rss_mb"] > 50 and table.loc[0, "wall_s"] > table.loc[0, "impute_s"] > 0
-    masked = table.loc[1]  # training and the three layers, inside the wall time
+    masked = table.loc[1]  # the count model: training and the three layers, inside the wall time
     assert masked["epochs"] >= 1 and masked["method_s"] == pytest.approx(masked["train_s"] + masked["impute_s"])
     assert masked["wall_s"] > masked["method_s"] > 0
     assert (out / "sim_150x60.h5ad").exists() and (out / "slopes.json").exists()
