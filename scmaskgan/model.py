@@ -18,6 +18,7 @@ observed values (paper, equation 6), blocks, progress, timings, and saving.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from pathlib import Path
@@ -38,19 +39,16 @@ logger = logging.getLogger("scmaskgan")
 
 __all__ = ["SCMaskGAN", "MODES", "DEFAULT_MODE", "RENAMED_MODES", "resolve_mode"]
 
+#: Where each method's implementation lives (imported only when that method is used: two of them load torch).
+_IMPLEMENTATIONS = {"count": ("scmaskgan.count.method", "CountMethod"),
+                    "neighbours": ("scmaskgan.neighbours.method", "NeighboursMethod"),
+                    "paper": ("scmaskgan.paper.method", "PaperMethod")}
+
+
 def _implementation(mode: str) -> type[Method]:
-    """The class of ``mode``'s method (imported only when that method is used: two of them load torch)."""
-    if mode == "count":
-        from .count.method import CountMethod
-
-        return CountMethod
-    if mode == "paper":
-        from .paper.method import PaperMethod
-
-        return PaperMethod
-    from .neighbours.method import NeighboursMethod
-
-    return NeighboursMethod
+    """The class of ``mode``'s method."""
+    module, name = _IMPLEMENTATIONS[mode]
+    return getattr(importlib.import_module(module), name)
 
 
 class SCMaskGAN:

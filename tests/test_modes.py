@@ -98,3 +98,13 @@ def test_a_model_saved_before_the_methods_had_their_own_settings_still_loads(tin
     loaded = SCMaskGAN.load(folder, tiny_counts, device="cpu")
     assert loaded.mode == "neighbours" and "hidden_dim" not in loaded.params
     np.testing.assert_array_equal(loaded.impute(), model.impute())
+
+
+def test_each_mode_has_its_implementation():
+    from scmaskgan.method import Method
+    from scmaskgan.model import _IMPLEMENTATIONS, _implementation
+
+    assert set(_IMPLEMENTATIONS) == set(MODES)
+    for mode in MODES:
+        cls = _implementation(mode)
+        assert issubclass(cls, Method) and cls.NAME == mode
