@@ -2,15 +2,14 @@
 
 :class:`SCMaskGAN` reads and checks the data and every parameter (MAGIC style: a bad value fails in
 milliseconds rather than after minutes of training), then hands the work to the method that ``mode``
-names, each in its own folder and each with one settings class:
+names, each in its own folder and each with one settings class (:mod:`scmaskgan.modes`):
 
-==============  =====================================================  ==========================================
-``mode``        method                                                 settings
-==============  =====================================================  ==========================================
-``"count"``     the learned count model (:mod:`scmaskgan.count`)       :class:`~scmaskgan.count.settings.CountSettings`
-``"neighbours"``  the neighbour fill (:mod:`scmaskgan.neighbours`)     :class:`~scmaskgan.neighbours.settings.NeighboursSettings`
-``"paper"``     the paper's GAN and its candidates (:mod:`scmaskgan.paper`)  :class:`~scmaskgan.paper.settings.PaperSettings`
-==============  =====================================================  ==========================================
+* ``"count"``, the default: the learned count model (:mod:`scmaskgan.count`,
+  :class:`~scmaskgan.count.settings.CountSettings`);
+* ``"neighbours"``: the neighbour fill (:mod:`scmaskgan.neighbours`,
+  :class:`~scmaskgan.neighbours.settings.NeighboursSettings`);
+* ``"paper"``: the paper's GAN and its candidates (:mod:`scmaskgan.paper`,
+  :class:`~scmaskgan.paper.settings.PaperSettings`).
 
 The model itself holds what every method shares: the input and its checks, the labels, restoring the
 observed values (paper, equation 6), blocks, progress, timings, and saving.

@@ -19,22 +19,20 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
            copy: bool = False, normalized: bool = False, max_epochs: int | None = None, seed: int = 0,
            device: str = "auto", out_file: str | None = None, overwrite: bool = False,
            uns_extra: dict | None = None, n_draws: int = 0, **model_kwargs: Any):
-    """Impute dropouts with scMASKGAN and store the result in ``adata``.
+    """Impute dropouts and store the result in ``adata``.
 
-    The default mode fills each zero from the most similar real cells of the same
-    label with a count model at the cell's own depth (no GAN training: generated
-    candidates made every fill worse on held-out truth, see ``benchmarks/ablation.py``);
-    ``mode="paper"`` trains the conditional GAN and imputes from its candidates as
-    the paper does; ``mode="count"`` trains the learned count model and writes its three
-    answers per zero (see Returns).
+    The default method, the count model (``mode="count"``), trains on the input's own molecules and
+    writes three answers per zero (see Returns); ``mode="neighbours"`` fills each zero from the most
+    similar real cells of the same label with a Poisson model at the cell's own depth (no training);
+    ``mode="paper"`` trains the conditional GAN and imputes from its candidates as the paper does.
 
     Parameters
     ----------
     adata
         AnnData, cells x genes, with raw counts in ``X`` (or in ``layers[layer]``).
     labels_key
-        ``obs`` column of cell types. ``None`` clusters the cells with Leiden and
-        stores the clusters in ``obs[f"{key_added}_labels"]``.
+        ``obs`` column of cell types. ``None``: the count model uses no labels; the other methods
+        cluster the cells with Leiden. The labels used are stored in ``obs[f"{key_added}_labels"]``.
     layer
         Layer holding the counts; ``None`` uses ``X``.
     key_added
@@ -44,7 +42,8 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     normalized
         Accept already-normalised (non-integer) input.
     max_epochs
-        Training epoch limit; ``None`` picks one from the data size.
+        Training epoch limit of the count model and the paper's GAN; ``None`` picks one from the data size
+        (the neighbour fill trains nothing and refuses it).
     seed
         Seed of the whole run; two CPU runs with the same seed are identical.
     device
@@ -60,11 +59,11 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     uns_extra
         Further entries for ``uns[key_added]`` (the command line records its arguments here).
     n_draws
-        ``mode="count"`` only: also draw this many completed matrices from the count model
+        The count model only: also draw this many completed matrices from it
         (:meth:`scmaskgan.SCMaskGAN.sample`), stored in ``obsm[key_added + "_draws"]`` as cells x
         draws x genes counts, for multiple imputation (held in memory: not with ``out_file``).
     **model_kwargs
-        Further parameters of :class:`scmaskgan.SCMaskGAN`.
+        ``mode`` and further parameters of :class:`scmaskgan.SCMaskGAN`: the method's settings.
 
     Returns
     -------
@@ -72,7 +71,7 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         The imputed copy when ``copy`` is true, else ``None``. Writes
         ``layers[key_added]`` (dense, the input's scale, observed values
         unchanged; unless ``out_file`` is given) and ``uns[key_added]`` (parameters,
-        training history, tuning, timings, labels used). With ``mode="count"``,
+        training history, tuning, timings, labels used). With the count model,
         ``layers[key_added]`` is the expected value given the observed zero, and
         ``layers[key_added + "_if_detected"]`` (the value if detected) and
         ``layers[key_added + "_p_detected"]`` (the probability of detection) are written too;
