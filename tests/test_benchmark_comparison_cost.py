@@ -27,6 +27,10 @@ def test_method_options():
     quick = C.method_options("scmaskgan_paper", quick=True, max_epochs=7, device="cpu")
     assert quick["mode"] == "paper" and quick["max_epochs"] == 7 and quick["device"] == "cpu" and not quick["tune"]
     assert C.method_options("alra", max_epochs=7, device="cpu") == {}  # epochs and device are scMASKGAN's only
+    # the paper's epochs and the count model's apart; the neighbour fill trains nothing
+    assert C.method_options("scmaskgan", max_epochs=7) == {}
+    assert C.method_options("scmaskgan", max_epochs=7, count_max_epochs=3) == {"max_epochs": 3}
+    assert C.method_options("scmaskgan_neighbours", max_epochs=7, count_max_epochs=3) == {"mode": "neighbours"}
     with pytest.raises(InputError, match="unknown method"):
         C.method_options("nope")
 

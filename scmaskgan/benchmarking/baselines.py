@@ -420,12 +420,13 @@ def _scvi(x: np.ndarray, *, labels: Any = None, seed: int = 0, max_epochs: int =
     "clusters when none are given",
 )
 def _scmaskgan(x: np.ndarray, *, labels: Any = None, seed: int = 0, **options: Any) -> np.ndarray:
-    """scMASKGAN through :func:`scmaskgan.pp.impute` with its defaults.
+    """scmaskgan through :func:`scmaskgan.pp.impute`, by default the count model.
 
-    ``labels`` condition the generator; without them the cells are clustered first
+    ``labels`` condition the network (the count model, the paper's GAN) or make the neighbour fill's
+    pools; without them the count model uses none and the other methods cluster the cells first
     (Leiden on log-normalised PCA). ``options`` go to :func:`scmaskgan.pp.impute`
-    (for example ``max_epochs``), except ``layer``: which answer of the count model
-    (``mode="count"``) to return, ``"mean"`` (default) or ``"if_detected"``. Observed values
+    (for example ``mode``, ``max_epochs``), except ``layer``: which answer of the count model
+    to return, ``"mean"`` (default) or ``"if_detected"``. Observed values
     are returned unchanged.
     """
     import anndata as ad

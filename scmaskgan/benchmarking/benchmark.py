@@ -73,6 +73,7 @@ __all__ = [
     "Prepared",
     "prepare",
     "run_benchmark",
+    "labels_column",
     "run_in_child",
     "versions",
 ]
@@ -198,7 +199,7 @@ def versions() -> dict[str, str]:
 # the benchmark
 
 
-def _labels_column(spec: MethodSpec) -> str:
+def labels_column(spec: MethodSpec) -> str:
     """The ``labels`` column of a row: ``"true"``, ``"automatic"`` (clusters of a scmaskgan method that makes
     them), ``"none"`` (the count model without labels) or ``"-"`` (a method that takes no labels)."""
     if spec.baseline != "scmaskgan":
@@ -322,7 +323,7 @@ def run_benchmark(datasets: Sequence[str] = DEFAULT_DATASETS, methods: Sequence[
                     }
                     row: dict[str, Any] = {
                         "dataset": ds, "protocol": protocol, "method": method,
-                        "labels": _labels_column(spec),
+                        "labels": labels_column(spec),
                         "n_cells": data.truth.shape[0], "n_genes": data.truth.shape[1],
                         "n_scored": int(idx.size) if idx is not None else int((observed == 0).sum()),
                         "threads": "default" if threads is None else threads,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._validation import InputError, check_param
+from ..modes import DEFAULT_MODE
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -80,7 +81,7 @@ def select_methods(methods: Sequence[str] | None = None, default: Sequence[str] 
 
 
 def method_options(name: str, *, quick: bool = False, max_epochs: int | None = None,
-                   device: str | None = None) -> dict[str, Any]:
+                   count_max_epochs: int | None = None, device: str | None = None) -> dict[str, Any]:
     """Keyword arguments of one benchmark row for :func:`scmaskgan.benchmarking.baselines.run`.
 
     Parameters
@@ -91,7 +92,9 @@ def method_options(name: str, *, quick: bool = False, max_epochs: int | None = N
         Add the row's options of ``scmaskgan benchmark --quick`` (scMASKGAN: no tuning, 64
         candidates, 2 epochs; scVI: 2 epochs); ``max_epochs`` still wins.
     max_epochs
-        Training epochs of the scMASKGAN rows (``None``: the row's own).
+        Training epochs of the paper's GAN rows (``None``: the row's own).
+    count_max_epochs
+        Training epochs of the count model's rows (``None``: the row's own, early stopping).
     device
         ``device`` of the scMASKGAN rows (``None``: the row's own).
 
@@ -105,20 +108,22 @@ def method_options(name: str, *, quick: bool = False, max_epochs: int | None = N
     if name not in METHODS:
         raise InputError(f"unknown method {name!r}; choose from {list(METHODS)}.")
     check_param("max_epochs", max_epochs, int, low=1, allow_none=True)
+    check_param("count_max_epochs", count_max_epochs, int, low=1, allow_none=True)
     spec = METHODS[name]
     options = dict(spec.options)
     if quick:
         options |= spec.quick_options
     if spec.baseline == "scmaskgan":
-        if max_epochs is not None and options.get("mode") != "neighbours":  # the neighbour fill trains nothing
-            options["max_epochs"] = max_epochs
+        epochs = {"paper": max_epochs, "count": count_max_epochs}.get(options.get("mode", DEFAULT_MODE))
+        if epochs is not None:  # the neighbour fill trains nothing
+            options["max_epochs"] = epochs
         if device is not None:
             options["device"] = device
     return options
 
 
 def run_methods(inputs: Mapping[str, Any], methods: Sequence[str], labels: Any = None, *, seed: int = 0,
-                quick: bool = False, max_epochs: int | None = None,
+                quick: bool = False, max_epochs: int | None = None, count_max_epochs: int | None = None,
                 threads: int | None = None) -> tuple[dict[str, dict[str, np.ndarray]], "pd.DataFrame"]:
     """Every benchmark row on every input matrix, in this process, timed.
 
@@ -130,7 +135,7 @@ def run_methods(inputs: Mapping[str, Any], methods: Sequence[str], labels: Any =
         Benchmark rows.
     labels
         True labels, given to the rows that use them.
-    seed, quick, max_epochs
+    seed, quick, max_epochs, count_max_epochs
         Seed of every method; options of :func:`method_options`.
     threads
         Thread limit set again before every run (Leiden clustering can raise torch's); ``None``:
@@ -159,7 +164,8 @@ def run_methods(inputs: Mapping[str, Any], methods: Sequence[str], labels: Any =
             spec = METHODS[name]
             t0 = time.perf_counter()
             result = baselines.run(spec.baseline, counts, labels=labels if spec.true_labels else None, seed=seed,
-                                   **method_options(name, quick=quick, max_epochs=max_epochs))
+                                   **method_options(name, quick=quick, max_epochs=max_epochs,
+                                                    count_max_epochs=count_max_epochs))
             seconds[f"{key} input (s)"][name] = time.perf_counter() - t0
             outputs[key][name] = dense(result, dtype=np.float64)
     return outputs, pd.DataFrame(seconds).loc[methods]
