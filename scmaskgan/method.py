@@ -43,7 +43,7 @@ class Settings:
     """Base of each method's settings: a dataclass whose fields are checked when it is made.
 
     Subclasses declare their fields with defaults and, in ``CHECKS``, the type and bounds of each
-    (keyword arguments of :func:`scmaskgan._validation.check_param`). ``METHOD`` is the method's name.
+    (keyword arguments of ``scmaskgan._validation.check_param``). ``METHOD`` is the method's name.
     """
 
     METHOD: ClassVar[str] = ""
