@@ -48,8 +48,6 @@ class Settings:
 
     METHOD: ClassVar[str] = ""
     CHECKS: ClassVar[dict[str, tuple[Any, dict[str, Any]]]] = {}
-    #: Whether the method learns a count law and so needs raw counts (``normalized=True`` is refused).
-    NEEDS_COUNTS: ClassVar[bool] = False
     #: The answers the method gives per entry, the main one (``"mean"``) first.
     ANSWERS: ClassVar[tuple[str, ...]] = ("mean",)
     #: Whether the method draws completed matrices.
@@ -102,7 +100,7 @@ class Method(abc.ABC):
     @property
     @abc.abstractmethod
     def needs_training(self) -> bool:
-        """Whether :meth:`answers` needs :meth:`train` first."""
+        """Whether the method must be trained before it answers."""
 
     @abc.abstractmethod
     def train(self, max_epochs: int | None, *, accelerator: str | None = None,

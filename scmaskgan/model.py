@@ -96,8 +96,6 @@ class SCMaskGAN:
         The method's settings.
     params
         Every parameter as used: the shared ones, ``mode`` and the method's settings.
-    history_
-        The training history, one row per epoch.
     """
 
     def __init__(self, adata, *, mode: str | None = None, labels_key: str | None = None, layer: str | None = None,
@@ -153,7 +151,8 @@ class SCMaskGAN:
 
     @property
     def answers_(self) -> tuple[str, ...]:
-        """The answers the method gives per entry (the count model: ``mean``, ``if_detected``, ``p_detected``)."""
+        """The answers the method gives per entry, the main one first (``mean``; the count model also gives
+        ``if_detected`` and ``p_detected``)."""
         return self.settings.ANSWERS
 
     @property
@@ -214,8 +213,8 @@ class SCMaskGAN:
 
     @property
     def imputation_(self) -> dict:
-        """What the last imputation used (the neighbour fill: ``k``, ``k_sigma``, the pool and, per label,
-        ``theta``; the count model: its settings)."""
+        """What the last imputation used, ``k``, ``k_sigma``, the pool and, per label, ``theta`` for the neighbour
+        fill, and its settings for the count model."""
         summary = self.method.summary()
         return summary["imputation"] | {"labels": summary["candidates"]}
 

@@ -1,7 +1,6 @@
 """The methods by name: what ``mode`` takes, each method's settings class, and the earlier names.
 
-A leaf of the package (no torch): :mod:`scmaskgan.model`, :mod:`scmaskgan.pp`, :mod:`scmaskgan.saving` and
-the command line read it.
+A leaf of the package (no torch) that the model, ``pp.impute``, saving and the command line read.
 """
 
 from __future__ import annotations
@@ -27,7 +26,8 @@ DEFAULT_MODE = "count"
 #: Earlier names of the methods, accepted for one release with a warning that names the new one.
 RENAMED_MODES = {"masked": "count", "default": "neighbours"}
 
-#: How each parameter that every method shares (:class:`scmaskgan.SCMaskGAN`'s own) is checked at construction: (type, bounds and choices).
+#: How each parameter that every method shares (:class:`scmaskgan.SCMaskGAN`'s own) is checked at construction,
+#: as (type, bounds and choices).
 SHARED_CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "labels_key": (str, {"allow_none": True}),
     "layer": (str, {"allow_none": True}),
@@ -74,12 +74,12 @@ def make_settings(mode: str, given: dict[str, Any]) -> Settings:
     return settings_class(**given)
 
 
-#: What each method answers, its cost, the data it is for and when to pick it: (mode, answers, cost, data, pick).
-#: Costs on a 2-core CPU, one thread, end to end (``scmaskgan benchmark`` on sc_celseq2, 274 cells x 2,000
-#: genes; ``benchmarks/scale.py`` at 100,000 x 2,000).
+#: One row per method, with its name, what it answers, its cost, the data it is for and when to pick it.
+#: Costs on a 2-core CPU, end to end, 1 thread at 274 cells x 2,000 genes (``scmaskgan benchmark`` on
+#: sc_celseq2), 2 threads at 100,000 x 2,000 (``benchmarks/scale.py``).
 GUIDE: tuple[tuple[str, str, str, str, str], ...] = (
     ("count", "expected value, value if detected, P(detected); draws",
-     "12 s, 0.56 GB; 100,000 cells: 11 min, 1.9 GB",
+     "12-15 s, 0.55 GB; 100,000 cells: 11-15 min, 1.9 GB",
      "raw counts (UMI; read counts too)",
      "the default: most accurate on held-out values, invents no clusters"),
     ("neighbours", "one filled value per zero",

@@ -102,7 +102,7 @@ class PeersBaseline(Baseline):
         return _peers_finds(peers_python(), str(self.requires))
 
     def check_available(self) -> None:
-        """Raise :class:`BaselineNotAvailableError`, naming ``make peers``, when the environment is missing."""
+        """Raise :class:`~scmaskgan.benchmarking.registry.BaselineNotAvailableError`, naming ``make peers``, when the environment is missing."""
         if self.is_available():
             return
         python = peers_python()

@@ -59,5 +59,5 @@ class Baseline:
             )
 
 
-#: Registry of the baseline methods, by name (the pattern of :mod:`scmaskgan._name_registry`).
+#: Registry of the baseline methods, by name (the pattern of ``scmaskgan._name_registry``).
 BASELINES: Registry[Baseline] = Registry("baseline", sorted_names=True, factory=Baseline)

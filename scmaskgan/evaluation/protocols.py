@@ -33,7 +33,7 @@ Protocol B (binomial thinning, which scores zeros too):
 A model with several answers per zero is scored on the answer to each protocol's question,
 :data:`SCORED_ANSWER`. Everything here works on dense cells x genes count matrices and is
 deterministic given its seed. The benchmark's data sets, prepared for both protocols, are
-:func:`scmaskgan.benchmarking.prepare`'s.
+:func:`scmaskgan.benchmarking.data.prepare`'s.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ __all__ = ["KEEP", "SCORED_ANSWER", "benchmark_genes", "hide_nonzero", "score_hi
            "score_thinning"]
 
 
-#: The answer that each protocol scores for a model with several answers per zero: protocol A, which
-#: scores only truly non-zero entries, the level if detected (E[x | x > 0]); protocol B, which scores
-#: every zero, most of them true zeros, the expected value given the zero.
+#: The answer that each protocol scores for a model with several answers per zero. Protocol A, which
+#: scores only truly non-zero entries, takes the level if detected (E[x | x > 0]); protocol B, which scores
+#: every zero, most of them true zeros, takes the expected value given the zero.
 SCORED_ANSWER: dict[str, str] = {"A": "if_detected", "B": "mean"}
 
 
@@ -100,7 +100,7 @@ def cluster_scores(imputed: np.ndarray, lib_orig: np.ndarray, labels: np.ndarray
     return {"ari": float(adjusted_rand_score(labels, pred)), "nmi": float(normalized_mutual_info_score(labels, pred))}
 
 
-#: The share of molecules that protocol B's binomial thinning keeps (30%: 70% of the molecules are lost).
+#: The share of molecules that protocol B's binomial thinning keeps (30%, so 70% of the molecules are lost).
 KEEP: float = 0.3
 
 
