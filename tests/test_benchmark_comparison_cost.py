@@ -240,3 +240,20 @@ def test_plot_cv_zscores_and_umaps():
         C.plot_label_umaps([("none", X)], labels[:5])
     with pytest.raises(InputError, match="at least one panel"):
         C.plot_label_umaps([], labels)
+
+
+def test_run_methods_asks_each_protocol_its_own_answer(monkeypatch):
+    """The count model's row answers protocol A's input with its value if detected, B's with its expected value,
+    as ``scmaskgan benchmark`` does; other inputs get the main layer."""
+    import scmaskgan.benchmarking.baselines as baselines
+
+    seen = []
+
+    def fake_run(name, counts, *, labels=None, seed=0, **options):
+        seen.append(options.get("layer"))
+        return counts
+
+    monkeypatch.setattr(baselines, "run", fake_run)
+    x = np.ones((4, 3))
+    C.run_methods({"original": x, "A": x, "B": x}, ["scmaskgan"], quick=True)
+    assert seen == [None, "if_detected", "mean"]

@@ -130,7 +130,9 @@ def run_methods(inputs: Mapping[str, Any], methods: Sequence[str], labels: Any =
     Parameters
     ----------
     inputs
-        ``{input name: cells x genes counts}``, e.g. ``{"original": X, "A": X_A, "B": X_B}``.
+        ``{input name: cells x genes counts}``, e.g. ``{"original": X, "A": X_A, "B": X_B}``. An input named
+        after a protocol gets the row's options for that protocol, as ``scmaskgan benchmark`` gives them (the
+        count model answers protocol A with its value if detected, B with its expected value).
     methods
         Benchmark rows.
     labels
@@ -163,9 +165,10 @@ def run_methods(inputs: Mapping[str, Any], methods: Sequence[str], labels: Any =
                 limit_threads(threads)
             spec = METHODS[name]
             t0 = time.perf_counter()
+            options = method_options(name, quick=quick, max_epochs=max_epochs, count_max_epochs=count_max_epochs)
+            options |= spec.protocol_options.get(key, {})  # a protocol's input: the answer that protocol scores
             result = baselines.run(spec.baseline, counts, labels=labels if spec.true_labels else None, seed=seed,
-                                   **method_options(name, quick=quick, max_epochs=max_epochs,
-                                                    count_max_epochs=count_max_epochs))
+                                   **options)
             seconds[f"{key} input (s)"][name] = time.perf_counter() - t0
             outputs[key][name] = dense(result, dtype=np.float64)
     return outputs, pd.DataFrame(seconds).loc[methods]
