@@ -22,7 +22,9 @@ import numpy as np
 
 from scmaskgan._validation import InputError, check_param
 from scmaskgan.modes import resolve_mode
+from scmaskgan.evaluation.protocols import SCORED_ANSWER
 from scmaskgan.matrices import dense, lognorm
+from scmaskgan.pp import answer_layer_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import anndata
@@ -282,6 +284,13 @@ class Imputation:
     def observed(self) -> np.ndarray:
         """Boolean mask of the non-zero observed entries."""
         return self.X > 0
+
+    def answer(self, protocol: str) -> np.ndarray:
+        """The imputed counts that a held-out protocol scores, dense float64: the count model's answer to that
+        protocol's question (protocol A, hidden non-zero entries, the value if detected; protocol B, the
+        expected value) where the method gives one, else the main layer."""
+        name = answer_layer_names("scmaskgan")[SCORED_ANSWER[protocol]]
+        return dense(self.adata.layers[name], dtype=np.float64) if name in self.adata.layers else self.imputed
 
     @property
     def run(self) -> dict:

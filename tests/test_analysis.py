@@ -206,3 +206,12 @@ def test_notebook_plumbing_is_the_same_from_both_modules():
 
     for name in notebook.__all__:
         assert getattr(A, name) is getattr(notebook, name)
+
+
+def test_imputation_answer_is_the_layer_each_protocol_scores(capsys):
+    adata = _labelled_counts()
+    count = A.impute_and_report(adata, labels_key="label", seed=0, max_epochs=3, progress=False)
+    np.testing.assert_array_equal(count.answer("A"), count.adata.layers["scmaskgan_if_detected"])
+    np.testing.assert_array_equal(count.answer("B"), count.imputed)
+    neighbours = A.impute_and_report(adata, labels_key="label", seed=0, mode="neighbours")
+    np.testing.assert_array_equal(neighbours.answer("A"), neighbours.imputed)
