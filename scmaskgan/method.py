@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ._validation import InputError, check_param
+from ._validation import check_param
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,10 +43,9 @@ class Settings:
     """Base of each method's settings: a dataclass whose fields are checked when it is made.
 
     Subclasses declare their fields with defaults and, in ``CHECKS``, the type and bounds of each
-    (keyword arguments of ``scmaskgan._validation.check_param``). ``METHOD`` is the method's name.
+    (keyword arguments of ``scmaskgan._validation.check_param``).
     """
 
-    METHOD: ClassVar[str] = ""
     CHECKS: ClassVar[dict[str, tuple[Any, dict[str, Any]]]] = {}
     #: The answers the method gives per entry, the main one (``"mean"``) first.
     ANSWERS: ClassVar[tuple[str, ...]] = ("mean",)
@@ -113,9 +112,9 @@ class Method(abc.ABC):
         ``stop - start`` x genes array on the input's scale, observed values not yet restored."""
 
     def sample(self, n_draws: int, *, seed: int, **options: Any) -> "np.ndarray":
-        """``n_draws`` completed matrices (draws x cells x genes), observed values not yet restored (only where
-        the settings' ``DRAWS`` is true)."""
-        raise InputError(f"draws need the count model (mode='count'); mode={self.NAME!r} has none.")
+        """``n_draws`` completed matrices (draws x cells x genes), observed values not yet restored; only a
+        method whose settings' ``DRAWS`` is true implements it."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     def summary(self) -> dict[str, Any]:

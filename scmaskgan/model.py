@@ -301,10 +301,12 @@ class SCMaskGAN:
             yield start, stop, answers["mean"]
 
     def iter_answers(self, block_size: int | None = None, *, depth: float | None = None):
-        """The count model's three answers, block by block: yield ``(start, stop, answers)``.
+        """The method's answers, block by block: yield ``(start, stop, answers)``.
 
         ``answers`` holds, for rows ``start:stop`` (dense, cells x genes; every observed value returned
-        exactly), about a new measurement of each cell of ``depth`` times its library size:
+        exactly), each answer the method gives (``answers_``). The neighbour fill and the paper's method give
+        one, ``"mean"``, the filled value. The count model gives three, about a new measurement of each cell
+        of ``depth`` times its library size:
 
         * ``"mean"``: at a zero, the expected value given that it was observed as zero;
         * ``"if_detected"``: at a zero, the value the gene would have if detected, ``E[x | c > 0]``;
@@ -319,10 +321,11 @@ class SCMaskGAN:
         block_size
             Cells per block; ``None`` uses ``chunk_size``.
         depth
-            The measurement's depth as a multiple of the cell's library size; ``None`` uses the
-            ``depth`` setting.
+            The count model only: the measurement's depth as a multiple of the cell's library size;
+            ``None`` uses the ``depth`` setting.
         """
-        self._require_count_model("iter_answers()")
+        if depth is not None and "depth" not in self.settings.names():
+            raise InputError(f"depth is a setting of mode='count', not of mode={self.mode!r}; leave it out.")
         yield from self._iter(block_size, {} if depth is None else {"depth": depth})
 
     def _iter(self, block_size: int | None, options: dict[str, Any], main_only: bool = False):
@@ -339,11 +342,6 @@ class SCMaskGAN:
                     block[rows, cols] = 1.0 if name == "p_detected" else values
                 shown.update(stop - start)
                 yield start, stop, ({"mean": answers["mean"]} if main_only else answers)
-
-    def _require_count_model(self, what: str) -> None:
-        if not self.settings.DRAWS:
-            raise RuntimeError(f"{what} needs the count model: use mode='count' (mode={self.mode!r} has one answer "
-                               "and no draws).")
 
     def sample(self, n_draws: int = 1, *, seed: int | None = None, depth: float | None = None,
                if_detected: bool = False) -> np.ndarray:
@@ -366,7 +364,9 @@ class SCMaskGAN:
             Draw each zero's count given that the gene is detected (``c > 0``): the law whose mean is the
             ``"if_detected"`` answer.
         """
-        self._require_count_model("sample()")
+        if not self.settings.DRAWS:
+            raise RuntimeError(f"sample() needs the count model: use mode='count' (mode={self.mode!r} has one answer "
+                               "and no draws).")
         if not self.is_trained_:
             raise RuntimeError("the count model is not trained yet; call train() first.")
         n_draws = check_param("n_draws", n_draws, int, low=1)

@@ -174,17 +174,10 @@ def answer_layer_names(key_added: str, answers: tuple[str, ...] = tuple(ANSWER_L
     return {name: key_added + ANSWER_LAYERS[name][0] for name in answers}
 
 
-def _iter_answers(model):
-    """The model's answers block by block (the count model's three, or the main one)."""
-    if model.settings.DRAWS:
-        return model.iter_answers()
-    return ((start, stop, {"mean": block}) for start, stop, block in model.iter_imputed())
-
-
 def _answer_layers(model, key_added: str) -> dict[str, np.ndarray]:
     names = answer_layer_names(key_added, model.answers_)
     out = {names[name]: np.empty((model.n_cells, model.n_genes), dtype=model.output_dtype_) for name in names}
-    for start, stop, blocks in _iter_answers(model):
+    for start, stop, blocks in model.iter_answers():
         for name, block in blocks.items():
             out[names[name]][start:stop] = block
     return out
@@ -205,7 +198,7 @@ def _write_streamed(model, adata, out_file, *, key: str, overwrite: bool, extra:
         return adata.uns[key]
 
     names = answer_layer_names(key, model.answers_)
-    blocks = ((start, stop, {names[n]: b for n, b in answers.items()}) for start, stop, answers in _iter_answers(model))
+    blocks = ((start, stop, {names[n]: b for n, b in answers.items()}) for start, stop, answers in model.iter_answers())
     write_output(adata, out_file, force=overwrite, key=key, blocks=blocks, summary=summary)
 
 

@@ -108,3 +108,14 @@ def test_each_mode_has_its_implementation():
     for mode in MODES:
         cls = _implementation(mode)
         assert issubclass(cls, Method) and cls.NAME == mode
+
+
+def test_iter_answers_gives_each_methods_answers(tiny_counts):
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="neighbours", progress=False)
+    assert model.answers_ == ("mean",)
+    _, _, answers = next(model.iter_answers(block_size=model.n_cells))
+    import numpy as np
+
+    np.testing.assert_array_equal(answers["mean"], model.impute())
+    with pytest.raises(InputError, match="depth is a setting of mode='count', not of mode='neighbours'"):
+        next(model.iter_answers(depth=2.0))

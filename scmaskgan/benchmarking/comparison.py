@@ -152,7 +152,8 @@ def run_methods(inputs: Mapping[str, Any], methods: Sequence[str], labels: Any =
     """
     import pandas as pd
 
-    from ..analysis import dense, limit_threads
+    from ..matrices import dense
+    from ..notebook import limit_threads
     import scmaskgan.benchmarking.baselines as baselines
     from .benchmark import METHODS
 

@@ -185,8 +185,7 @@ class CountMethod(Method):
 
     # ---------------------------------------------------------------- state
     def state(self) -> dict[str, Any]:
-        return {"molecule_choice": self.molecule_choice_} | {
-            name: value for name, value in self.count_settings_.items() if value is not None}
+        return {"molecule_choice": self.molecule_choice_}  # the chosen settings are saved with the parameters
 
     def restore(self, state: dict[str, Any]) -> None:
         self.molecule_choice_ = list(state.get("molecule_choice") or [])

@@ -68,7 +68,6 @@ class CountSettings(Settings):
         Epochs without improvement of the held-out loss before training stops.
     """
 
-    METHOD = "count"
     MAX_SEED = 2**64 - 1  # torch's bound; the count model clusters nothing
     CLUSTERS = False  # without labels it conditions on no label
     ANSWERS = ("mean", "if_detected", "p_detected")

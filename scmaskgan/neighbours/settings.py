@@ -57,7 +57,6 @@ class NeighboursSettings(Settings):
         Resolution of the automatic clustering when no labels are given.
     """
 
-    METHOD = "neighbours"
     CHECKS = NEIGHBOUR_CHECKS
 
     k: int = 30

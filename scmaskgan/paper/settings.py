@@ -53,7 +53,6 @@ class PaperSettings(NeighboursSettings):
         Epochs without improvement of the convergence measure before training stops.
     """
 
-    METHOD = "paper"
     CHECKS = NEIGHBOUR_CHECKS | TRAINING_CHECKS | {
         "pool": (str, {"choices": ("generated", "real", "both")}),
         "latent_dim": (int, {"low": 1, "high": 4096}),
