@@ -24,7 +24,16 @@ def _values(X: np.ndarray | sp.spmatrix) -> np.ndarray:
     return X.data if sp.issparse(X) else np.asarray(X)
 
 
-def check_counts(X: Any, *, normalized: bool = False, what: str = "the input matrix") -> np.ndarray | sp.csr_matrix:
+#: What to do about non-integer input, by whether the method also takes normalised values.
+NON_INTEGER_ADVICE = {
+    True: "pass normalized=True (CLI: --normalized) for already-normalised data.",
+    False: "the count model learns a count law and needs the raw counts: pass the layer that holds them "
+           "(layer=..., CLI: --layer), or use mode='neighbours' with normalized=True for normalised data.",
+}
+
+
+def check_counts(X: Any, *, normalized: bool = False, what: str = "the input matrix",
+                 takes_normalized: bool = True) -> np.ndarray | sp.csr_matrix:
     """Validate a cells x genes matrix and return it as float32 (CSR if sparse).
 
     Parameters
@@ -42,6 +51,9 @@ def check_counts(X: Any, *, normalized: bool = False, what: str = "the input mat
     InputError
         For non-numeric, empty, NaN/inf, negative or (when ``normalized`` is
         false) non-integer values.
+    takes_normalized
+        Whether the method also takes normalised values; the message about non-integer values says
+        what to do accordingly (:data:`NON_INTEGER_ADVICE`).
     """
     if sp.issparse(X):
         X = sp.csr_matrix(X)
@@ -73,7 +85,7 @@ def check_counts(X: Any, *, normalized: bool = False, what: str = "the input mat
         n_frac = int((values != np.round(values)).sum())
         raise InputError(
             f"{what} holds {n_frac} non-integer value(s) but raw counts were expected; "
-            "pass normalized=True (CLI: --normalized) for already-normalised data."
+            + NON_INTEGER_ADVICE[takes_normalized]
         )
     out = X.astype(np.float32, copy=False)
     if sp.issparse(out):
@@ -81,8 +93,12 @@ def check_counts(X: Any, *, normalized: bool = False, what: str = "the input mat
     return out
 
 
-def check_labels(labels: Any, n_cells: int, *, what: str = "labels") -> tuple[np.ndarray, np.ndarray]:
+def check_labels(labels: Any, n_cells: int, *, what: str = "labels",
+                 clusters: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Validate per-cell labels; return (codes, categories).
+
+    ``clusters`` says whether the method clusters the cells when no labels are given (the message
+    about a single label says what leaving them out does).
 
     Raises
     ------
@@ -99,9 +115,11 @@ def check_labels(labels: Any, n_cells: int, *, what: str = "labels") -> tuple[np
         raise InputError(f"{what} is missing for {int(missing.sum())} cell(s); give every cell a label.")
     cat = pd.Categorical(labels.astype(str))
     if len(cat.categories) < 2:
+        instead = ("to cluster the cells instead" if clusters else
+                   "instead: the count model then conditions on no label, which is what one label for every cell means")
         raise InputError(
-            f"{what} has a single class ({cat.categories[0]!r}); the generator is conditioned on "
-            "cell types and needs at least two. Leave labels_key unset to cluster the cells instead."
+            f"{what} has a single class ({cat.categories[0]!r}); labels that tell cells apart need at least "
+            f"two. Leave labels_key unset {instead}."
         )
     return np.asarray(cat.codes, dtype=np.int64), np.asarray(cat.categories, dtype=object)
 
@@ -159,17 +177,23 @@ def available_memory(meminfo: str | Path = "/proc/meminfo", cgroup: str | Path =
     return min(found) if found else None
 
 
-def check_dense_output(n_cells: int, n_genes: int, dtype: np.dtype) -> None:
-    """Refuse, before any work, a dense imputed matrix larger than the memory available.
+#: What to do when the imputed layers cannot fit in memory: write them to disk block by block.
+TO_DISK_ADVICE = ("Write the result to disk block by block instead: scmaskgan.pp.impute(adata, ..., out_file='imputed.h5ad'), "
+                  "SCMaskGAN.iter_imputed() or iter_answers(), or the command line (scmaskgan impute in.h5ad -o out.h5ad).")
 
-    The imputed matrix is dense (every zero may get a value); where it cannot fit, the
-    message names the ways that write it to disk block by block instead.
+
+def check_dense_output(n_cells: int, n_genes: int, dtype: np.dtype, *, n_matrices: int = 1,
+                       what: str = "the imputed matrix", advice: str = TO_DISK_ADVICE) -> None:
+    """Refuse, before any work, ``n_matrices`` dense cells x genes matrices larger than the memory available.
+
+    The imputed matrix is dense (every zero may get a value); where the matrices cannot fit, the
+    message says what they are (``what``) and what to do (``advice``: by default, the ways that write
+    them to disk block by block).
     """
-    need = int(n_cells) * int(n_genes) * np.dtype(dtype).itemsize
+    need = int(n_matrices) * int(n_cells) * int(n_genes) * np.dtype(dtype).itemsize
     available = available_memory()
     if available is not None and need > available:
+        shape = f"{n_cells:,} cells x {n_genes:,} genes" + (f", {n_matrices} of them" if n_matrices > 1 else "")
         raise InputError(
-            f"the imputed matrix would take {need / 2**30:.1f} GiB in memory ({n_cells:,} cells x {n_genes:,} "
-            f"genes, dense {np.dtype(dtype).name}) and {available / 2**30:.1f} GiB are available. Write it to "
-            "disk block by block instead: scmaskgan.pp.impute(adata, ..., out_file='imputed.h5ad'), "
-            "SCMaskGAN.iter_imputed(), or the command line (scmaskgan impute in.h5ad -o out.h5ad).")
+            f"{what} would take {need / 2**30:.1f} GiB in memory ({shape}, dense {np.dtype(dtype).name}) and "
+            f"{available / 2**30:.1f} GiB are available. {advice}")

@@ -76,11 +76,12 @@ class ModelInput:
 
 
 def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | None, seed: int,
-               leiden_resolution: float, cluster: bool = True) -> ModelInput:
+               leiden_resolution: float, cluster: bool = True, takes_normalized: bool = True) -> ModelInput:
     """Read and check the cells of ``adata`` for a model (see :class:`scmaskgan.SCMaskGAN` for the parameters).
 
     Without ``labels_key`` the cells are clustered (Leiden) when ``cluster`` is true, else they all
-    share one label (a model that needs no labels).
+    share one label (a model that needs no labels). ``takes_normalized`` says whether the method also
+    takes normalised values (what the message about non-integer values advises).
 
     Raises
     ------
@@ -91,7 +92,7 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
     if layer is not None and layer not in adata.layers:
         raise InputError(f"layer {layer!r} is not in adata.layers (available: {list(adata.layers)}).")
     matrix = adata.X if layer is None else adata.layers[layer]
-    X = check_counts(matrix, normalized=normalized,
+    X = check_counts(matrix, normalized=normalized, takes_normalized=takes_normalized,
                      what=f"adata.{'X' if layer is None else 'layers[' + repr(layer) + ']'}")
     n_cells, n_genes = X.shape
     if n_cells < 2:
@@ -111,7 +112,7 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
             raise InputError(f"labels_key {labels_key!r} is not a column of adata.obs "
                              f"(columns: {list(adata.obs.columns)}).")
         codes, categories = check_labels(adata.obs[labels_key].to_numpy(), n_cells,
-                                         what=f"adata.obs[{labels_key!r}]")
+                                         what=f"adata.obs[{labels_key!r}]", clusters=cluster)
         labels_info = {"method": "obs", "key": labels_key}
     elif cluster:
         if n_genes < 2:

@@ -22,6 +22,7 @@ from typing import Any
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
+from .count.settings import LAYER_MEANINGS
 from .modes import MODES, RENAMED_MODES, method_table
 
 logger = logging.getLogger("scmaskgan")
@@ -113,8 +114,8 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
                         help="random seed, 0 to 2**64 - 1 (--mode neighbours or paper: 2**32 - 1; default 0)")
     parser.add_argument(
         "--mode", choices=(*MODES, *RENAMED_MODES), default=None,
-        help="count (the default): train the count model and write three layers (expected value, value if "
-        "detected, probability of detection); neighbours: fill zeros from similar real cells (no training); "
+        help="count (the default): train the count model and write three layers (the main layer, the value if "
+        "detected, the probability of detection); neighbours: fill zeros from similar real cells (no training); "
         "paper: train the paper's conditional GAN and fill from its candidates. The earlier names masked "
         "(count) and default (neighbours) still work, with a warning. See the table below.",
     )
@@ -122,6 +123,15 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         "--depth", type=float, default=None, metavar="D",
         help="--mode count: the layers describe a new measurement of each cell of D times its library size "
         "(default 1: as deep as the cell's own; deeper measurements detect more)",
+    )
+    parser.add_argument(
+        "--expectation", choices=("log", "counts"), default=None,
+        help="--mode count: what the main layer holds. log (the default): "
+        + LAYER_MEANINGS["log"]["mean"] + ". counts: " + LAYER_MEANINGS["counts"]["mean"],
+    )
+    parser.add_argument(
+        "--layer", default=None, metavar="NAME",
+        help="h5ad input: the layer that holds the raw counts (default: X)",
     )
     parser.add_argument(
         "--epochs", type=_positive_int, default=None, metavar="N",
@@ -169,10 +179,11 @@ def _run_impute(args: argparse.Namespace) -> int:
            "argv": list(args.argv)}
     # the imputed matrix goes to the file block by block: never held in memory as a whole
     try:
-        depth = {} if args.depth is None else {"depth": args.depth}  # a setting of the count model only
-        pp.impute(adata, labels_key=labels_key, seed=args.seed, max_epochs=args.epochs, mode=args.mode,
-                  normalized=args.normalized, device=args.device, out_file=output, overwrite=args.force,
-                  uns_extra={"cli": cli}, **depth)
+        settings = {name: getattr(args, name) for name in ("depth", "expectation")  # the count model's only
+                    if getattr(args, name) is not None}
+        pp.impute(adata, labels_key=labels_key, layer=args.layer, seed=args.seed, max_epochs=args.epochs,
+                  mode=args.mode, normalized=args.normalized, device=args.device, out_file=output,
+                  overwrite=args.force, uns_extra={"cli": cli}, **settings)
     except InputError as exc:  # name the file the message is about
         if str(args.input) in str(exc):
             raise

@@ -53,6 +53,8 @@ class Settings:
     DRAWS: ClassVar[bool] = False
     #: Whether the method clusters the cells when no labels are given (and so has ``leiden_resolution``).
     CLUSTERS: ClassVar[bool] = True
+    #: Whether the method also takes normalised (non-integer) values, with ``normalized=True``.
+    TAKES_NORMALIZED: ClassVar[bool] = True
     #: Largest seed the method accepts (numpy's RandomState, used for PCA and clustering, takes 32 bits).
     MAX_SEED: ClassVar[int] = 2**32 - 1
 

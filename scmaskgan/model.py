@@ -50,6 +50,19 @@ def _implementation(mode: str) -> type[Method]:
     return getattr(importlib.import_module(module), name)
 
 
+#: What to do when the draws asked for cannot fit in memory.
+DRAWS_ADVICE = ("Draw fewer matrices per call: each call of sample() without a seed gives new draws, so "
+                "sample(1) in a loop collects them one matrix at a time; or impute a subset of the cells.")
+
+
+def _draw_seed(seed: int, call: int) -> int:
+    """The seed of the ``call``-th call to :meth:`SCMaskGAN.sample` without a seed: the model's own for the
+    first, then one derived from both (:class:`numpy.random.SeedSequence`)."""
+    if call == 0:
+        return seed
+    return int(np.random.SeedSequence(seed, spawn_key=(call,)).generate_state(1, np.uint64)[0])
+
+
 class SCMaskGAN:
     """Imputation model for one AnnData: the count model (default), the neighbour fill or the paper's GAN.
 
@@ -59,7 +72,7 @@ class SCMaskGAN:
         Cells x genes. Raw counts in ``X`` or in ``layers[layer]`` (dense or sparse).
     mode
         The method (``None``: ``DEFAULT_MODE``): ``"count"``, the learned count model, which answers per
-        zero the expected value, the value if detected and the probability of detection, and draws
+        zero an average value, the value if detected and the probability of detection, and draws
         completed matrices; ``"neighbours"``, each zero filled from the most similar real cells of its
         label (no training); ``"paper"``, the paper's conditional GAN and its generated candidates. The
         earlier names ``"masked"`` (count) and ``"default"`` (neighbours) still work, with a warning.
@@ -115,7 +128,7 @@ class SCMaskGAN:
         self.params: dict[str, Any] = common | {"mode": mode} | self.settings.to_dict()
         cells = read_cells(adata, layer=layer, normalized=normalized, labels_key=labels_key, seed=seed,
                            leiden_resolution=getattr(self.settings, "leiden_resolution", 1.0),
-                           cluster=self.settings.CLUSTERS)
+                           cluster=self.settings.CLUSTERS, takes_normalized=self.settings.TAKES_NORMALIZED)
         self._input = cells.matrix  # observed values are copied from it unchanged
         self.data, self.scaler = cells.data, cells.data.scaler
         self.genes_used_, self.empty_cells_ = cells.genes_used, cells.empty_cells
@@ -133,6 +146,7 @@ class SCMaskGAN:
                                                     labels_given=labels_key is not None)
         self.is_trained_ = False
         self.timings_: dict[str, float] = {}
+        self._calls_to_sample = 0  # the seed of a call to sample() without one is derived from it
 
     # ------------------------------------------------------------ properties
     @property
@@ -308,8 +322,11 @@ class SCMaskGAN:
         one, ``"mean"``, the filled value. The count model gives three, about a new measurement of each cell
         of ``depth`` times its library size:
 
-        * ``"mean"``: at a zero, the expected value given that it was observed as zero;
-        * ``"if_detected"``: at a zero, the value the gene would have if detected, ``E[x | c > 0]``;
+        * ``"mean"``: at a zero, the average that the ``expectation`` setting names
+          (:data:`scmaskgan.count.settings.LAYER_MEANINGS`): by default the count whose log1p CP10k value
+          is the expected one given the cell, with ``"counts"`` the expected count;
+        * ``"if_detected"``: at a zero, the same average over the counts above zero only, the value the
+          gene would have if detected;
         * ``"p_detected"``: at a zero, the probability that the gene is detected, ``P(c > 0)``; 1 where a
           value was observed.
 
@@ -355,7 +372,10 @@ class SCMaskGAN:
         n_draws
             Matrices to draw.
         seed
-            Seed of the draws; ``None`` uses the model's ``seed``.
+            Seed of the draws. ``None``: derived from the model's ``seed`` and the number of earlier calls
+            (the first call uses the model's ``seed`` itself), so each call gives new draws and a model
+            made again with the same ``seed`` gives the same sequence of draws; drawing ``sample(1)`` ten
+            times collects ten different matrices.
         depth
             The measurement the draws come from, as in :meth:`iter_answers`; ``None`` uses the ``depth``
             setting. Each zero's count ``c`` is drawn at ``depth`` times the cell's library size and
@@ -371,9 +391,14 @@ class SCMaskGAN:
             raise RuntimeError("the count model is not trained yet; call train() first.")
         n_draws = check_param("n_draws", n_draws, int, low=1)
         check_param("if_detected", if_detected, bool)
-        seed = self.params["seed"] if seed is None else check_param("seed", seed, int, low=0)
+        if seed is None:
+            seed = _draw_seed(self.params["seed"], self._calls_to_sample)
+        else:
+            seed = check_param("seed", seed, int, low=0, high=2**64 - 1)
         depth = self.method.depth(depth)
-        check_dense_output(n_draws * self.n_cells, self.n_genes, self.output_dtype_)
+        check_dense_output(self.n_cells, self.n_genes, self.output_dtype_, n_matrices=n_draws,
+                           what=f"{n_draws} draw(s)", advice=DRAWS_ADVICE)
+        self._calls_to_sample += 1
         out = self.method.sample(n_draws, seed=seed, block_size=self.params["chunk_size"], depth=depth,
                                  if_detected=if_detected)
         block_size = self.params["chunk_size"]

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import InputError, check_param
+from .count.settings import LAYER_MEANINGS
 from .modes import MODES, resolve_mode
 
 logger = logging.getLogger("scmaskgan")
@@ -72,7 +73,9 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         ``layers[key_added]`` (dense, the input's scale, observed values
         unchanged; unless ``out_file`` is given) and ``uns[key_added]`` (parameters,
         training history, tuning, timings, labels used). With the count model,
-        ``layers[key_added]`` is the expected value given the observed zero, and
+        ``layers[key_added]`` holds at each zero the average its ``expectation`` setting names
+        (:data:`scmaskgan.count.settings.LAYER_MEANINGS`: by default the count whose log1p CP10k value is
+        the expected one), and
         ``layers[key_added + "_if_detected"]`` (the value if detected) and
         ``layers[key_added + "_p_detected"]`` (the probability of detection) are written too;
         ``uns[key_added]["layers"]`` says what each holds.
@@ -108,14 +111,18 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         from .io import check_output_path
 
         out_file = check_output_path(out_file, force=overwrite)  # fail before any work
-    from ._validation import check_dense_output
+    from ._validation import TO_DISK_ADVICE, check_dense_output
     from .model import SCMaskGAN
 
     model = SCMaskGAN(adata, mode=mode, labels_key=labels_key, layer=layer, normalized=normalized, seed=seed,
                       device=device, **model_kwargs)
     n_layers = len(settings_class.ANSWERS) + n_draws
     if out_file is None:  # before training: a result that cannot fit in memory fails now, not after it
-        check_dense_output(n_layers * model.n_cells, model.n_genes, model.output_dtype_)
+        check_dense_output(model.n_cells, model.n_genes, model.output_dtype_, n_matrices=n_layers,
+                           what="the imputed layers" + (" and draws" if n_draws else ""),
+                           advice=("Lower n_draws (draws are held in memory; out_file cannot hold them). Without "
+                                   "draws: " if n_draws else "")
+                           + TO_DISK_ADVICE)
     model.train()  # only a method with networks trains
     if model.uses_generator:
         from .nn import distributed
@@ -159,14 +166,10 @@ def _check_key_added(adata, key_added: str, *, layer: str | None, answers: tuple
                          "adata.layers; choose another key_added or pass overwrite=True.")
 
 
-#: What each answer of the count model holds, by suffix of ``key_added`` (the other methods give ``mean`` only).
-ANSWER_LAYERS = {
-    "mean": ("", "at a zero: the expected value given that it was observed as zero (use for clustering, DE, "
-                 "correlation); observed values unchanged"),
-    "if_detected": ("_if_detected", "at a zero: E[x | x > 0], the level the gene would have if detected"),
-    "p_detected": ("_p_detected", "at a zero: P(x > 0), the probability that the gene is detected; 1 where a value "
-                                  "was observed"),
-}
+#: The suffix of ``key_added`` that names each answer's layer, and what it holds with the count model's default
+#: ``expectation`` (:data:`scmaskgan.count.settings.LAYER_MEANINGS`; the other methods give ``mean`` only).
+ANSWER_LAYERS = {name: (suffix, LAYER_MEANINGS["log"][name])
+                 for name, suffix in (("mean", ""), ("if_detected", "_if_detected"), ("p_detected", "_p_detected"))}
 
 
 def answer_layer_names(key_added: str, answers: tuple[str, ...] = tuple(ANSWER_LAYERS)) -> dict[str, str]:
@@ -225,7 +228,8 @@ def run_summary(model, *, version: str, key: str = "scmaskgan") -> dict:
         depth = model.params["depth"]
         measurement = ("a new measurement of the cell as deep as its own" if depth == 1 else
                        f"a new measurement of the cell of {depth:g} times its library size")
-        summary["layers"] = {name: f"{ANSWER_LAYERS[answer][1]} (in {measurement}: depth = {depth:g})"
+        meanings = LAYER_MEANINGS[model.params["expectation"]]
+        summary["layers"] = {name: f"{meanings[answer]} (in {measurement}: depth = {depth:g})"
                              for answer, name in answer_layer_names(key, model.answers_).items()}
     return summary
 

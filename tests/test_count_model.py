@@ -92,7 +92,32 @@ def test_draws_keep_observed_values_and_vary(tiny_counts):
     assert all(np.array_equal(d[X != 0], X[X != 0]) for d in draws)
     assert np.all(draws == np.round(draws)) and np.all(draws >= 0)  # counts
     assert not np.array_equal(draws[0], draws[1])
-    assert np.array_equal(model.sample(3), draws)  # the model's seed: the same draws again
+    assert np.array_equal(model.sample(3, seed=1), draws)  # the first call used the model's seed
+
+
+def test_each_call_without_a_seed_gives_new_draws_in_a_repeatable_sequence(tiny_counts):
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, **FAST).train()
+    one_at_a_time = [model.sample(1)[0] for _ in range(3)]
+    zeros = np.asarray(tiny_counts.X) == 0
+    assert not np.array_equal(one_at_a_time[0][zeros], one_at_a_time[1][zeros])
+    assert not np.array_equal(one_at_a_time[1][zeros], one_at_a_time[2][zeros])
+    again = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, **FAST).train()
+    assert all(np.array_equal(again.sample(1)[0], draw) for draw in one_at_a_time)
+    assert np.array_equal(model.sample(1, seed=7), model.sample(1, seed=7))  # a seed given: the same draw
+
+
+def test_draws_that_do_not_fit_are_refused_with_advice_that_works(tiny_counts, monkeypatch):
+    from scmaskgan import _validation
+
+    model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=1, **FAST).train()
+    one = tiny_counts.n_obs * tiny_counts.n_vars * 4
+    monkeypatch.setattr(_validation, "available_memory", lambda: 3 * one)
+    with pytest.raises(InputError) as refused:
+        model.sample(5)
+    message = str(refused.value)
+    assert f"5 draw(s) would take" in message and f"{tiny_counts.n_obs:,} cells x" in message and "5 of them" in message
+    assert "sample(1) in a loop" in message and "out_file" not in message
+    assert model.sample(1).shape == (1, *tiny_counts.shape)  # what the message advises works
 
 
 def test_save_load_round_trip(tiny_counts, tmp_path):
@@ -274,3 +299,47 @@ def test_hide_sets_a_share_of_what_training_sees_to_zero_and_leaves_the_scored_h
     assert seen[0] == 0.0 and set(seen[1:]) == {0.3}
     with pytest.raises(InputError, match="hide"):
         SCMaskGAN(tiny_counts, mode="count", hide=1.0)
+
+
+def test_the_main_layer_is_the_average_its_sentence_names(tiny_counts):
+    """With noise_dim=0 the draws come from the very law the answers average: the main layer (log) is the
+    count whose log1p CP10k is the draws' mean log1p CP10k; with expectation="counts" it is their mean count."""
+    from scmaskgan.count.settings import LAYER_MEANINGS
+
+    settings = FAST | dict(noise_dim=0, max_epochs=3)
+    X = np.asarray(tiny_counts.X, dtype=np.float64)
+    zeros, lib = X == 0, X.sum(1, keepdims=True)
+    log_model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=2, **settings).train()
+    draws = log_model.sample(400, seed=5).astype(np.float64)
+    log_mean = log_model.impute()
+    from_draws = np.expm1(np.log1p(draws * 1e4 / lib).mean(0)) * lib / 1e4
+    np.testing.assert_allclose(log_mean[zeros].mean(), from_draws[zeros].mean(), rtol=0.05)
+    counts_model = SCMaskGAN(tiny_counts, labels_key="cell_type", seed=2, expectation="counts", **settings).train()
+    counts_mean = counts_model.impute()
+    np.testing.assert_allclose(counts_mean[zeros].mean(), draws.mean(0)[zeros].mean(), rtol=0.05)
+    assert np.all(counts_mean[zeros] >= log_mean[zeros] - 1e-6) and counts_mean[zeros].mean() > 1.2 * log_mean[zeros].mean()
+    assert np.array_equal(counts_mean[~zeros], X[~zeros])
+    adata = tiny_counts.copy()
+    scmaskgan.pp.impute(adata, labels_key="cell_type", seed=2, expectation="counts", **settings)
+    assert adata.uns["scmaskgan"]["layers"]["scmaskgan"].startswith(LAYER_MEANINGS["counts"]["mean"])
+    np.testing.assert_array_equal(adata.layers["scmaskgan"], counts_mean)
+    with pytest.raises(InputError, match="expectation must be one of"):
+        SCMaskGAN(tiny_counts, expectation="mean")
+
+
+def test_every_page_says_what_the_main_layer_holds_in_the_same_words():
+    from pathlib import Path
+
+    from scmaskgan.cli import build_parser
+    from scmaskgan.count.settings import LAYER_MEANINGS
+
+    root = Path(__file__).resolve().parents[1]
+    flat = lambda text: " ".join(text.split())
+    pages = {name: flat((root / name).read_text()) for name in ("README.md", "book/usage.md", "book/method.md")}
+    impute = next(a for a in build_parser()._subparsers._group_actions[0].choices.items() if a[0] == "impute")[1]
+    pages["scmaskgan impute --help"] = flat(impute.format_help())
+    sentence = flat(LAYER_MEANINGS["log"]["mean"])
+    for where, text in pages.items():
+        assert sentence in text, f"{where} does not say what the main layer holds: {sentence!r}"
+    for where in ("book/usage.md", "book/method.md"):
+        assert flat(LAYER_MEANINGS["counts"]["mean"]) in pages[where], where

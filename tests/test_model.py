@@ -228,6 +228,17 @@ def test_bad_values_fail_before_training(tiny_counts, bad, match):
     assert "scmaskgan" not in adata.layers and "scmaskgan" not in adata.uns
 
 
+def test_non_integer_input_is_told_what_each_method_takes(tiny_counts):
+    adata = tiny_counts.copy()
+    adata.X = adata.X + 0.5
+    with pytest.raises(InputError, match="needs the raw counts.*layer=") as refused:
+        SCMaskGAN(adata)  # the count model, which refuses normalized=True: no advice to pass it
+    assert "pass normalized=True" not in str(refused.value)
+    with pytest.raises(InputError, match="pass normalized=True"):
+        SCMaskGAN(adata, mode="neighbours")
+    assert SCMaskGAN(adata, mode="neighbours", normalized=True, progress=False).n_cells == adata.n_obs
+
+
 def test_non_numeric_matrix():
     adata = ad.AnnData(np.array([["1", "x"], ["2", "3"]], dtype=object))
     with pytest.raises(InputError, match="non-numeric"):
@@ -239,8 +250,11 @@ def test_label_problems(tiny_counts):
         SCMaskGAN(tiny_counts, labels_key="nope")
     adata = tiny_counts.copy()
     adata.obs["one"] = "same"
-    with pytest.raises(InputError, match="single class"):
-        SCMaskGAN(adata, labels_key="one")
+    with pytest.raises(InputError, match="single class.*to cluster the cells instead"):
+        SCMaskGAN(adata, labels_key="one", mode="neighbours")
+    with pytest.raises(InputError, match="single class.*the count model then conditions on no label") as refused:
+        SCMaskGAN(adata, labels_key="one")  # the count model clusters nothing: the advice says what it does
+    assert "cluster" not in str(refused.value)
     adata.obs["gaps"] = adata.obs["cell_type"].astype(object)
     adata.obs.iloc[3, adata.obs.columns.get_loc("gaps")] = None
     with pytest.raises(InputError, match="missing for 1 cell"):
@@ -383,7 +397,7 @@ def test_a_dense_result_larger_than_memory_is_refused_before_training(tiny_count
 
     monkeypatch.setattr(SCMaskGAN, "train", no_training)
     for mode in ("paper", "count"):
-        with pytest.raises(InputError, match=r"imputed matrix would take .* GiB.*out_file="):
+        with pytest.raises(InputError, match=r"imputed layers would take .* GiB.*out_file="):
             pp.impute(tiny_counts, labels_key="cell_type", mode=mode)
     model = SCMaskGAN(tiny_counts, labels_key="cell_type", mode="neighbours")
     with pytest.raises(InputError, match="iter_imputed"):

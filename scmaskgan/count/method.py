@@ -132,16 +132,19 @@ class CountMethod(Method):
         the input's scale (``mean``, ``if_detected``) and probabilities (``p_detected``), block by block."""
         depth = self.depth(depth)
         cells, target_sum = self.cells, self.data.scaler.target_sum
+        log = self.settings.expectation == "log"
         n_cells, n_genes = cells.matrix.shape
         for start in range(0, n_cells, block_size):
             stop = min(start + block_size, n_cells)
             rows = np.arange(start, stop)
-            answers = self.model.answers(rows, depth=depth)
+            answers = self.model.answers(rows, depth=depth, expectation=self.settings.expectation)
             lib = self.data.lib[rows][:, None]
             out = {}
             for name in self.settings.ANSWERS:
                 block = np.zeros((stop - start, n_genes), dtype=cells.output_dtype)
-                values = answers[name] if name == "p_detected" else np.expm1(answers[name]) * (lib / target_sum)
+                values = answers[name]
+                if name != "p_detected":  # back from the normalised scale (log1p CP10k, or CP10k) to counts
+                    values = (np.expm1(values) if log else values) * (lib / target_sum)
                 block[:, cells.genes_used] = np.where(lib > 0, values, 0.0)
                 out[name] = block
             yield start, stop, out
@@ -170,7 +173,8 @@ class CountMethod(Method):
 
     # --------------------------------------------------------------- report
     def summary(self) -> dict[str, Any]:
-        settings = {k: getattr(self.settings, k) for k in _MODEL_SETTINGS} | {"hide": self.settings.hide}
+        settings = {k: getattr(self.settings, k) for k in _MODEL_SETTINGS} | {"hide": self.settings.hide,
+                                                                         "expectation": self.settings.expectation}
         out = {"imputation": {"mode": self.NAME, "seed": self.seed} | settings, "candidates": {}}
         out |= {name: "None" if value is None else float(value) for name, value in self.count_settings_.items()}
         if self.molecule_choice_:

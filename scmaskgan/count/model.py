@@ -362,11 +362,12 @@ class CountModel:
         pi = None if pi_logits is None else torch.sigmoid(pi_logits).double().cpu().numpy()
         return mu, self.generator.theta.double().cpu().numpy(), pi
 
-    def answers(self, rows: np.ndarray, *, depth: float = 1.0) -> dict[str, np.ndarray]:
+    def answers(self, rows: np.ndarray, *, depth: float = 1.0, expectation: str = "log") -> dict[str, np.ndarray]:
         """The three answers per entry about a new measurement of each cell of ``depth`` times its library
         size ``l``: its count ``c`` is NB(``depth * mu``, ``theta``) (zero-inflated with ``pi``), on the scale
-        ``log1p(c * 1e4 / (depth * l))``: ``mean``, ``if_detected`` and ``p_detected``
-        (:func:`scmaskgan.count.answers.count_answers`)."""
+        ``c * 1e4 / (depth * l)``: ``mean``, ``if_detected`` and ``p_detected``. With ``expectation="log"``
+        the first two are averages of ``log1p`` of that scale (:func:`scmaskgan.count.answers.count_answers`),
+        with ``"counts"`` averages of the scale itself, ``E[c]`` and ``E[c | c > 0]``."""
         from .answers import count_answers
 
         mu, theta, pi = self.distribution(rows)
@@ -374,8 +375,16 @@ class CountModel:
             mu *= depth
         lib = self.data.lib[rows] * depth
         # a cell without counts has mu = 0 everywhere; any positive library gives it the answers of nothing
-        mean, if_detected, p_detected = count_answers(mu, theta, np.where(lib > 0, lib, 1.0), pi=pi,
-                                                      target_sum=self.data.scaler.target_sum)
+        lib = np.where(lib > 0, lib, 1.0)
+        target_sum = self.data.scaler.target_sum
+        mean, if_detected, p_detected = count_answers(mu, theta, lib, pi=pi, target_sum=target_sum)
+        if expectation == "counts":
+            scale = target_sum / lib[:, None]
+            mean = (mu if pi is None else mu * (1.0 - pi)) * scale
+            # E[c | c > 0] = E[c] / P(c > 0); as P(c > 0) -> 0 the count if detected tends to 1
+            tiny = p_detected < 1e-12
+            if_detected = np.where(tiny, scale, mean / np.where(tiny, 1.0, p_detected))
+            mean, if_detected = mean.astype(np.float32), if_detected.astype(np.float32)
         return {"mean": mean, "if_detected": if_detected, "p_detected": p_detected}
 
     def sample(self, rows: np.ndarray, rng: np.random.Generator, *, depth: float = 1.0,

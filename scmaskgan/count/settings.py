@@ -7,7 +7,30 @@ import dataclasses
 from .._validation import InputError
 from ..method import TRAINING_CHECKS, Settings
 
-__all__ = ["CountSettings"]
+__all__ = ["CountSettings", "LAYER_MEANINGS"]
+
+#: What each layer of the count model holds, in one sentence, by answer and by ``expectation``; the
+#: README, the usage and method pages, ``scmaskgan impute --help`` and ``uns[key_added]["layers"]`` say
+#: the same.
+LAYER_MEANINGS: dict[str, dict[str, str]] = {
+    "log": {
+        "mean": "at each zero, the count whose log1p CP10k value is the model's expected log1p CP10k value for "
+                "that entry given the cell: an average taken on the log scale that clustering, embeddings and "
+                "correlations use, mapped back to counts, and so below the expected count; observed values "
+                "unchanged",
+        "if_detected": "at each zero, the same average taken over the counts above zero only: the level the gene "
+                       "would have if detected",
+    },
+    "counts": {
+        "mean": "at each zero, the model's expected count for that entry given the cell: the average to use "
+                "where counts are added or averaged over cells (pseudobulk, mean expression per group); observed "
+                "values unchanged",
+        "if_detected": "at each zero, the expected count given that the gene is detected, E[x | x > 0]",
+    },
+}
+for _meanings in LAYER_MEANINGS.values():
+    _meanings["p_detected"] = ("at each zero, the probability that the gene is detected, P(x > 0); 1 where a "
+                               "value was observed")
 
 
 @dataclasses.dataclass
@@ -43,6 +66,13 @@ class CountSettings(Settings):
         default) trains no discriminator.
     hint_rate
         Probability that the hint reveals to the discriminator whether an entry is real, in ``[0, 1)``.
+    expectation
+        The average the main layer (and the value if detected) gives at each zero: ``"log"`` (the
+        default), the count whose log1p CP10k value is the expected one, for analyses on log-normalised
+        values (clustering, embeddings, correlation; it is below the expected count, most where a gene
+        is rarely detected); ``"counts"``, the expected count, for analyses that add or average
+        counts over cells (pseudobulk, mean expression per group, totals). :data:`LAYER_MEANINGS` says
+        what each layer holds under each.
     depth
         The measurement the answers describe, as a multiple of each cell's library size: 1 (the default)
         asks what a new measurement of the cell, as deep as its own, would show at each zero; 2, one
@@ -72,6 +102,7 @@ class CountSettings(Settings):
     CLUSTERS = False  # without labels it conditions on no label
     ANSWERS = ("mean", "if_detected", "p_detected")
     DRAWS = True
+    TAKES_NORMALIZED = False  # it learns a count law
     CHECKS = TRAINING_CHECKS | {
         "hidden_dim": (int, {"low": 4, "high": 8192}),
         "latent_dim": (int, {"low": 1, "high": 4096}),
@@ -84,6 +115,7 @@ class CountSettings(Settings):
         "gene_order": (str, {"choices": ("input", "correlation")}),
         "adversarial_weight": (float, {"low": 0}),
         "hint_rate": (float, {"low": 0, "high": 1}),
+        "expectation": (str, {"choices": ("log", "counts")}),
         "depth": (float, {"low": 0, "low_inclusive": False, "high": 1e6}),
         "reads_per_molecule": (float, {"low": 1, "high": 1e6, "allow_none": True}),
     }
@@ -99,6 +131,7 @@ class CountSettings(Settings):
     gene_order: str = "input"
     adversarial_weight: float = 0.0
     hint_rate: float = 0.9
+    expectation: str = "log"
     depth: float = 1.0
     reads_per_molecule: float | None = None
     batch_size: int | None = None
@@ -117,7 +150,7 @@ class CountSettings(Settings):
 
     def for_input(self, *, normalized: bool) -> "CountSettings":
         """The settings for the input: normalised values are refused (the model learns a count law)."""
-        if normalized:
+        if normalized and not self.TAKES_NORMALIZED:
             raise InputError("mode='count' learns a count model and needs raw counts; use mode='neighbours' "
                              "for normalised input.")
         return self
