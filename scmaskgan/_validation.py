@@ -119,7 +119,7 @@ def check_labels(labels: Any, n_cells: int, *, what: str = "labels",
                    "instead: the count model then conditions on no label, which is what one label for every cell means")
         raise InputError(
             f"{what} has a single class ({cat.categories[0]!r}); labels that tell cells apart need at least "
-            f"two. Leave labels_key unset {instead}."
+            f"two. Leave the labels out (labels_key=None; command line: no --labels-key or --labels-file) {instead}."
         )
     return np.asarray(cat.codes, dtype=np.int64), np.asarray(cat.categories, dtype=object)
 

@@ -516,6 +516,8 @@ CASES = {
         lambda c: c.cli(str(c.csv(_frame_with(c.tiny, _edge_values(c.tiny)), float_format="%.17g"))),
     "a label held by a single cell, with `--mode neighbours` (the count model imputes it as any other cell)":
         _lonely,
+    "one label for every cell in `--labels-file`":
+        lambda c: c.cli(str(c.csv()), "--labels-file", str(c.labels(["same"] * c.tiny.n_obs)), labels=False),
     "`NA`, `nan` or an empty label in `--labels-file`":
         lambda c: c.cli(str(c.csv()), "--labels-file", str(c.labels(["NA"] + _labels(c.tiny)[1:])), labels=False),
     "a table with genes as rows, read without `--genes-as-rows`":
