@@ -366,7 +366,9 @@ class CountModel:
         """The three answers per entry about a new measurement of each cell of ``depth`` times its library
         size ``l``: its count ``c`` is NB(``depth * mu``, ``theta``) (zero-inflated with ``pi``), on the scale
         ``log1p(c * 1e4 / (depth * l))``: ``mean``, ``if_detected`` and ``p_detected``
-        (:func:`scmaskgan.count.answers.count_answers`)."""
+        (:func:`scmaskgan.count.answers.count_answers`, with the threads of the enclosing
+        :func:`scmaskgan.threads.using_threads`; 1 outside one)."""
+        from ..threads import current_threads
         from .answers import count_answers
 
         mu, theta, pi = self.distribution(rows)
@@ -375,7 +377,8 @@ class CountModel:
         lib = self.data.lib[rows] * depth
         # a cell without counts has mu = 0 everywhere; any positive library gives it the answers of nothing
         mean, if_detected, p_detected = count_answers(mu, theta, np.where(lib > 0, lib, 1.0), pi=pi,
-                                                      target_sum=self.data.scaler.target_sum)
+                                                      target_sum=self.data.scaler.target_sum,
+                                                      n_threads=current_threads() or 1)  # answers alike for any
         return {"mean": mean, "if_detected": if_detected, "p_detected": p_detected}
 
     def sample(self, rows: np.ndarray, rng: np.random.Generator, *, depth: float = 1.0,
