@@ -146,6 +146,11 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         "--device", choices=("auto", "cpu", "cuda"), default="auto",
         help="where to train (default: auto = cuda when available)",
     )
+    parser.add_argument(
+        "--threads", type=_positive_int, default=1, metavar="N",
+        help="CPU threads of training, imputation and draws (torch, BLAS, OpenMP; default 1: the same "
+        "results everywhere, and the fastest on a small or busy machine)",
+    )
     parser.set_defaults(func=_run_impute)
 
 
@@ -182,8 +187,8 @@ def _run_impute(args: argparse.Namespace) -> int:
         settings = {name: getattr(args, name) for name in ("depth", "expectation")  # the count model's only
                     if getattr(args, name) is not None}
         pp.impute(adata, labels_key=labels_key, layer=args.layer, seed=args.seed, max_epochs=args.epochs,
-                  mode=args.mode, normalized=args.normalized, device=args.device, out_file=output,
-                  overwrite=args.force, uns_extra={"cli": cli}, **settings)
+                  mode=args.mode, normalized=args.normalized, device=args.device, n_threads=args.threads,
+                  out_file=output, overwrite=args.force, uns_extra={"cli": cli}, **settings)
     except InputError as exc:  # name the file the message is about
         if str(args.input) in str(exc):
             raise

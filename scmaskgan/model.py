@@ -33,6 +33,7 @@ from .cells import read_cells
 from .method import Method
 from .modes import DEFAULT_MODE, MODES, RENAMED_MODES, SHARED_CHECKS, make_settings, resolve_mode
 from .nn.layout import ImageLayout
+from .threads import DEFAULT_THREADS, using_threads
 
 logger = logging.getLogger("scmaskgan")
 
@@ -88,13 +89,23 @@ class SCMaskGAN:
     chunk_size
         Cells imputed at a time (bounds memory).
     seed
-        One seed for training, draws, tuning and clustering; CPU runs repeat exactly with the same thread
-        count. At most ``2**32 - 1`` for the methods that cluster.
+        One seed for training, draws, tuning and clustering. At most ``2**32 - 1`` for the methods that
+        cluster. The same seed and the same ``n_threads`` on the same machine and library versions give
+        identical results; a different ``n_threads`` can change the last digits of the arithmetic and,
+        through training, the model (and so every answer slightly); the default ``n_threads=1`` is the
+        same everywhere. ``n_threads=None`` repeats only while the libraries' own thread settings do.
     device
         ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
     progress
         Show the progress of training (epochs) and imputation (cells): a bar on a terminal, about ten
         ``INFO`` lines on the ``"scmaskgan"`` logger otherwise (papermill, log files).
+    n_threads
+        CPU threads of the package's own work (torch's intra-op threads, the BLAS and OpenMP pools):
+        set while the model reads the cells, trains, imputes and draws, and restored afterwards (torch's
+        only where torch is loaded). 1 (the default) gives the same arithmetic everywhere and was the
+        fastest on a 2-core machine beside other work; more threads can be faster on a quiet machine
+        with more cores. ``None`` leaves the libraries' own settings (``OMP_NUM_THREADS``,
+        ``torch.set_num_threads``), as before this parameter existed.
     **settings
         The method's settings, each checked now: :class:`~scmaskgan.count.settings.CountSettings`,
         :class:`~scmaskgan.neighbours.settings.NeighboursSettings` or
@@ -113,7 +124,7 @@ class SCMaskGAN:
 
     def __init__(self, adata, *, mode: str | None = None, labels_key: str | None = None, layer: str | None = None,
                  normalized: bool = False, chunk_size: int = 2048, seed: int = 0, device: str = "auto",
-                 progress: bool = True, **settings: Any):
+                 progress: bool = True, n_threads: int | None = DEFAULT_THREADS, **settings: Any):
         mode = resolve_mode(mode)
         args = locals()
         common = {name: check_param(name, args[name], kind, **bounds) for name, (kind, bounds) in SHARED_CHECKS.items()}
@@ -126,9 +137,10 @@ class SCMaskGAN:
 
             resolve_device(device)
         self.params: dict[str, Any] = common | {"mode": mode} | self.settings.to_dict()
-        cells = read_cells(adata, layer=layer, normalized=normalized, labels_key=labels_key, seed=seed,
-                           leiden_resolution=getattr(self.settings, "leiden_resolution", 1.0),
-                           cluster=self.settings.CLUSTERS, takes_normalized=self.settings.TAKES_NORMALIZED)
+        with using_threads(n_threads):  # clustering, when the method clusters
+            cells = read_cells(adata, layer=layer, normalized=normalized, labels_key=labels_key, seed=seed,
+                               leiden_resolution=getattr(self.settings, "leiden_resolution", 1.0),
+                               cluster=self.settings.CLUSTERS, takes_normalized=self.settings.TAKES_NORMALIZED)
         self._input = cells.matrix  # observed values are copied from it unchanged
         self.data, self.scaler = cells.data, cells.data.scaler
         self.genes_used_, self.empty_cells_ = cells.genes_used, cells.empty_cells
@@ -141,9 +153,10 @@ class SCMaskGAN:
         if batch_size is not None and batch_size > self.n_cells:
             raise InputError(f"batch_size ({batch_size}) is larger than the number of cells ({self.n_cells}); "
                              "lower batch_size or leave it unset.")
-        self.method: Method = _implementation(mode)(cells, self.settings, seed=seed, chunk_size=chunk_size,
-                                                    device=device, progress=progress,
-                                                    labels_given=labels_key is not None)
+        with using_threads(n_threads):
+            self.method: Method = _implementation(mode)(cells, self.settings, seed=seed, chunk_size=chunk_size,
+                                                        device=device, progress=progress,
+                                                        labels_given=labels_key is not None)
         self.is_trained_ = False
         self.timings_: dict[str, float] = {}
         self._calls_to_sample = 0  # the seed of a call to sample() without one is derived from it
@@ -233,6 +246,11 @@ class SCMaskGAN:
         return summary["imputation"] | {"labels": summary["candidates"]}
 
     @property
+    def n_threads(self) -> int | None:
+        """CPU threads of training, imputation and draws (``None``: the libraries' own settings)."""
+        return self.params["n_threads"]
+
+    @property
     def device(self) -> str:
         """Where the networks live (``"cpu"`` in a mode without networks)."""
         return self.method.device
@@ -279,10 +297,12 @@ class SCMaskGAN:
         if accelerator is not None:
             check_param("accelerator", accelerator, str, choices=("auto", "cpu", "cuda"))
         if not self.method.needs_training:
-            self.method.train(max_epochs)
+            with using_threads(self.n_threads):
+                self.method.train(max_epochs)
             return self
         t0 = time.perf_counter()
-        self.method.train(max_epochs, accelerator=accelerator, checkpoint_dir=checkpoint_dir)
+        with using_threads(self.n_threads):
+            self.method.train(max_epochs, accelerator=accelerator, checkpoint_dir=checkpoint_dir)
         self.timings_["train_s"] = time.perf_counter() - t0
         self.is_trained_ = True
         return self
@@ -346,17 +366,25 @@ class SCMaskGAN:
         yield from self._iter(block_size, {} if depth is None else {"depth": depth})
 
     def _iter(self, block_size: int | None, options: dict[str, Any], main_only: bool = False):
-        """The method's answers with the observed values restored, block by block, with progress."""
+        """The method's answers with the observed values restored, block by block, with progress.
+
+        Each block is computed with ``n_threads`` threads; between blocks (while the caller holds one) the
+        caller's own thread settings are back in force."""
         block_size = check_param("block_size", block_size, int, low=1, allow_none=True) or self.params["chunk_size"]
         if self.method.needs_training and not self.is_trained_:
             raise RuntimeError(f"mode={self.mode!r} needs training, and the model is not trained yet; call train() "
                                "first.")
         with Progress(self.n_cells, desc="scmaskgan imputation", unit="cell", enabled=self.params["progress"]) as shown:
-            for start, stop, answers in self.method.answers(block_size, **options):
-                observed = self._observed_entries(start, stop)  # read once, written into every answer
-                rows, cols, values = observed
-                for name, block in answers.items():
-                    block[rows, cols] = 1.0 if name == "p_detected" else values
+            blocks = self.method.answers(block_size, **options)
+            while True:
+                with using_threads(self.n_threads):
+                    found = next(blocks, None)
+                    if found is None:
+                        break
+                    start, stop, answers = found
+                    rows, cols, values = self._observed_entries(start, stop)  # read once, written into every answer
+                    for name, block in answers.items():
+                        block[rows, cols] = 1.0 if name == "p_detected" else values
                 shown.update(stop - start)
                 yield start, stop, ({"mean": answers["mean"]} if main_only else answers)
 
@@ -399,8 +427,9 @@ class SCMaskGAN:
         check_dense_output(self.n_cells, self.n_genes, self.output_dtype_, n_matrices=n_draws,
                            what=f"{n_draws} draw(s)", advice=DRAWS_ADVICE)
         self._calls_to_sample += 1
-        out = self.method.sample(n_draws, seed=seed, block_size=self.params["chunk_size"], depth=depth,
-                                 if_detected=if_detected)
+        with using_threads(self.n_threads):
+            out = self.method.sample(n_draws, seed=seed, block_size=self.params["chunk_size"], depth=depth,
+                                     if_detected=if_detected)
         block_size = self.params["chunk_size"]
         for start in range(0, self.n_cells, block_size):
             stop = min(start + block_size, self.n_cells)

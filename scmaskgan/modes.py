@@ -36,6 +36,7 @@ SHARED_CHECKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "seed": (int, {"low": 0, "high": 2**64 - 1}),  # torch's bound; a method that clusters takes 32 bits
     "device": (str, {"choices": ("auto", "cpu", "cuda")}),
     "progress": (bool, {}),
+    "n_threads": (int, {"low": 1, "allow_none": True}),  # None: the libraries' own settings
 }
 
 

@@ -105,15 +105,11 @@ def setup_notebook(output_dir: Optional[str] = None, *, verbosity: str = "INFO",
 
 
 def limit_threads(threads: int) -> None:
-    """Limit BLAS/OpenMP thread pools, and torch's when torch is loaded, to ``threads``."""
-    import sys
+    """Limit BLAS/OpenMP thread pools, and torch's when torch is loaded, to ``threads``
+    (:func:`scmaskgan.threads.set_threads`: for the rest of the process, not restored)."""
+    from scmaskgan.threads import set_threads
 
-    from threadpoolctl import threadpool_limits
-
-    check_param("threads", threads, int, low=1)
-    threadpool_limits(limits=threads)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
+    set_threads(threads)
 
 
 def preset_name(quick: bool, smoke: bool) -> str:

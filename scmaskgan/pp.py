@@ -46,7 +46,10 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         Training epoch limit of the count model and the paper's GAN; ``None`` picks one from the data size
         (the neighbour fill trains nothing and refuses it).
     seed
-        Seed of the whole run; two CPU runs with the same seed are identical.
+        Seed of the whole run. Two runs with the same seed and the same ``n_threads`` (a parameter of
+        :class:`scmaskgan.SCMaskGAN`, default 1) on the same machine and library versions are identical;
+        a different ``n_threads`` can change the last digits of the arithmetic and, through training,
+        the model; the default ``n_threads=1`` is the same everywhere.
     device
         ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
     out_file
@@ -64,7 +67,9 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         (:meth:`scmaskgan.SCMaskGAN.sample`), stored in ``obsm[key_added + "_draws"]`` as cells x
         draws x genes counts, for multiple imputation (held in memory: not with ``out_file``).
     **model_kwargs
-        ``mode`` and further parameters of :class:`scmaskgan.SCMaskGAN`: the method's settings.
+        ``mode`` and further parameters of :class:`scmaskgan.SCMaskGAN`: the method's settings, and the
+        shared ones such as ``n_threads`` (CPU threads of training, imputation and draws, restored
+        afterwards; default 1; ``None``: the libraries' own settings) and ``chunk_size``.
 
     Returns
     -------

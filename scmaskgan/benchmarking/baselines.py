@@ -427,7 +427,9 @@ def _scmaskgan(x: np.ndarray, *, labels: Any = None, seed: int = 0, **options: A
     (Leiden on log-normalised PCA). ``options`` go to :func:`scmaskgan.pp.impute`
     (for example ``mode``, ``max_epochs``), except ``layer``: which answer of the count model
     to return, ``"mean"`` (default) or ``"if_detected"``. Observed values
-    are returned unchanged.
+    are returned unchanged. ``n_threads`` defaults to ``None`` here: the run takes the thread limit
+    its process was given (the benchmark's ``--threads``, through ``OMP_NUM_THREADS`` and its kin), as
+    every other method does.
     """
     import anndata as ad
     import pandas as pd
@@ -441,5 +443,6 @@ def _scmaskgan(x: np.ndarray, *, labels: Any = None, seed: int = 0, **options: A
         adata.obs[key] = pd.Categorical(np.asarray(labels).astype(str))
     layer = options.pop("layer", "mean")
     options.setdefault("progress", False)
+    options.setdefault("n_threads", None)  # the process's thread limit, as for the other methods
     pp.impute(adata, labels_key=key, seed=seed, **options)
     return np.asarray(adata.layers[pp.answer_layer_names("scmaskgan")[layer]], dtype=np.float64)

@@ -39,6 +39,7 @@ from .._validation import InputError
 from ..cells import CellData
 from .network import GENE_ORDERS, CountGenerator, correlation_order, count_nll
 from ..nn.weights import load_weights
+from ..threads import current_threads
 
 logger = logging.getLogger("scmaskgan")
 
@@ -367,7 +368,8 @@ class CountModel:
         size ``l``: its count ``c`` is NB(``depth * mu``, ``theta``) (zero-inflated with ``pi``), on the scale
         ``c * 1e4 / (depth * l)``: ``mean``, ``if_detected`` and ``p_detected``. With ``expectation="log"``
         the first two are averages of ``log1p`` of that scale (:func:`scmaskgan.count.answers.count_answers`),
-        with ``"counts"`` averages of the scale itself, ``E[c]`` and ``E[c | c > 0]``."""
+        with ``"counts"`` averages of the scale itself, ``E[c]`` and ``E[c | c > 0]``. The kernel runs with
+        the threads of the enclosing :func:`scmaskgan.threads.using_threads` (1 outside one)."""
         from .answers import count_answers
 
         mu, theta, pi = self.distribution(rows)
@@ -377,7 +379,8 @@ class CountModel:
         # a cell without counts has mu = 0 everywhere; any positive library gives it the answers of nothing
         lib = np.where(lib > 0, lib, 1.0)
         target_sum = self.data.scaler.target_sum
-        mean, if_detected, p_detected = count_answers(mu, theta, lib, pi=pi, target_sum=target_sum)
+        mean, if_detected, p_detected = count_answers(mu, theta, lib, pi=pi, target_sum=target_sum,
+                                                      n_threads=current_threads() or 1)  # alike for any
         if expectation == "counts":
             scale = target_sum / lib[:, None]
             mean = (mu if pi is None else mu * (1.0 - pi)) * scale
