@@ -70,11 +70,13 @@ def run(name: str, seed: int) -> list[dict]:
             auto = settings.pop("auto_labels", False)
             train_s = 0.0
             if switches is None:
-                model = SCMaskGAN(adata, labels_key=None if auto else key, seed=seed, progress=False, **settings)
+                model = SCMaskGAN(adata, labels_key=None if auto else key, seed=seed, progress=False,
+                                  n_threads=None, **settings)
             else:
                 tag = json.dumps(switches, sort_keys=True)
                 if tag not in trained:
-                    model = SCMaskGAN(adata, labels_key=key, seed=seed, progress=False, **switches)
+                    model = SCMaskGAN(adata, labels_key=key, seed=seed, progress=False, n_threads=None,
+                                      **switches)
                     t0 = time.perf_counter()
                     model.train()
                     trained[tag] = (model, time.perf_counter() - t0)

@@ -105,7 +105,7 @@ def child(task_file: str) -> None:
     adata = _anndata(np.load(task["input"]), task.get("labels"))
     t0 = time.perf_counter()
     model = SCMaskGAN(adata, labels_key="label" if task.get("labels") else None, mode="count", seed=0,
-                      progress=False, max_epochs=task.get("max_epochs"))
+                      progress=False, max_epochs=task.get("max_epochs"), n_threads=None)
     model.train()
     train_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -154,7 +154,8 @@ if sys.argv[2]:
     key = "label"
     adata.obs[key] = pd.Categorical(np.load(sys.argv[2], allow_pickle=True).astype(str))
 epochs = int(sys.argv[3]) if sys.argv[3] else None
-scmaskgan.pp.impute(adata, labels_key=key, mode="count", seed=0, progress=False, max_epochs=epochs)
+scmaskgan.pp.impute(adata, labels_key=key, mode="count", seed=0, progress=False, max_epochs=epochs,
+                    n_threads=None)
 print(json.dumps(adata.uns["scmaskgan"].get("timings", {})))
 """
 

@@ -76,7 +76,7 @@ def run(data, protocol: str, weight: float, seed: int, n_draws: int) -> dict:
     matrix = data.inputs([protocol])[protocol]
     t0 = time.perf_counter()
     model = SCMaskGAN(data.anndata(matrix), labels_key=data.spec.labels_key, mode="count", seed=seed,
-                      adversarial_weight=weight, progress=False).train()
+                      adversarial_weight=weight, progress=False, n_threads=None).train()
     train_s = time.perf_counter() - t0
     history = model.history_
     best = history.loc[history["best"]].iloc[0]

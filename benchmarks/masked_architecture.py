@@ -115,7 +115,7 @@ def build(adata, labels_key: str | None, variant: str, *, seed: int, max_epochs:
     labels = settings.pop("labels", True)
     blocks = {name: settings.pop(name) for name in BLOCKS if name in settings}
     model = SCMaskGAN(adata, labels_key=labels_key if labels else None, mode="count", seed=seed,
-                      max_epochs=max_epochs, progress=False, **settings)
+                      max_epochs=max_epochs, progress=False, n_threads=None, **settings)
     if blocks:
         rebuild_generator(model, **blocks)
     return model

@@ -48,7 +48,7 @@ def main() -> None:
                     adata = data.anndata(matrix)
                     t0 = time.perf_counter()
                     scmaskgan.pp.impute(adata, labels_key=key if true_labels else None, seed=seed,
-                                        progress=False, **options)
+                                        progress=False, n_threads=None, **options)
                     imputed = adata.layers["scmaskgan"]
                     row[f"seconds_{protocol}"] = time.perf_counter() - t0
                     row |= data.score(protocol, imputed)
