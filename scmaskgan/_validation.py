@@ -75,7 +75,8 @@ def check_counts(X: Any, *, normalized: bool = False, what: str = "the input mat
             f"{what} holds {n_frac} non-integer value(s) but raw counts were expected; "
             "pass normalized=True (CLI: --normalized) for already-normalised data."
         )
-    out = X.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):  # beyond float32: inf, capped or refused by read_cells
+        out = X.astype(np.float32, copy=False)
     if sp.issparse(out):
         out.eliminate_zeros()
     return out

@@ -105,6 +105,9 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
     if len(outliers):
         _warn_outliers(outliers, np.asarray(adata.obs_names, dtype=str), np.asarray(adata.var_names, dtype=str))
         X = cap_outliers(X, outliers)  # a copy: the input, and the observed values returned, stay as given
+    if not np.isfinite(X.data if sp.issparse(X) else X).all():  # above float32's range, and not an outlier
+        raise InputError(f"the input holds values above {np.finfo(np.float32).max:g}, which the model cannot compute "
+                         "with; check the input for corrupt values.")
     genes_used = np.flatnonzero(np.asarray((X != 0).sum(axis=0)).ravel() > 0)
     if genes_used.size == 0:
         raise InputError("every value of the input is zero; there is nothing to learn from.")

@@ -58,7 +58,7 @@ class Outliers:
 
     @property
     def caps(self) -> np.ndarray:
-        """The value each entry is capped at: the largest other value of its cell or its gene (at least 1)."""
+        """The value each entry is capped at, the largest other value of its cell or its gene (at least 1)."""
         return np.maximum(1.0, np.maximum(self.row_max, self.col_max))
 
     def summary(self, obs_names, var_names) -> dict[str, list]:
