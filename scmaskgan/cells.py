@@ -147,7 +147,8 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
 
 def _given_values(outliers: Outliers, matrix: Any) -> Outliers:
     """``outliers`` with the values as the input holds them (its float32 copy turns 1e300 into inf)."""
-    if not len(outliers) or not (isinstance(matrix, np.ndarray) or (sp.issparse(matrix) and matrix.format in ("csr", "csc"))):
+    readable = isinstance(matrix, np.ndarray) or (sp.issparse(matrix) and matrix.format in ("csr", "csc"))
+    if not len(outliers) or not readable:
         return outliers
     values = matrix[outliers.rows, outliers.cols]
     values = np.asarray(values.toarray() if sp.issparse(values) else values, dtype=np.float64).ravel()

@@ -74,33 +74,55 @@ def _row_max(X) -> np.ndarray:
     return np.asarray(X.max(axis=1), dtype=np.float64).ravel()
 
 
-def _col_max(X, block: int = 65536) -> np.ndarray:
-    """Largest value of each column, a block of rows at a time (scipy turns a whole CSR matrix into CSC
-    for this; a block at a time it never holds a second copy of the data)."""
-    if not sp.issparse(X) or X.format == "csc":
+def _col_max(X, block: int = 2**22) -> np.ndarray:
+    """Largest value of each column (float64; 0 for an empty sparse column); a CSR matrix is read in place,
+    a block of stored values at a time (scipy would turn all of it into CSC)."""
+    if not sp.issparse(X) or X.format != "csr":
         out = X.max(axis=0)
         return np.asarray(out.toarray() if sp.issparse(out) else out, dtype=np.float64).ravel()
-    X = sp.csr_matrix(X)
     out = np.zeros(X.shape[1], dtype=np.float64)
-    for start in range(0, X.shape[0], block):
-        np.maximum(out, X[start:start + block].max(axis=0).toarray().ravel(), out=out)
+    for start in range(0, X.nnz, block):  # np.maximum.at is fast only on one dtype
+        np.maximum.at(out, X.indices[start:start + block], X.data[start:start + block].astype(np.float64))
     return out
 
 
-def _without(X, rows: np.ndarray, cols: np.ndarray, axis: int) -> np.ndarray:
-    """Per entry ``(rows[k], cols[k])``, the largest value of its row (``axis=1``) or its column (``axis=0``)
-    without that entry; only those rows (columns) are copied. A second entry of the same value in the row
-    (column) counts, so a tie at the maximum is never far above the rest."""
-    keys, others = (rows, cols) if axis == 1 else (cols, rows)
-    part = X[keys] if axis == 1 else X[:, keys].T  # one row per entry, even where two share a column
-    if sp.issparse(part):
-        part = sp.coo_matrix(part)
-        keep = part.col != others[part.row]
-        rest = sp.csr_matrix((part.data[keep], (part.row[keep], part.col[keep])), shape=part.shape)
-        return _row_max(rest)
-    part = np.array(part, dtype=np.float64)
-    part[np.arange(keys.size), others] = 0
-    return _row_max(part)
+def _second(X, row_max: np.ndarray, col_max: np.ndarray, factor: float, block: int = 65536):
+    """One pass over ``X``, a block of rows at a time: per row and per column, the largest value below its
+    maximum and how many entries reach the maximum, and the entries above ``factor`` that are the
+    maximum of both their row and their column (the only ones that can be outliers)."""
+    n_rows, n_cols = X.shape
+    row_second, col_second = np.zeros(n_rows), np.zeros(n_cols)
+    row_top, col_top = np.zeros(n_rows, dtype=np.int64), np.zeros(n_cols, dtype=np.int64)
+    rows, cols = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    step = block if sp.issparse(X) else max(1, 2**22 // max(1, n_cols))  # dense: about 4 million entries a block
+    for start in range(0, n_rows, step):
+        stop = min(start + step, n_rows)
+        if not sp.issparse(X):
+            part = np.asarray(X[start:stop], dtype=np.float64)
+            at_row, at_col = part == row_max[start:stop, None], part == col_max
+            row_top[start:stop] = at_row.sum(axis=1)
+            col_top += at_col.sum(axis=0)
+            row_second[start:stop] = np.where(at_row, 0.0, part).max(axis=1)
+            np.maximum(col_second, np.where(at_col, 0.0, part).max(axis=0), out=col_second)
+            row, col = np.nonzero(at_row & at_col & (part > factor))
+            rows.append(start + row)
+            cols.append(col)
+            continue
+        lo, hi = X.indptr[start], X.indptr[stop]  # CSR, read in place
+        value, col = X.data[lo:hi].astype(np.float64), X.indices[lo:hi].astype(np.int64)
+        row = np.repeat(np.arange(start, stop), np.diff(X.indptr[start:stop + 1]))
+        at_row, at_col = value == row_max[row], value == col_max[col]
+        row_top += np.bincount(row[at_row], minlength=n_rows)
+        col_top += np.bincount(col[at_col], minlength=n_cols)
+        np.maximum.at(row_second, row[~at_row], value[~at_row])  # fast on one dtype (float64)
+        np.maximum.at(col_second, col[~at_col], value[~at_col])
+        both = np.flatnonzero(at_row & at_col & (value > factor))
+        rows.append(row[both])
+        cols.append(col[both])
+    # a maximum reached twice is also the largest value beside either entry that reaches it
+    row_other = np.where(row_top > 1, row_max, row_second)
+    col_other = np.where(col_top > 1, col_max, col_second)
+    return np.concatenate(rows), np.concatenate(cols), row_other, col_other
 
 
 def find_outliers(X, factor: float = FACTOR) -> Outliers:
@@ -120,26 +142,19 @@ def find_outliers(X, factor: float = FACTOR) -> Outliers:
 
     Notes
     -----
-    Only an entry that is the maximum of its row and of its column can qualify: each row's first
-    maximum is a candidate when it is also its column's maximum and above ``factor``. The maxima
-    without the candidate are then computed on the candidates' rows and columns only, so the cost is
-    two passes over ``X`` (row and column maxima) and no copy of it.
+    Only an entry that is the maximum of its row and of its column can qualify, and the largest other
+    value of its row (column) is then the row's (column's) largest value below the maximum, or the
+    maximum itself where two entries reach it. Two passes over ``X``, a block of rows at a time (the
+    maxima, then the values below them), without a copy of ``X`` for CSR or dense input.
     """
-    row_max = _row_max(X)
-    col_max = _col_max(X)
-    rows = np.flatnonzero(row_max > factor)
-    if rows.size:
-        arg = X[rows].argmax(axis=1)
-        cols = np.asarray(arg, dtype=np.int64).ravel()
-        keep = row_max[rows] >= col_max[cols]
-        rows, cols = rows[keep], cols[keep]
-    else:
-        cols = rows
-    row_other = _without(X, rows, cols, axis=1) if rows.size else np.zeros(0)
-    col_other = _without(X, rows, cols, axis=0) if rows.size else np.zeros(0)
+    if sp.issparse(X) and X.format != "csr":
+        X = sp.csr_matrix(X)  # a copy for other sparse formats (the model's own input is CSR)
+    row_max, col_max = _row_max(X), _col_max(X)
+    rows, cols, row_other, col_other = _second(X, row_max, col_max, factor)
     values = row_max[rows]
-    flagged = values > factor * np.maximum(1.0, np.maximum(row_other, col_other))
-    return Outliers(rows[flagged], cols[flagged], values[flagged], row_other[flagged], col_other[flagged])
+    flagged = values > factor * np.maximum(1.0, np.maximum(row_other[rows], col_other[cols]))
+    rows, cols = rows[flagged], cols[flagged]
+    return Outliers(rows, cols, values[flagged], row_other[rows], col_other[cols])
 
 
 def cap_outliers(X, outliers: Outliers):

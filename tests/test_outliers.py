@@ -100,6 +100,29 @@ def test_cap_changes_a_copy_only(form) -> None:
     assert cap_outliers(clean, find_outliers(clean)) is clean
 
 
+def _brute_force(x: np.ndarray, factor: float) -> set[tuple[int, int]]:
+    found = set()
+    for i, j in np.ndindex(*x.shape):
+        row, col = np.delete(x[i], j), np.delete(x[:, j], i)
+        if x[i, j] > factor * max(1.0, row.max(initial=0), col.max(initial=0)):
+            found.add((i, j))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_finder_agrees_with_the_definition_on_random_matrices(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.poisson(rng.gamma(0.5, 4.0, size=(12, 9))).astype(np.float64) * (rng.random((12, 9)) < 0.6)
+    for _ in range(rng.integers(0, 6)):  # planted values, some tied, some just around the bar
+        x[rng.integers(12), rng.integers(9)] = rng.choice([1e9, 1e9, 50.0, 3e3, 2e4])
+    expected = _brute_force(x, factor=10.0)
+    for form in FORMATS:
+        found = find_outliers(form(x), factor=10.0)
+        assert set(zip(found.rows.tolist(), found.cols.tolist())) == expected
+        for i, j, row, col in zip(found.rows, found.cols, found.row_max, found.col_max):
+            assert row == np.delete(x[i], j).max() and col == np.delete(x[:, j], i).max()
+
+
 @pytest.mark.parametrize("name", ["sc_celseq2", "sc_dropseq", "darmanis_brain", "gsm5768752"])
 def test_no_entry_of_real_data_is_flagged(data_dir, name: str) -> None:
     from scmaskgan import datasets
