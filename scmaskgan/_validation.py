@@ -87,7 +87,8 @@ def check_counts(X: Any, *, normalized: bool = False, what: str = "the input mat
             f"{what} holds {n_frac} non-integer value(s) but raw counts were expected; "
             + NON_INTEGER_ADVICE[takes_normalized]
         )
-    out = X.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):  # beyond float32: inf, capped or refused by read_cells
+        out = X.astype(np.float32, copy=False)
     if sp.issparse(out):
         out.eliminate_zeros()
     return out

@@ -10,7 +10,9 @@ neighbour fill (:mod:`scmaskgan.neighbours`) and to the GAN (:mod:`scmaskgan.pap
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,7 @@ import scipy.sparse as sp
 
 from ._validation import InputError, check_counts, check_labels
 from .labels import cluster_labels
+from .outliers import FACTOR, Outliers, cap_outliers, find_outliers
 from .scaling import Scaler, library_sizes
 
 logger = logging.getLogger("scmaskgan")
@@ -73,6 +76,7 @@ class ModelInput:
     var_names: np.ndarray
     obs_names: np.ndarray
     output_dtype: np.dtype  # float32 unless a value needs float64
+    outliers: Outliers | None = None  # entries far above their cell and gene, capped in ``data`` (values as given)
 
 
 def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | None, seed: int,
@@ -97,6 +101,14 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
     n_cells, n_genes = X.shape
     if n_cells < 2:
         raise InputError("at least two cells are needed.")
+    top = float((X.data if sp.issparse(X) else X).max(initial=0))
+    outliers = _given_values(find_outliers(X), matrix)
+    if len(outliers):
+        _warn_outliers(outliers, np.asarray(adata.obs_names, dtype=str), np.asarray(adata.var_names, dtype=str))
+        X = cap_outliers(X, outliers)  # a copy: the input, and the observed values returned, stay as given
+    if not np.isfinite(X.data if sp.issparse(X) else X).all():  # above float32's range, and not an outlier
+        raise InputError(f"the input holds values above {np.finfo(np.float32).max:g}, which the model cannot compute "
+                         "with; check the input for corrupt values.")
     genes_used = np.flatnonzero(np.asarray((X != 0).sum(axis=0)).ravel() > 0)
     if genes_used.size == 0:
         raise InputError("every value of the input is zero; there is nothing to learn from.")
@@ -127,11 +139,35 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
     # float32 holds every integer count up to 2**24 exactly; wider input keeps float64, and so does input
     # with a value that float32 cannot hold (decided on the input itself, not on X, its float32 copy)
     wide = np.dtype(matrix.dtype) == np.float64 or (
-        not normalized and (X.data if sp.issparse(X) else X).max(initial=0) > 2**24) or not _fits_float32(matrix)
+        not normalized and top > 2**24) or not _fits_float32(matrix)
     return ModelInput(matrix=matrix, data=CellData(Xu, lib, codes, len(categories), scaler), genes_used=genes_used,
                       empty_cells=empty_cells, categories=categories, labels_info=labels_info,
                       var_names=np.asarray(adata.var_names, dtype=str), obs_names=np.asarray(adata.obs_names, dtype=str),
-                      output_dtype=np.dtype(np.float64 if wide else np.float32))
+                      output_dtype=np.dtype(np.float64 if wide else np.float32), outliers=outliers)
+
+
+def _given_values(outliers: Outliers, matrix: Any) -> Outliers:
+    """``outliers`` with the values as the input holds them (its float32 copy turns 1e300 into inf)."""
+    readable = isinstance(matrix, np.ndarray) or (sp.issparse(matrix) and matrix.format in ("csr", "csc"))
+    if not len(outliers) or not readable:
+        return outliers
+    values = matrix[outliers.rows, outliers.cols]
+    values = np.asarray(values.toarray() if sp.issparse(values) else values, dtype=np.float64).ravel()
+    return dataclasses.replace(outliers, values=values)
+
+
+def _warn_outliers(outliers: Outliers, obs_names: np.ndarray, var_names: np.ndarray, shown: int = 5) -> None:
+    """One warning naming the first ``shown`` outliers, what they were capped at, and how many more there are."""
+    n = len(outliers)
+    entries = [f"cell {str(obs_names[i])!r}, gene {str(var_names[j])!r}: {value:g} (its cell's other values reach "
+               f"{row:g}, its gene's {col:g}; capped at {cap:g})"
+               for i, j, value, row, col, cap in zip(outliers.rows[:shown], outliers.cols[:shown], outliers.values,
+                                                     outliers.row_max, outliers.col_max, outliers.caps)]
+    more = f"; and {n - shown} more" if n > shown else ""
+    warnings.warn(f"{n} {'entry is' if n == 1 else 'entries are'} more than {FACTOR:g} times every other value of "
+                  f"{'its' if n == 1 else 'their'} cell and of {'its' if n == 1 else 'their'} gene (a corrupt value?): "
+                  f"{'; '.join(entries)}{more}. For training and imputation each is capped at the largest other value "
+                  "of its cell or gene; the observed value is kept in the output.", UserWarning, stacklevel=4)
 
 
 def _fits_float32(matrix: Any) -> bool:

@@ -147,6 +147,8 @@ class SCMaskGAN:
         self.categories_, self.labels_info_ = cells.categories, cells.labels_info
         self.var_names_, self.obs_names_ = cells.var_names, cells.obs_names
         self.output_dtype_ = cells.output_dtype
+        #: Entries far above every other value of their cell and gene, capped for the method (:mod:`.outliers`).
+        self.outliers_ = cells.outliers
         self.n_cells, self.n_genes = self._input.shape
         self.layout = ImageLayout(self.genes_used_.size)
         batch_size = getattr(self.settings, "batch_size", None)

@@ -229,6 +229,8 @@ def run_summary(model, *, version: str, key: str = "scmaskgan") -> dict:
         "n_genes_not_modelled": int(model.n_genes - model.genes_used_.size),
         "image_side": int(model.layout.side),
     } | model.method.summary()
+    if model.outliers_ is not None and len(model.outliers_):  # entries capped for the method, values as given
+        summary["outliers"] = model.outliers_.summary(model.obs_names_, model.var_names_)
     if model.settings.DRAWS:  # what each layer means
         depth = model.params["depth"]
         measurement = ("a new measurement of the cell as deep as its own" if depth == 1 else

@@ -492,6 +492,17 @@ def _edge_values(tiny_counts) -> np.ndarray:
     return x
 
 
+def _corrupt_entry(case: _Case) -> str:
+    import warnings
+
+    x = np.asarray(case.tiny.X, dtype=np.float64).copy()
+    x[tuple(np.argwhere(x > 0)[0])] = 1e9
+    with warnings.catch_warnings(record=True) as seen:  # shown on stderr outside pytest
+        warnings.simplefilter("always")
+        text = case.cli(str(case.csv(_frame_with(case.tiny, x))))
+    return text + " ".join(str(w.message) for w in seen)
+
+
 def _locked(case: _Case) -> str:
     from scmaskgan.io import writing
 
@@ -528,6 +539,8 @@ CASES = {
     "a cell name twice": lambda c: c.cli(str(c.csv(_frame_with(c.tiny, index={"cell1": "cell0"})))),
     "cells without any count":
         lambda c: c.cli(str(c.csv(_frame_with(c.tiny, np.where(np.arange(c.tiny.n_obs)[:, None] == 0, 0, c.tiny.X))))),
+    "a count more than 100 times every other value of its cell and of its gene (a corrupt entry, such as 1e9 among "
+    "values below 1,000)": _corrupt_entry,
     "non-integer values without `--normalized`": lambda c: c.cli(str(c.csv(_frame_with(c.tiny, c.tiny.X + 0.5)))),
     "a single gene": lambda c: c.cli(str(c.csv(c.tiny.to_df().iloc[:, :1])), labels=False),
     "a truncated `.gz` file": lambda c: _gz(c, truncated=True),
