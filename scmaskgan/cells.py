@@ -90,7 +90,7 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
     """
     if layer is not None and layer not in adata.layers:
         raise InputError(f"layer {layer!r} is not in adata.layers (available: {list(adata.layers)}).")
-    matrix = adata.X if layer is None else adata.layers[layer]
+    matrix = _in_memory(adata.X if layer is None else adata.layers[layer])
     X = check_counts(matrix, normalized=normalized,
                      what=f"adata.{'X' if layer is None else 'layers[' + repr(layer) + ']'}")
     n_cells, n_genes = X.shape
@@ -131,6 +131,19 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
                       empty_cells=empty_cells, categories=categories, labels_info=labels_info,
                       var_names=np.asarray(adata.var_names, dtype=str), obs_names=np.asarray(adata.obs_names, dtype=str),
                       output_dtype=np.dtype(np.float64 if wide else np.float32))
+
+
+def _in_memory(matrix: Any) -> Any:
+    """``matrix`` itself, or read into memory when it is backed (``read_h5ad(..., backed="r")``): numpy and scipy
+    cannot read a backed sparse matrix, and anndata may close the file of a backed one before its observed values
+    are copied (when it writes or copies the AnnData)."""
+    import h5py
+
+    to_memory = getattr(matrix, "to_memory", None)  # anndata's CSRDataset and CSCDataset
+    if not isinstance(matrix, h5py.Dataset) and not callable(to_memory):
+        return matrix
+    logger.info("The input matrix is backed (read_h5ad(..., backed='r')); it is read into memory.")
+    return matrix[()] if isinstance(matrix, h5py.Dataset) else to_memory()
 
 
 def _fits_float32(matrix: Any) -> bool:
