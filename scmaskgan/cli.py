@@ -80,7 +80,10 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
             "column names, cells as rows unless --genes-as-rows) or a 10x mtx folder. "
             "OUTPUT .h5ad keeps the input counts in X and the imputation in "
             "layers['scmaskgan'] (the count model adds layers['scmaskgan_if_detected'] and "
-            "layers['scmaskgan_p_detected']); OUTPUT .csv/.tsv(.gz) holds the main layer only, cells x genes."
+            "layers['scmaskgan_p_detected']); OUTPUT .csv/.tsv(.gz) holds the main layer, cells x genes, "
+            "and each further layer goes to a table beside it (out.csv, out_if_detected.csv, "
+            "out_p_detected.csv). An input that already holds these layers (an earlier output) is refused "
+            "before any training: name the new ones with --key-added, or replace them with --force."
         ),
         epilog=METHOD_TABLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -131,7 +134,16 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         "--normalized", action="store_true",
         help="the input is already normalised (non-integer values allowed)",
     )
-    parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    parser.add_argument(
+        "--key-added", default="scmaskgan", metavar="NAME",
+        help="name of the layers (NAME, NAME_if_detected, NAME_p_detected) and of the uns entry of the run "
+        "(default scmaskgan); another name keeps the layers of an earlier run in an .h5ad input",
+    )
+    parser.add_argument(
+        "--force", action="store_true",
+        help="overwrite OUTPUT (and the tables beside it) if it exists, and replace the layers of an earlier run "
+        "with the same --key-added in an .h5ad input",
+    )
     parser.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto",
         help="where to train (default: auto = cuda when available)",
@@ -144,7 +156,8 @@ def _run_impute(args: argparse.Namespace) -> int:
 
     from . import pp
     from ._validation import InputError
-    from .io import check_output_path, read_input
+    from .io import check_output_files, read_input
+    from .modes import DEFAULT_MODE
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # launched by torchrun: data-parallel GAN training
         from .nn import distributed
@@ -152,8 +165,11 @@ def _run_impute(args: argparse.Namespace) -> int:
         if distributed.init() and not distributed.is_main():
             logger.setLevel(logging.WARNING)  # only the main process reports; it imputes and writes
 
-    # Refuse an existing output before reading or training anything.
-    output = check_output_path(args.output, force=args.force)
+    # Refuse an existing output (each file of a table output) before reading or training anything.
+    mode = RENAMED_MODES.get(args.mode, args.mode) or DEFAULT_MODE  # pp.impute warns about an earlier name
+    layers = pp.answer_layer_names(args.key_added, MODES[mode].ANSWERS).values()
+    files = check_output_files(args.output, key=args.key_added, layers=list(layers), force=args.force)
+    output = files[args.key_added]
     labels_key = args.labels_key
     if args.labels_file is not None and labels_key is None:
         labels_key = "label"
@@ -172,12 +188,13 @@ def _run_impute(args: argparse.Namespace) -> int:
         depth = {} if args.depth is None else {"depth": args.depth}  # a setting of the count model only
         pp.impute(adata, labels_key=labels_key, seed=args.seed, max_epochs=args.epochs, mode=args.mode,
                   normalized=args.normalized, device=args.device, out_file=output, overwrite=args.force,
-                  uns_extra={"cli": cli}, **depth)
+                  uns_extra={"cli": cli}, key_added=args.key_added, **depth)
     except InputError as exc:  # name the file the message is about
         if str(args.input) in str(exc):
             raise
         raise InputError(f"{args.input}: {exc}") from exc
-    logger.info("Imputed %d cells x %d genes -> %s", adata.n_obs, adata.n_vars, output)
+    written = ", ".join(str(path) for path in dict.fromkeys(files.values()))
+    logger.info("Imputed %d cells x %d genes -> %s", adata.n_obs, adata.n_vars, written)
     return 0
 
 
