@@ -91,7 +91,8 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
     parser.add_argument("input", metavar="INPUT", help="count matrix: .h5ad, .csv/.tsv(.gz), 10x folder")
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUTPUT",
-        help="result file: .h5ad, .csv, .tsv (optionally .gz)",
+        help="result file: .h5ad, .csv, .tsv (optionally .gz); a table holds one layer, and each further layer "
+        "goes to a table beside it (OUTPUT_if_detected.csv, OUTPUT_p_detected.csv with the count model)",
     )
     parser.add_argument(
         "--labels-key", metavar="KEY",
