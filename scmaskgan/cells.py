@@ -95,7 +95,7 @@ def read_cells(adata, *, layer: str | None, normalized: bool, labels_key: str | 
     """
     if layer is not None and layer not in adata.layers:
         raise InputError(f"layer {layer!r} is not in adata.layers (available: {list(adata.layers)}).")
-    matrix = adata.X if layer is None else adata.layers[layer]
+    matrix = _in_memory(adata.X if layer is None else adata.layers[layer])
     X = check_counts(matrix, normalized=normalized, takes_normalized=takes_normalized,
                      what=f"adata.{'X' if layer is None else 'layers[' + repr(layer) + ']'}")
     n_cells, n_genes = X.shape
@@ -168,6 +168,19 @@ def _warn_outliers(outliers: Outliers, obs_names: np.ndarray, var_names: np.ndar
                   f"{'its' if n == 1 else 'their'} cell and of {'its' if n == 1 else 'their'} gene (a corrupt value?): "
                   f"{'; '.join(entries)}{more}. For training and imputation each is capped at the largest other value "
                   "of its cell or gene; the observed value is kept in the output.", UserWarning, stacklevel=4)
+
+
+def _in_memory(matrix: Any) -> Any:
+    """``matrix`` itself, or read into memory when it is backed (``read_h5ad(..., backed="r")``): numpy and scipy
+    cannot read a backed sparse matrix, and anndata may close the file of a backed one before its observed values
+    are copied (when it writes or copies the AnnData)."""
+    import h5py
+
+    to_memory = getattr(matrix, "to_memory", None)  # anndata's CSRDataset and CSCDataset
+    if not isinstance(matrix, h5py.Dataset) and not callable(to_memory):
+        return matrix
+    logger.info("The input matrix is backed (read_h5ad(..., backed='r')); it is read into memory.")
+    return matrix[()] if isinstance(matrix, h5py.Dataset) else to_memory()
 
 
 def _fits_float32(matrix: Any) -> bool:

@@ -81,7 +81,10 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
             "column names, cells as rows unless --genes-as-rows) or a 10x mtx folder. "
             "OUTPUT .h5ad keeps the input counts in X and the imputation in "
             "layers['scmaskgan'] (the count model adds layers['scmaskgan_if_detected'] and "
-            "layers['scmaskgan_p_detected']); OUTPUT .csv/.tsv(.gz) holds the main layer only, cells x genes."
+            "layers['scmaskgan_p_detected']); OUTPUT .csv/.tsv(.gz) holds the main layer, cells x genes, "
+            "and each further layer goes to a table beside it (out.csv, out_if_detected.csv, "
+            "out_p_detected.csv). An input that already holds these layers (an earlier output) is refused "
+            "before any training: name the new ones with --key-added, or replace them with --force."
         ),
         epilog=METHOD_TABLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -89,7 +92,8 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
     parser.add_argument("input", metavar="INPUT", help="count matrix: .h5ad, .csv/.tsv(.gz), 10x folder")
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUTPUT",
-        help="result file: .h5ad, .csv, .tsv (optionally .gz)",
+        help="result file: .h5ad, .csv, .tsv (optionally .gz); a table holds one layer, and each further layer "
+        "goes to a table beside it (OUTPUT_if_detected.csv, OUTPUT_p_detected.csv with the count model)",
     )
     parser.add_argument(
         "--labels-key", metavar="KEY",
@@ -141,7 +145,16 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
         "--normalized", action="store_true",
         help="the input is already normalised (non-integer values allowed)",
     )
-    parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    parser.add_argument(
+        "--key-added", default="scmaskgan", metavar="NAME",
+        help="name of the layers (NAME, NAME_if_detected, NAME_p_detected) and of the uns entry of the run "
+        "(default scmaskgan); another name keeps the layers of an earlier run in an .h5ad input",
+    )
+    parser.add_argument(
+        "--force", action="store_true",
+        help="overwrite OUTPUT (and the tables beside it) if it exists, and replace the layers of an earlier run "
+        "with the same --key-added in an .h5ad input",
+    )
     parser.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto",
         help="where to train (default: auto = cuda when available)",
@@ -159,7 +172,8 @@ def _run_impute(args: argparse.Namespace) -> int:
 
     from . import pp
     from ._validation import InputError
-    from .io import check_output_path, read_input
+    from .io import check_output_files, read_input
+    from .modes import DEFAULT_MODE
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # launched by torchrun: data-parallel GAN training
         from .nn import distributed
@@ -167,8 +181,11 @@ def _run_impute(args: argparse.Namespace) -> int:
         if distributed.init() and not distributed.is_main():
             logger.setLevel(logging.WARNING)  # only the main process reports; it imputes and writes
 
-    # Refuse an existing output before reading or training anything.
-    output = check_output_path(args.output, force=args.force)
+    # Refuse an existing output (each file of a table output) before reading or training anything.
+    mode = RENAMED_MODES.get(args.mode, args.mode) or DEFAULT_MODE  # pp.impute warns about an earlier name
+    layers = pp.answer_layer_names(args.key_added, MODES[mode].ANSWERS).values()
+    files = check_output_files(args.output, key=args.key_added, layers=list(layers), force=args.force)
+    output = files[args.key_added]
     labels_key = args.labels_key
     if args.labels_file is not None and labels_key is None:
         labels_key = "label"
@@ -188,12 +205,14 @@ def _run_impute(args: argparse.Namespace) -> int:
                     if getattr(args, name) is not None}
         pp.impute(adata, labels_key=labels_key, layer=args.layer, seed=args.seed, max_epochs=args.epochs,
                   mode=args.mode, normalized=args.normalized, device=args.device, n_threads=args.threads,
-                  out_file=output, overwrite=args.force, uns_extra={"cli": cli}, **settings)
+                  out_file=output, overwrite=args.force, uns_extra={"cli": cli}, key_added=args.key_added,
+                  **settings)
     except InputError as exc:  # name the file the message is about
         if str(args.input) in str(exc):
             raise
         raise InputError(f"{args.input}: {exc}") from exc
-    logger.info("Imputed %d cells x %d genes -> %s", adata.n_obs, adata.n_vars, output)
+    written = ", ".join(str(path) for path in dict.fromkeys(files.values()))
+    logger.info("Imputed %d cells x %d genes -> %s", adata.n_obs, adata.n_vars, written)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,14 +33,18 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     adata
         AnnData, cells x genes, with raw counts in ``X`` (or in ``layers[layer]``).
     labels_key
-        ``obs`` column of cell types. ``None``: the count model uses no labels; the other methods
-        cluster the cells with Leiden. The labels used are stored in ``obs[f"{key_added}_labels"]``.
+        ``obs`` column of cell types. ``None``: the count model uses no labels (and writes no labels
+        column; ``uns[key_added]["labels"]["used"]`` is false); the other methods cluster the cells with
+        Leiden and store the clusters in ``obs[f"{key_added}_labels"]``.
     layer
         Layer holding the counts; ``None`` uses ``X``.
     key_added
-        Name of the output layer and of the ``uns`` entry with run details.
+        Name of the output layer and of the ``uns`` entry with run details. A name whose layers would replace
+        a layer of another run recorded in ``uns`` (``"scmaskgan_if_detected"`` beside a count-model run
+        ``"scmaskgan"``) is refused, even with ``overwrite``.
     copy
-        Return an imputed copy instead of writing into ``adata``.
+        Return an imputed copy instead of writing into ``adata`` (a backed ``adata``: a copy in memory; its
+        file is left as it is).
     normalized
         Accept already-normalised (non-integer) input.
     max_epochs
@@ -56,10 +61,16 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         Write the result to this ``.h5ad`` (or ``.csv``, ``.tsv``, optionally gzipped) file block by
         block instead of into ``adata.layers``: the dense imputed matrix is never held in
         memory (for data larger than memory; open it with ``anndata.read_h5ad(out_file,
-        backed="r")``). ``adata`` then only gets ``uns[key_added]``, with ``out_file`` in it.
+        backed="r")``). A table holds one layer: each layer beyond ``key_added`` goes to a table named
+        with its suffix (``x.csv``, ``x_if_detected.csv``, ``x_p_detected.csv``), each checked before any
+        work. ``adata`` then only gets ``uns[key_added]``, with ``out_file`` and ``out_files`` (the file of
+        each layer) in it.
     overwrite
-        Replace an existing ``out_file``, or (without ``out_file``) existing layers named by ``key_added``;
-        the layer that holds the input (``layer``) is never replaced.
+        Replace existing output files, existing layers named by ``key_added`` and (a method that clusters,
+        without ``labels_key``) ``obs[key_added + "_labels"]``. An earlier run under ``key_added`` is
+        replaced whole: its layers, draws and labels column that this run does not write are removed (and
+        logged), so that what ``adata`` holds under ``key_added`` describes one run. The layer that holds
+        the input (``layer``) is never replaced.
     uns_extra
         Further entries for ``uns[key_added]`` (the command line records its arguments here).
     n_draws
@@ -88,9 +99,12 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
     Raises
     ------
     InputError
-        For a bad parameter or input, a ``key_added`` that would replace ``layer`` (or, without
-        ``overwrite``, another existing layer), and, before any training, when ``out_file`` is not given
-        and the dense imputed matrix would not fit in the memory available.
+        Before any training: for a bad parameter or input, a ``key_added`` that would replace ``layer`` or a
+        layer of another run recorded in ``uns`` (or, without ``overwrite``, another existing layer, draws or
+        labels column), and when ``out_file`` is not given and the dense imputed matrix would not fit in the
+        memory available.
+    OutputExistsError
+        Before any training, when a file of ``out_file`` exists and ``overwrite`` is false.
     """
     from . import __version__
 
@@ -109,13 +123,18 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         raise InputError(f"n_draws needs the count model (mode='count'); mode={mode!r} has no draws.")
     if max_epochs is not None:
         model_kwargs["max_epochs"] = max_epochs
-    if out_file is None:
-        _check_key_added(adata, key_added, layer=layer, answers=settings_class.ANSWERS, n_draws=n_draws,
-                         overwrite=overwrite)
+    writes_labels = labels_key is None and settings_class.CLUSTERS  # the clusters go to obs; no labels, no column
+    _check_key_added(adata, key_added, layer=layer, answers=settings_class.ANSWERS, n_draws=n_draws,
+                     overwrite=overwrite, labels=writes_labels)
+    names = answer_layer_names(key_added, settings_class.ANSWERS)
     if out_file is not None:
-        from .io import check_output_path
+        from pathlib import Path
 
-        out_file = check_output_path(out_file, force=overwrite)  # fail before any work
+        from .io import check_output_files
+
+        # fail before any work: every file the output takes (a table output takes one per layer)
+        out_files = check_output_files(out_file, key=key_added, layers=list(names.values()), force=overwrite)
+        out_file = Path(out_file)
     from ._validation import TO_DISK_ADVICE, check_dense_output
     from .model import SCMaskGAN
 
@@ -135,8 +154,14 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
         if not distributed.is_main():
             return None  # under torchrun every process trains; the main one imputes and writes
     if copy:
-        adata = adata.copy()
-    if labels_key is None:
+        from .io import memory_copy
+
+        adata = memory_copy(adata) if getattr(adata, "isbacked", False) else adata.copy()
+    if overwrite:
+        in_adata = () if out_file is not None else (*names.values(), *([key_added + "_draws"] if n_draws else []))
+        _remove_earlier_run(adata, key_added, written=tuple(names.values()), keep=in_adata, input_layer=layer,
+                            labels=writes_labels)
+    if writes_labels:
         adata.obs[f"{key_added}_labels"] = model.labels_
     if out_file is None:
         import time
@@ -151,24 +176,90 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
             model.timings_["sample_s"] = time.perf_counter() - t0
         adata.uns[key_added] = run_summary(model, version=__version__, key=key_added) | (uns_extra or {})
     else:
-        _write_streamed(model, adata, out_file, key=key_added, overwrite=overwrite, extra=uns_extra)
+        files = {name: str(path) for name, path in out_files.items()}
+        _write_streamed(model, adata, out_file, key=key_added, overwrite=overwrite,
+                        extra={"out_files": files} | (uns_extra or {}))
     return adata if copy else None
 
 
 def _check_key_added(adata, key_added: str, *, layer: str | None, answers: tuple[str, ...], n_draws: int,
-                     overwrite: bool) -> None:
-    """Refuse, before any work, a ``key_added`` whose layers would replace the input layer (always) or
-    another existing layer or draws (unless ``overwrite``)."""
+                     overwrite: bool, labels: bool = False) -> None:
+    """Refuse, before any work, a ``key_added`` whose layers would replace the input layer or a layer of
+    another run recorded in ``uns`` (always), or another existing layer, draws or (``labels``: the run
+    writes its clusters) labels column (unless ``overwrite``)."""
     written = list(answer_layer_names(key_added, answers).values())
     if layer is not None and layer in written:
         raise InputError(f"key_added={key_added!r} would write the imputation over layers[{layer!r}], the counts it "
                          "reads; choose another key_added.")
+    for run, owned in _recorded_runs(adata).items():
+        taken = [name for name in written if name in owned and name in adata.layers]
+        if run != key_added and taken:
+            raise InputError(f"key_added={key_added!r} would write layers[{taken[0]!r}], which belongs to the run "
+                             f"recorded in uns[{run!r}]; choose another key_added, or key_added={run!r} with "
+                             "overwrite=True to replace that run.")
+    if overwrite:
+        return
     existing = [name for name in written if name in adata.layers]
     if n_draws and key_added + "_draws" in adata.obsm:
         existing.append(f"obsm[{key_added + '_draws'!r}]")
-    if existing and not overwrite:
+    if existing:
         raise InputError(f"key_added={key_added!r} would replace the existing {', '.join(map(repr, existing))} of "
-                         "adata.layers; choose another key_added or pass overwrite=True.")
+                         "adata.layers (an earlier run?); choose another key_added (command line: --key-added NAME) "
+                         "or pass overwrite=True (--force) to replace them.")
+    column = f"{key_added}_labels"
+    if labels and column in adata.obs:
+        raise InputError(f"key_added={key_added!r} would replace the existing column adata.obs[{column!r}] with the "
+                         "clusters; choose another key_added, give labels_key, or pass overwrite=True.")
+
+
+def _recorded_runs(adata) -> dict[str, list[str]]:
+    """The runs recorded in ``adata.uns`` (by :func:`impute`) and the layers each wrote: those named in its
+    ``"layers"`` entry (the count model), else the one named by its key."""
+    runs = {}
+    for key, record in adata.uns.items():
+        if isinstance(record, Mapping) and "version" in record and isinstance(record.get("params"), Mapping):
+            layers = record.get("layers")
+            runs[key] = list(layers) if isinstance(layers, Mapping) else [key]
+    return runs
+
+
+def _wrote_labels(record: Mapping) -> bool:
+    """Whether the run recorded in ``record`` wrote ``obs[key + "_labels"]`` (its clusters; a run recorded before
+    ``"used"`` was kept wrote a column unless its labels came from ``obs``)."""
+    labels = record.get("labels")
+    if not isinstance(labels, Mapping):
+        return False
+    method = labels.get("method")
+    return method not in ("obs", "none") if "used" in labels else method != "obs"
+
+
+def _remove_earlier_run(adata, key: str, *, written: tuple[str, ...], keep: tuple[str, ...],
+                        input_layer: str | None, labels: bool) -> None:
+    """Before a run with ``overwrite`` writes under ``key``, remove what an earlier run wrote under it and this one
+    does not rewrite in ``adata`` (layers, draws, labels column, its ``uns`` entry), and the layers named
+    ``written`` that this run writes elsewhere (``keep``: what it writes in ``adata``), so that what ``adata``
+    holds under ``key`` describes one run; logs what went."""
+    record = adata.uns.get(key)
+    runs = _recorded_runs(adata)
+    earlier = runs.get(key, [])
+    candidates = [*earlier, *(name for name in written if name not in earlier)]
+    stale = [name for name in candidates if name in adata.layers and name not in keep and name != input_layer]
+    removed = [repr(name) for name in stale]
+    for name in stale:
+        del adata.layers[name]
+    draws = key + "_draws"
+    if draws in adata.obsm and draws not in keep:
+        del adata.obsm[draws]
+        removed.append(f"obsm[{draws!r}]")
+    column = f"{key}_labels"
+    if key in runs and _wrote_labels(record) and not labels and column in adata.obs:
+        del adata.obs[column]
+        removed.append(f"obs[{column!r}]")
+    adata.uns.pop(key, None)  # replaced by this run's
+    if removed:
+        listed = removed[0] if len(removed) == 1 else ", ".join(removed[:-1]) + " and " + removed[-1]
+        logger.info("overwrite=True: removed %s of the earlier run under key_added=%r, which this run does not "
+                    "write into adata", listed, key)
 
 
 #: The suffix of ``key_added`` that names each answer's layer, and what it holds with the count model's default
@@ -207,7 +298,8 @@ def _write_streamed(model, adata, out_file, *, key: str, overwrite: bool, extra:
 
     names = answer_layer_names(key, model.answers_)
     blocks = ((start, stop, {names[n]: b for n, b in answers.items()}) for start, stop, answers in model.iter_answers())
-    write_output(adata, out_file, force=overwrite, key=key, blocks=blocks, summary=summary)
+    write_output(adata, out_file, force=overwrite, key=key, blocks=blocks, summary=summary,
+                 layers=list(names.values()))
 
 
 def run_summary(model, *, version: str, key: str = "scmaskgan") -> dict:
@@ -217,7 +309,8 @@ def run_summary(model, *, version: str, key: str = "scmaskgan") -> dict:
     summary = {
         "version": version,
         "params": params,
-        "labels": {k: ("None" if v is None else v) for k, v in model.labels_info_.items()},
+        "labels": {k: ("None" if v is None else v) for k, v in model.labels_info_.items()}
+        | {"used": model.labels_info_.get("method") != "none"},  # the count model without labels uses none
         "categories": [str(c) for c in model.categories_],
         "history": history,
         "best_epoch": _best_epoch(model.history_),

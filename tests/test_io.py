@@ -157,7 +157,8 @@ def test_find_10x_part_with_and_without_geo_prefix(tmp_path: Path) -> None:
 def test_package_names_are_those_of_the_modules() -> None:
     modules = {"InputFormatError": formats, "read_input": reading, "read_labels": reading,
                "Missing10xPartError": tenx, "find_10x_part": tenx, "read_10x_parts": tenx,
-               "OutputExistsError": writing, "check_output_path": writing, "write_output": writing}
+               "OutputExistsError": writing, "check_output_path": writing, "write_output": writing,
+               "check_output_files": writing, "output_files": writing, "memory_copy": writing}
     assert sorted(sio.__all__) == sorted(modules)
     for name, module in modules.items():
         assert getattr(sio, name) is getattr(module, name)
@@ -306,24 +307,52 @@ def test_failed_write_leaves_nothing(imputed, tmp_path: Path, monkeypatch, name:
     if name.endswith(".h5ad"):
         monkeypatch.setattr(ad.AnnData, "write_h5ad", fail_midway)
     else:
-        def fail_table(matrix, adata, handle, sep):
-            handle.write("partial,")
+        def fail_table(blocks, adata, handles, sep, key):
+            for handle in handles.values():
+                handle.write("partial,")
             raise OSError("disk full")
 
-        monkeypatch.setattr(writing, "_write_table", fail_table)
+        monkeypatch.setattr(writing, "_write_tables", fail_table)
     with pytest.raises(OSError, match="disk full"):
         sio.write_output(imputed, tmp_path / name)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_table_output_writes_one_file_per_layer(imputed, tmp_path: Path, monkeypatch) -> None:
+    imputed.layers["scmaskgan_p_detected"] = np.full(imputed.shape, 0.25)
+    layers = ["scmaskgan", "scmaskgan_p_detected"]
+    assert sio.output_files(tmp_path / "Out.CSV.gz", key="scmaskgan", layers=layers) == {
+        "scmaskgan": tmp_path / "Out.CSV.gz", "scmaskgan_p_detected": tmp_path / "Out_p_detected.CSV.gz"}
+    assert set(sio.output_files(tmp_path / "o.h5ad", key="scmaskgan", layers=layers).values()) == {tmp_path / "o.h5ad"}
+
+    def fail_after_first_block(blocks, adata, handles, sep, key):
+        next(iter(blocks))
+        for handle in handles.values():
+            handle.write("partial,")
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(writing, "_write_tables", fail_after_first_block)
+        with pytest.raises(OSError, match="disk full"):
+            sio.write_output(imputed, tmp_path / "o.tsv", layers=layers)
+    assert list(tmp_path.iterdir()) == []  # neither table, nor a temporary file
+    (tmp_path / "o_p_detected.tsv").write_text("old")
+    with pytest.raises(sio.OutputExistsError, match="o_p_detected.tsv exists"):
+        sio.write_output(imputed, tmp_path / "o.tsv", layers=layers)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o_p_detected.tsv"]
+    sio.write_output(imputed, tmp_path / "o.tsv", layers=layers, force=True)
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "o_p_detected.tsv", sep="\t", index_col=0), 0.25)
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "o.tsv", sep="\t", index_col=0), imputed.layers["scmaskgan"])
 
 
 def test_failed_overwrite_keeps_old_file(imputed, tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "out.csv"
     path.write_text("old")
 
-    def fail_table(matrix, adata, handle, sep):
+    def fail_table(blocks, adata, handles, sep, key):
         raise OSError("disk full")
 
-    monkeypatch.setattr(writing, "_write_table", fail_table)
+    monkeypatch.setattr(writing, "_write_tables", fail_table)
     with pytest.raises(OSError):
         sio.write_output(imputed, path, force=True)
     assert path.read_text() == "old"

@@ -522,6 +522,53 @@ def _lonely(case: _Case) -> str:
     return case.cli(str(case.csv()), "--labels-file", str(case.labels(names)), "--mode", "neighbours", labels=False)
 
 
+_COUNT_LAYERS = ("scmaskgan", "scmaskgan_if_detected", "scmaskgan_p_detected")
+
+
+def _earlier_output(case: _Case) -> str:
+    adata = case.tiny.copy()
+    for name in _COUNT_LAYERS:
+        adata.layers[name] = np.asarray(adata.X) + 0.5
+    adata.write_h5ad(case.tmp / "earlier.h5ad")
+    return case.cli(str(case.tmp / "earlier.h5ad"))
+
+
+def _python(case: _Case, adata: ad.AnnData, **kwargs) -> str:
+    with case.caplog.at_level("INFO", logger="scmaskgan"):
+        try:
+            pp.impute(adata, device="cpu", max_epochs=2, **kwargs)
+        except InputError as exc:
+            return str(exc)
+    return case.caplog.text
+
+
+def _labels_column(case: _Case) -> str:
+    adata = case.tiny.copy()
+    adata.obs["scmaskgan_labels"] = "mine"
+    return _python(case, adata, mode="neighbours")
+
+
+def _other_runs_layer(case: _Case) -> str:
+    adata = case.tiny.copy()
+    pp.impute(adata, labels_key="cell_type", device="cpu", max_epochs=2)
+    return _python(case, adata, labels_key="cell_type", key_added="scmaskgan_if_detected", overwrite=True)
+
+
+def _fewer_layers(case: _Case) -> str:
+    adata = case.tiny.copy()
+    pp.impute(adata, labels_key="cell_type", device="cpu", max_epochs=2, n_draws=2)
+    with case.caplog.at_level("INFO", logger="scmaskgan"):
+        pp.impute(adata, labels_key="cell_type", device="cpu", mode="neighbours", overwrite=True)
+    return case.caplog.text
+
+
+def _backed(case: _Case) -> str:
+    adata = case.tiny.copy()
+    adata.X = sp.csr_matrix(adata.X)
+    adata.write_h5ad(case.tmp / "in.h5ad")
+    return _python(case, ad.read_h5ad(case.tmp / "in.h5ad", backed="r"), labels_key="cell_type", copy=True)
+
+
 CASES = {
     "counts above 2\\*\\*24, or values that float32 rounds":
         lambda c: c.cli(str(c.csv(_frame_with(c.tiny, _edge_values(c.tiny)), float_format="%.17g"))),
@@ -554,6 +601,16 @@ CASES = {
     "Python: `pp.impute(..., layer=\"counts\", key_added=\"counts\")`":
         lambda c: c.python(layer="counts", key_added="counts"),
     "Python: `key_added` naming an existing layer": lambda c: c.python(key_added="counts"),
+    "a table output (`-o out.csv`) with the count model":
+        lambda c: c.cli(str(c.csv()), "--epochs", "2", output="out.csv"),
+    "an `.h5ad` input that already holds the layers of an earlier run (an earlier output)": _earlier_output,
+    "Python: no `labels_key` with a method that clusters, and an existing `obs[key_added + \"_labels\"]`":
+        _labels_column,
+    "Python: a `key_added` whose layers would replace a layer of another run recorded in `uns` (such as "
+    "`key_added=\"scmaskgan_if_detected\"` after a run with `\"scmaskgan\"`)": _other_runs_layer,
+    "Python: `overwrite=True` over a run that wrote more (the count model's three layers and draws, then "
+    "`mode=\"neighbours\"`)": _fewer_layers,
+    "Python: a backed AnnData (`anndata.read_h5ad(path, backed=\"r\")`), dense or sparse": _backed,
 }
 
 

@@ -2,19 +2,21 @@
 
 Supported outputs (:func:`write_output`): ``.h5ad`` (input counts in ``X``, imputed values in
 ``layers[key]``, run details in ``uns[key]``) or ``.csv``/``.tsv`` (optionally ``.gz``) holding
-the imputed matrix, cells x genes, with cell and gene names. Files are written to a temporary
-file in the destination folder and renamed into place, so a failure leaves nothing behind. The
-imputation can be streamed in row blocks (``blocks``), so outputs larger than memory are fine.
-:func:`check_output_path` checks an output path before any work.
+one imputed layer, cells x genes, with cell and gene names: a method that writes several layers
+writes one table per layer (:func:`output_files`). Files are written to a temporary file in the
+destination folder and renamed into place, so a failure leaves nothing behind. The imputation can
+be streamed in row blocks (``blocks``), so outputs larger than memory are fine.
+:func:`check_output_path` and :func:`check_output_files` check the output paths before any work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,7 +27,8 @@ import scipy.sparse as sp
 
 from .formats import InputFormatError, format_suffix
 
-__all__ = ["OutputExistsError", "check_output_path", "write_output"]
+__all__ = ["OutputExistsError", "check_output_files", "check_output_path", "memory_copy", "output_files",
+           "write_output"]
 
 logger = logging.getLogger("scmaskgan")
 
@@ -79,6 +82,71 @@ def check_output_path(path: str | os.PathLike, *, force: bool = False) -> Path:
     return path
 
 
+def output_files(path: str | os.PathLike, *, key: str, layers: Sequence[str]) -> dict[str, Path]:
+    """The file each layer goes to: an ``.h5ad`` holds them all; a table holds one, and the layer named
+    ``key + suffix`` goes to the file whose name has the same suffix before its extension.
+
+    Parameters
+    ----------
+    path
+        The output as given (``out.csv.gz``): the file of the layer named ``key``.
+    key
+        The main layer's name; every name of ``layers`` starts with it.
+    layers
+        The layers written.
+
+    Returns
+    -------
+    dict
+        ``{layer: path}``, e.g. ``{"scmaskgan": out.csv.gz, "scmaskgan_p_detected": out_p_detected.csv.gz}``.
+    """
+    path = Path(path)
+    suffix, gz = format_suffix(path)
+    if suffix == ".h5ad" and not gz:
+        return {name: path for name in layers}
+    cut = len(path.name) - len(suffix) - (3 if gz else 0)  # the extension as written, case kept
+    stem, extension = path.name[:cut], path.name[cut:]
+    files = {}
+    for name in layers:
+        if not name.startswith(key):
+            raise ValueError(f"layer {name!r} does not start with {key!r}")
+        files[name] = path.with_name(stem + name[len(key):] + extension)
+    return files
+
+
+def check_output_files(path: str | os.PathLike, *, key: str, layers: Sequence[str],
+                       force: bool = False) -> dict[str, Path]:
+    """:func:`check_output_path` for each file of :func:`output_files` (before any work); returns them."""
+    check_output_path(path, force=force)  # the format first: output_files needs a known one
+    return {name: check_output_path(file, force=force)
+            for name, file in output_files(path, key=key, layers=layers).items()}
+
+
+def memory_copy(adata: ad.AnnData) -> ad.AnnData:
+    """An in-memory copy of a backed AnnData (``read_h5ad(path, backed="r")``), its file left as it is:
+    ``AnnData.copy()`` needs a file name, ``to_memory()`` closes the file and ``write_h5ad()`` moves the backed
+    object onto the file it writes.
+
+    Parameters
+    ----------
+    adata
+        A backed (or in-memory) AnnData.
+
+    Returns
+    -------
+    anndata.AnnData
+        A copy with every matrix in memory.
+    """
+
+    def read(matrix: Any) -> Any:
+        return matrix.to_memory() if callable(getattr(matrix, "to_memory", None)) else np.asarray(matrix)
+
+    raw = None if adata.raw is None else {"X": read(adata.raw.X), "var": adata.raw.var, "varm": dict(adata.raw.varm)}
+    return ad.AnnData(X=read(adata.X), obs=adata.obs, var=adata.var, uns=dict(adata.uns), obsm=dict(adata.obsm),
+                      varm=dict(adata.varm), obsp=dict(adata.obsp), varp=dict(adata.varp),
+                      layers={name: read(values) for name, values in adata.layers.items()}, raw=raw).copy()
+
+
 def _h5ad_safe(value: Any) -> Any:
     """Convert a value so that h5ad can store it (lists -> arrays or dicts, None kept)."""
     if isinstance(value, Mapping):
@@ -119,18 +187,26 @@ def _temp_path(path: Path) -> Path:
     return Path(name)
 
 
-def _row_blocks(matrix: Any, step: int = 1024) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``(start, stop, dense block)`` of a dense or sparse matrix, ``step`` rows at a time."""
-    for start in range(0, matrix.shape[0], step):
-        block = matrix[start : start + step]
-        yield start, start + block.shape[0], block.toarray() if sp.issparse(block) else np.asarray(block)
+def _layer_blocks(adata: ad.AnnData, layers: Sequence[str],
+                  step: int = 1024) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
+    """``(start, stop, {layer: dense block})`` of ``adata.layers``, ``step`` rows at a time."""
+    for start in range(0, adata.n_obs, step):
+        stop = min(start + step, adata.n_obs)
+        blocks = {}
+        for name in layers:
+            block = adata.layers[name][start:stop]
+            blocks[name] = block.toarray() if sp.issparse(block) else np.asarray(block)
+        yield start, stop, blocks
 
 
-def _write_table(blocks: Iterable[tuple[int, int, np.ndarray]], adata: ad.AnnData, handle: IO[str],
-                 sep: str) -> None:
+def _write_tables(blocks: Iterable[tuple[int, int, Any]], adata: ad.AnnData, handles: Mapping[str, IO[str]],
+                  sep: str, key: str) -> None:
+    """Write each layer of the row blocks to its handle; a block that is an array is the layer ``key``."""
     for start, stop, block in blocks:
-        frame = pd.DataFrame(block, index=adata.obs_names[start:stop], columns=adata.var_names)
-        frame.to_csv(handle, sep=sep, header=start == 0, index_label="" if start == 0 else None)
+        named = block if isinstance(block, Mapping) else {key: block}
+        for name, handle in handles.items():
+            frame = pd.DataFrame(named[name], index=adata.obs_names[start:stop], columns=adata.var_names)
+            frame.to_csv(handle, sep=sep, header=start == 0, index_label="" if start == 0 else None)
 
 
 def _stream_h5ad_layer(path: Path, blocks: Iterable[tuple[int, int, np.ndarray]], shape: tuple[int, int],
@@ -171,8 +247,9 @@ def write_output(
     *,
     force: bool = False,
     key: str = "scmaskgan",
-    blocks: Iterable[tuple[int, int, np.ndarray]] | None = None,
+    blocks: Iterable[tuple[int, int, Any]] | None = None,
     summary: Callable[[], dict] | None = None,
+    layers: Sequence[str] | None = None,
 ) -> Path:
     """Write an imputed AnnData.
 
@@ -183,62 +260,80 @@ def write_output(
         ``uns[key]``; with ``blocks``, the imputation is not in ``adata`` but streamed.
     blocks
         ``(start, stop, block)`` row blocks of the imputed matrix, in order
-        (:meth:`scmaskgan.SCMaskGAN.iter_imputed`): written one at a time, so the dense
-        result is never held in memory. ``.h5ad``: ``layers[key]`` is a chunked dense HDF5
-        dataset that ``anndata.read_h5ad(path, backed="r")`` opens lazily.
+        (:meth:`scmaskgan.SCMaskGAN.iter_imputed`), a block being an array (the layer ``key``) or a
+        mapping of layer names to arrays: written one at a time, so the dense result is never held
+        in memory. ``.h5ad``: each layer is a chunked dense HDF5 dataset that
+        ``anndata.read_h5ad(path, backed="r")`` opens lazily.
     summary
         Called after the last block; its dict is written to ``uns[key]`` (``.h5ad``; a table
         has no place for it).
     path
         ``.h5ad``: the whole AnnData (``uns`` converted to what h5ad can store).
         ``.csv``/``.tsv`` (optionally ``.gz``): the imputed matrix, cells as rows, genes as
-        columns, with names.
+        columns, with names; each further layer of ``layers`` goes to a table of its own beside it
+        (:func:`output_files`: ``out.csv``, ``out_if_detected.csv``, ...).
     force
-        Overwrite an existing file.
+        Overwrite existing files.
     key
         Layer (and ``uns`` entry) holding the imputation.
+    layers
+        The layers a table output writes (each name starting with ``key``); ``None`` writes ``key``
+        only. An ``.h5ad`` holds every layer of ``adata`` and of ``blocks``.
 
     Returns
     -------
     pathlib.Path
-        The written path.
+        The written path (a table output: the file of the layer ``key``).
 
     Raises
     ------
     OutputExistsError
-        ``path`` exists and ``force`` is False (checked before anything is done).
+        A file to write exists and ``force`` is False (checked before anything is done).
     KeyError
-        A table is requested but ``adata.layers`` has no ``key``.
+        A table is requested but ``adata.layers`` has no ``key`` (or another of ``layers``).
     """
     path = check_output_path(path, force=force)
     suffix, gz = format_suffix(path)
-    if blocks is None and suffix != ".h5ad" and key not in adata.layers:
-        raise KeyError(f"adata.layers has no {key!r} imputation to write to {path}")
-    tmp = _temp_path(path)
+    layers = (key,) if layers is None else tuple(layers)
+    files = check_output_files(path, key=key, layers=layers, force=force)
+    if blocks is None and suffix != ".h5ad":
+        missing = [name for name in layers if name not in adata.layers]
+        if missing:
+            raise KeyError(f"adata.layers has no {', '.join(map(repr, missing))} imputation to write to {path}")
+    temps: dict[Path, Path] = {}  # final path: its temporary file
     try:
         if suffix == ".h5ad":
-            original = adata.uns
-            adata.uns = _h5ad_safe(dict(original))
+            tmp = temps[path] = _temp_path(path)
+            # anndata moves a backed AnnData onto the file it writes: a backed one is written from a copy
+            target = memory_copy(adata) if getattr(adata, "isbacked", False) else adata
+            original = target.uns
+            target.uns = _h5ad_safe(dict(original))
             try:
-                adata.write_h5ad(tmp)
+                target.write_h5ad(tmp)
             finally:
-                adata.uns = original
+                target.uns = original
             if blocks is not None:
                 _stream_h5ad_layer(tmp, blocks, adata.shape, key, summary)
         else:
-            sep = _OUTPUT_TABLE_SUFFIXES[suffix]
-            source = blocks if blocks is not None else _row_blocks(adata.layers[key])
-            source = ((a, b, block[key] if isinstance(block, Mapping) else block) for a, b, block in source)
-            with (gzip.open(tmp, "wt", newline="") if gz else open(tmp, "w", newline="")) as handle:
-                _write_table(source, adata, handle, sep)
+            for file in files.values():
+                temps[file] = _temp_path(file)
+            source = blocks if blocks is not None else _layer_blocks(adata, layers)
+            with contextlib.ExitStack() as stack:
+                handles = {name: stack.enter_context(gzip.open(temps[file], "wt", newline="") if gz else
+                                                     open(temps[file], "w", newline=""))
+                           for name, file in files.items()}
+                _write_tables(source, adata, handles, _OUTPUT_TABLE_SUFFIXES[suffix], key)
             if summary is not None:
                 summary()  # a table has no place for it; the caller keeps it
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        for final, tmp in temps.items():
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, final)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
         raise
-    logger.info("Wrote %s", path)
+    for final in temps:
+        logger.info("Wrote %s", final)
     return path
