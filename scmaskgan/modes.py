@@ -80,15 +80,15 @@ def make_settings(mode: str, given: dict[str, Any]) -> Settings:
 #: sc_celseq2), 2 threads at 100,000 x 2,000 (``benchmarks/scale.py``).
 GUIDE: tuple[tuple[str, str, str, str, str], ...] = (
     ("count", "expected value, value if detected, P(detected); draws",
-     "12-15 s, 0.55 GB; 100,000 cells: 11-15 min, 1.9 GB",
+     "12-15 s, 0.55 GB; 100,000 cells (2 threads): 11-15 min, 1.9 GB",
      "raw counts (UMI; read counts too)",
      "the default: most accurate on held-out values, invents no clusters"),
     ("neighbours", "one filled value per zero",
-     "3 s, 0.5 GB; 100,000 cells: 37 s, 1.2 GB",
+     "3 s, 0.5 GB; 100,000 cells (2 threads): 37 s, 1.2 GB",
      "counts or normalised values",
      "no training; normalised input; a quick first look"),
     ("paper", "one filled value per zero",
-     "72 s, 0.7 GB; 100,000 cells: 59 min, 1.2 GB",
+     "72 s, 0.7 GB; 100,000 cells (2 threads): 59 min, 1.2 GB",
      "counts or normalised values",
      "to reproduce the paper's method (its generated cells do not help)"),
 )
