@@ -98,7 +98,7 @@ def _add_impute(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--labels-key", metavar="KEY",
         help="obs column with cell labels (h5ad input), or the name given to --labels-file's "
-        "labels; without labels, cells are clustered first",
+        "labels; without labels, the count model uses none and the other modes cluster the cells first",
     )
     parser.add_argument(
         "--labels-file", metavar="FILE",

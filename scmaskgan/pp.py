@@ -185,8 +185,8 @@ def impute(adata, *, labels_key: str | None = None, layer: str | None = None, ke
 def _check_key_added(adata, key_added: str, *, layer: str | None, answers: tuple[str, ...], n_draws: int,
                      overwrite: bool, labels: bool = False) -> None:
     """Refuse, before any work, a ``key_added`` whose layers would replace the input layer or a layer of
-    another run recorded in ``uns`` (always), or another existing layer, draws or (``labels``: the run
-    writes its clusters) labels column (unless ``overwrite``)."""
+    another run recorded in ``uns`` (always), or another existing layer, draws, ``uns`` entry or (``labels``:
+    the run writes its clusters) labels column (unless ``overwrite``)."""
     written = list(answer_layer_names(key_added, answers).values())
     if layer is not None and layer in written:
         raise InputError(f"key_added={key_added!r} would write the imputation over layers[{layer!r}], the counts it "
@@ -206,6 +206,9 @@ def _check_key_added(adata, key_added: str, *, layer: str | None, answers: tuple
         raise InputError(f"key_added={key_added!r} would replace the existing {', '.join(map(repr, existing))} of "
                          "adata.layers (an earlier run?); choose another key_added (command line: --key-added NAME) "
                          "or pass overwrite=True (--force) to replace them.")
+    if key_added in adata.uns:  # a run whose layers went to a file, or the user's own entry
+        raise InputError(f"key_added={key_added!r} would replace the existing adata.uns[{key_added!r}]; choose another "
+                         "key_added (command line: --key-added NAME) or pass overwrite=True (--force) to replace it.")
     column = f"{key_added}_labels"
     if labels and column in adata.obs:
         raise InputError(f"key_added={key_added!r} would replace the existing column adata.obs[{column!r}] with the "

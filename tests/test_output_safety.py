@@ -137,6 +137,21 @@ def test_rerun_on_earlier_output_in_python(tiny_counts, no_training) -> None:
         pp.impute(adata, labels_key="cell_type", out_file=None, **PY_FAST)
 
 
+def test_a_run_recorded_only_in_uns_is_not_replaced_silently(tiny_counts, tmp_path: Path, monkeypatch) -> None:
+    adata = tiny_counts.copy()
+    pp.impute(adata, labels_key="cell_type", out_file=tmp_path / "first.h5ad", **PY_FAST)  # layers went to the file
+    assert "scmaskgan" in adata.uns and "scmaskgan" not in adata.layers
+    first = dict(adata.uns["scmaskgan"])
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(SCMaskGAN, "train", refuse)
+    with pytest.raises(InputError, match=r"would replace the existing adata.uns\['scmaskgan'\].*overwrite=True"):
+        pp.impute(adata, labels_key="cell_type", **PY_FAST)
+    assert adata.uns["scmaskgan"]["out_file"] == first["out_file"]
+
+
 # ---------------------------------------------------------------------------------------
 # the labels column
 
