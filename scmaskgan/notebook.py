@@ -23,6 +23,7 @@ import numpy as np
 from scmaskgan._validation import InputError, check_param
 from scmaskgan.modes import resolve_mode
 from scmaskgan.evaluation.protocols import SCORED_ANSWER
+from scmaskgan.labels import cluster_labels
 from scmaskgan.matrices import dense, lognorm
 from scmaskgan.pp import answer_layer_names
 
@@ -306,13 +307,20 @@ class Imputation:
         return len(self.run.get("history", {}).get("epoch", []))
 
 
+#: The ``obs`` column of the cells' groups when a notebook runs without labels: the clusters of a method that
+#: clusters, or Leiden clusters of the input where the method uses no labels (the count model).
+CLUSTERS_COLUMN = "scmaskgan_labels"
+
+
 def impute_and_report(adata: "anndata.AnnData", genes: Optional[Sequence[int]] = None, *,
                       labels_key: Optional[str], mode: Optional[str] = None, max_epochs: Optional[int] = None,
                       seed: int = 0, lib: Optional[Any] = None, **kwargs: Any) -> Imputation:
     """Impute the chosen genes of the cells with :func:`scmaskgan.pp.impute`, print what happened.
 
     Prints the time taken and whether a GAN was trained, whether the observed values came back
-    unchanged, and the share of zeros and of filled zeros.
+    unchanged, and the share of zeros and of filled zeros. Without ``labels_key`` the cells' groups are
+    in ``obs[CLUSTERS_COLUMN]``: the method's clusters, or, where it uses no labels, Leiden clusters of
+    the input (:func:`scmaskgan.labels.cluster_labels`).
 
     Parameters
     ----------
@@ -340,6 +348,13 @@ def impute_and_report(adata: "anndata.AnnData", genes: Optional[Sequence[int]] =
     t0 = time.perf_counter()
     pp.impute(adata_in, labels_key=labels_key, mode=mode, max_epochs=max_epochs, seed=seed, **kwargs)
     wall_s = time.perf_counter() - t0
+    if labels_key is None and CLUSTERS_COLUMN not in adata_in.obs:  # the count model uses no labels and writes none
+        import pandas as pd
+
+        codes, categories, _ = cluster_labels(adata_in.X, normalized=bool(kwargs.get("normalized", False)), seed=seed)
+        adata_in.obs[CLUSTERS_COLUMN] = pd.Categorical.from_codes(codes, categories=categories)
+        print(f"no labels: the groups of this analysis, obs[{CLUSTERS_COLUMN!r}], are {len(categories)} Leiden "
+              "clusters of the input (the count model itself uses no labels)")
     X = dense(adata_in.X, dtype=np.float64)
     imputed = dense(adata_in.layers["scmaskgan"], dtype=np.float64)
     result = Imputation(adata_in, X, imputed, lognorm(X, lib), lognorm(imputed, lib), wall_s)

@@ -70,7 +70,7 @@ def test_removed_molecule_bounds(prepared, models):
     assert np.all(lo[~zeros] == 0) and np.all(hi[~zeros] == 0)  # observed entries are not asked
     # each zero's draws are whole counts of removed molecules over the truth's library, the input's / KEEP
     lib_truth = x.sum(1, keepdims=True) / Q.KEEP
-    draws = np.round(model.sample(10, depth=Q.B_DEPTH) * Q.B_DEPTH)
+    draws = np.round(model.sample(10, seed=model.params["seed"], depth=Q.B_DEPTH) * Q.B_DEPTH)
     values = np.log1p(draws / lib_truth[None] * 1e4)
     np.testing.assert_allclose(lo[zeros], np.quantile(values, 0.05, axis=0)[zeros], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(hi[zeros], np.quantile(values, 0.95, axis=0)[zeros], rtol=1e-5, atol=1e-6)

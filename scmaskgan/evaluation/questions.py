@@ -103,7 +103,8 @@ def draw_bounds(model: Any, n_draws: int, lib: Any = None, level: float = LEVEL,
     lo, hi
         float32 cells x genes.
     """
-    lo, hi = interval_bounds(log_draws(model.sample(n_draws, if_detected=if_detected), lib), level)
+    draws = model.sample(n_draws, seed=model.params["seed"], if_detected=if_detected)  # the same whenever asked
+    lo, hi = interval_bounds(log_draws(draws, lib), level)
     return lo.astype(np.float32), hi.astype(np.float32)
 
 
@@ -143,7 +144,7 @@ def removed_molecule_bounds(model: Any, counts: Any, n_draws: int, keep: float =
     if x.shape != (model.n_cells, model.n_genes):
         raise InputError(f"counts has shape {x.shape}; the model {model.n_cells} cells x {model.n_genes} genes.")
     depth = (1 - keep) / keep
-    removed = model.sample(n_draws, depth=depth) * depth
+    removed = model.sample(n_draws, seed=model.params["seed"], depth=depth) * depth
     lib_truth = x.sum(1, keepdims=True) / keep
     values = np.where(x[None] == 0, np.log1p(removed / lib_truth[None] * 1e4), 0.0)
     lo, hi = interval_bounds(values, level)
