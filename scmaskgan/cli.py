@@ -17,6 +17,7 @@ import argparse
 import logging
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -356,6 +357,12 @@ def _one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _log_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
+                 line: str | None = None) -> None:
+    """Show a Python warning as a ``WARNING`` line of the ``"scmaskgan"`` logger (the command line's own format)."""
+    logger.warning("%s", message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -389,7 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger.setLevel(level)
     previous_handlers = _catch_signals()
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():  # a warning is a log line, without the source line that raised it
+            warnings.showwarning = _log_warning
+            return int(args.func(args))
     except KeyboardInterrupt:
         print("scmaskgan: interrupted", file=sys.stderr)
         return 130

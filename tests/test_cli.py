@@ -158,7 +158,8 @@ def test_non_integer_needs_normalized(tiny_counts, labels_txt: Path, tmp_path: P
     line = _run_error(
         ["impute", str(src), "-o", str(out), "--labels-file", str(labels_txt), *FAST], capsys, out
     )
-    assert "--normalized" in line or "normalized" in line
+    assert "--layer" in line and "mode='neighbours' with normalized=True" in line  # advice that the count model takes
+    assert "pass normalized=True" not in line
     # the count model (the default) learns a count law: normalised values are refused, naming the method to use
     line = _run_error(["impute", str(src), "-o", str(out), "--labels-file", str(labels_txt), "--normalized", *FAST],
                       capsys, out)
@@ -211,3 +212,15 @@ def test_verbose_prints_traceback(counts_csv: Path, tmp_path: Path, capsys) -> N
     assert status == 2
     assert "Traceback" in err
     assert err.strip().splitlines()[-1].startswith("scmaskgan: error: ")
+
+
+def test_warnings_are_log_lines_without_source(tiny_counts, tmp_path: Path, capsys, caplog) -> None:
+    x = np.asarray(tiny_counts.X, dtype=np.float64).copy()
+    x[0, np.argmax(x[0])] = 1e9  # a corrupt entry: warned about before training
+    src = _write_csv(tiny_counts, tmp_path / "corrupt.csv", values=x)
+    out = tmp_path / "out.h5ad"
+    with caplog.at_level("INFO", logger="scmaskgan"):
+        assert cli.main(["impute", str(src), "-o", str(out), "--epochs", "1", "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert any(r.levelname == "WARNING" and "more than 100 times" in r.getMessage() for r in caplog.records)
+    assert "UserWarning" not in err and ".py:" not in err  # no Python source location for the user
