@@ -71,7 +71,7 @@ class CountSettings(Settings):
         default), the count whose log1p CP10k value is the expected one, for analyses on log-normalised
         values (clustering, embeddings, correlation; it is below the expected count, most where a gene
         is rarely detected); ``"counts"``, the expected count, for analyses that add or average
-        counts over cells (pseudobulk, mean expression per group, totals). :data:`LAYER_MEANINGS` says
+        counts over cells (pseudobulk, mean expression per group, totals). :data:`scmaskgan.count.settings.LAYER_MEANINGS` says
         what each layer holds under each.
     depth
         The measurement the answers describe, as a multiple of each cell's library size: 1 (the default)
