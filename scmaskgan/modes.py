@@ -79,7 +79,7 @@ def make_settings(mode: str, given: dict[str, Any]) -> Settings:
 #: Costs on a 2-core CPU, end to end, 1 thread at 274 cells x 2,000 genes (``scmaskgan benchmark`` on
 #: sc_celseq2), 2 threads at 100,000 x 2,000 (``benchmarks/scale.py``).
 GUIDE: tuple[tuple[str, str, str, str, str], ...] = (
-    ("count", "expected value, value if detected, P(detected); draws",
+    ("count", "average value at each zero (log scale, or the expected count), value if detected, P(detected); draws",
      "12-15 s, 0.55 GB; 100,000 cells (2 threads): 11-15 min, 1.9 GB",
      "raw counts (UMI; read counts too)",
      "the default: most accurate on held-out values, invents no clusters"),
