@@ -28,6 +28,7 @@ ON_CI = bool(os.environ.get("CI"))
 PAGES = {
     "intro": ("book/intro.html", "scmaskgan"),
     "method": ("book/method.html", "The method"),
+    "measurements": ("book/measurements.html", "Measurements"),
     "quickstart": ("book/_executed/quickstart.html", "Quickstart"),
     "usage": ("book/usage.html", "Use it on your data"),
     "gene_correlation": ("book/_executed/gene_correlation.html", "Gene-gene correlation"),
