@@ -1,5 +1,5 @@
 """The methods by name (scmaskgan.modes): the default, the earlier names, each method's settings checked at
-construction, another method's settings refused by name, and the methods' table in README, usage page and --help."""
+construction, another method's settings refused by name, and the methods' table in README, intro and usage pages and --help."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def test_settings_defaults_and_shared_training_settings():
 def test_the_methods_table_is_in_readme_usage_and_help():
     table = method_table(markdown=True)
     assert [row[0] for row in GUIDE] == list(MODES)
-    for page in ("README.md", "book/usage.md"):
+    for page in ("README.md", "book/usage.md", "book/intro.md"):
         assert table in (REPO / page).read_text(), page
     out = subprocess.run([sys.executable, "-m", "scmaskgan", "impute", "--help"], capture_output=True, text=True,
                          check=True).stdout
