@@ -108,15 +108,15 @@ def verdict(metrics: Mapping[str, Any]) -> str:
                for side, m in (("before", before), ("after", after))}
     if ari_b == ari_b and ari_a == ari_a:
         gap_text = (f"the gap between the mean r within a phase and between the phases "
-                    f"{change(gap['before'], gap['after'], higher_is_better=True)}") if gap else ""
+                    f"{change(gap['before'], gap['after'])}") if gap else ""
         gap_fell = bool(gap) and gap["after"] < gap["before"] - GAP_TOLERANCE
         gap_rose = bool(gap) and gap["after"] > gap["before"] + GAP_TOLERANCE
         if ari_a - ari_b > ARI_TOLERANCE and not gap_fell:
             sentences.append("So imputation helped here: the two phases are easier to tell apart among the genes"
-                             + (f" ({gap_text})." if gap_text else "."))
+                             + (f", and {gap_text}." if gap_text else "."))
         elif ari_b - ari_a > ARI_TOLERANCE and not gap_rose:
             sentences.append("So imputation did not help: it made the S and G2/M genes harder to tell apart"
-                             + (f" ({gap_text})." if gap_text else "."))
+                             + (f", and {gap_text}." if gap_text else "."))
         elif abs(ari_a - ari_b) > ARI_TOLERANCE:
             sentences.append(f"So imputation did not clearly help: the ARI {'rose' if ari_a > ari_b else 'fell'}, "
                              f"but {gap_text}.")

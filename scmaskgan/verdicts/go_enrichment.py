@@ -77,8 +77,8 @@ def verdict(metrics: Mapping[str, Any]) -> str:
             f"not methods with each other), the {cell_type} group")
     if {"original", "imputed"} <= set(markers):
         both = len(set(markers["original"]) & set(markers["imputed"]))
-        text += (f" have {len(markers['imputed']):,} marker genes against {len(markers['original']):,} on the "
-                 f"original data ({both:,} in both), and their")
+        text += (f" has {len(markers['imputed']):,} marker genes against {len(markers['original']):,} on the "
+                 f"original data ({both:,} in both), and its")
     text += (f" GO terms with adjusted p < {cutoff:g} {counted(n_sig['original'], n_sig['imputed'])}"
              f" ({int(metrics.get('terms_both', 0)):,} found on both).")
     sentences.append(text)
@@ -105,8 +105,8 @@ def verdict(metrics: Mapping[str, Any]) -> str:
 
     if lost:
         sentences.append("So imputation did not help: on the imputed data the marker genes of "
-                         f"{len(lost)} of the {len(per_group)} cell types no longer point at the processes "
-                         "that the original markers point at.")
+                         f"{len(lost)} of the {len(per_group)} cell types no longer find most of the terms that "
+                         "the original markers find.")
     elif gained:
         sentences.append("So imputation helped by this count: every cell type kept most of its terms and "
                          f"{len(gained)} found more.")
