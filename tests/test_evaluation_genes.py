@@ -130,3 +130,14 @@ def test_expression_change_by_hand():
     assert np.isnan(zeros["ratio imputed/original"]) and np.isnan(zeros["mean of observed values"])
     with pytest.raises(InputError):
         G.expression_change(o, i[:3], ["x"] * 4)
+
+
+def test_label_subset_labels_at_most_max_not_adjacent_and_keeps_named_genes():
+    names = [f"G{i}" for i in range(97)]
+    shown = G.label_subset(names, max_labels=40, keep=["g10", "G50", "absent"])
+    assert len(shown) <= 40 and shown == sorted(set(shown))
+    assert 10 in shown and 50 in shown
+    assert min(b - a for a, b in zip(shown, shown[1:])) >= 2
+    assert G.label_subset(names[:30], max_labels=40) == list(range(30))
+    assert G.label_subset(names, max_labels=3, keep=["G1", "G2", "G3", "G4"]) == [1, 2, 3]
+    assert {g.upper() for g in G.PAPER_COEXPRESSED} <= set(G.TIROSH_S) | set(G.TIROSH_G2M)

@@ -22,7 +22,7 @@ from scmaskgan._validation import InputError, check_param
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["TIROSH_S", "TIROSH_G2M", "cell_cycle_groups", "read_gene_list", "correlation_summary",
+__all__ = ["TIROSH_S", "TIROSH_G2M", "PAPER_COEXPRESSED", "cell_cycle_groups", "label_subset", "read_gene_list", "correlation_summary",
            "correlation_agreement", "cell_cycle_score", "hvg_table", "set_overlap", "type_marker_genes", "zscore",
            "expression_change"]
 
@@ -34,6 +34,8 @@ CLSPN POLA1 CHAF1B BRIP1 E2F8""".split()
 TIROSH_G2M = """HMGB2 CDK1 NUSAP1 UBE2C BIRC5 TPX2 TOP2A NDC80 CKS2 NUF2 CKS1B MKI67 TMPO CENPF TACC3 FAM64A SMC4
 CCNB2 CKAP2L CKAP2 AURKB BUB1 KIF11 ANP32E TUBB4B GTSE1 KIF20B HJURP CDCA3 HN1 CDC20 TTK CDC25C KIF2C RANGAP1
 NCAPD2 DLGAP5 CDCA2 CDCA8 ECT2 KIF23 HMMR AURKA PSRC1 ANLN LBR CKAP5 CENPE CTCF NEK2 G2E3 GAS2L3 CBX5 CENPA""".split()
+#: The genes that the paper's Fig. 7A names as staying co-expressed after imputation (any symbol case).
+PAPER_COEXPRESSED = ("MCM2", "MCM6", "NASP", "PCNA", "CDK1", "TOP2A")
 
 
 def cell_cycle_groups(var_names: Sequence[str]) -> dict:
@@ -47,6 +49,47 @@ def cell_cycle_groups(var_names: Sequence[str]) -> dict:
     if names and np.mean([n[1:] == n[1:].lower() for n in names]) > 0.5:
         groups = {g.capitalize(): grp for g, grp in groups.items()}
     return groups
+
+
+def label_subset(names: Sequence[str], max_labels: int = 40, keep: Sequence[str] = ()) -> list[int]:
+    """Which rows of a long, ordered gene list to label on a heatmap: at most ``max_labels``, not adjacent.
+
+    The genes of ``keep`` (compared without case) are labelled first; the others are labelled at
+    evenly spaced rows, skipping rows that are closer than half a step to a row already labelled, so
+    that labels of 8 pt do not overprint.
+
+    Parameters
+    ----------
+    names
+        Gene names in the order of the heatmap's rows.
+    max_labels
+        Most rows labelled (the genes of ``keep`` count too).
+    keep
+        Genes to label wherever they are (when in ``names``).
+
+    Returns
+    -------
+    list of int
+        Row positions, ascending.
+
+    >>> label_subset([f"G{i}" for i in range(10)], max_labels=4, keep=["g5"])
+    [0, 3, 5, 9]
+    """
+    check_param("max_labels", max_labels, int, low=1)
+    names = [str(n) for n in names]
+    n = len(names)
+    if n <= max_labels:
+        return list(range(n))
+    wanted = {str(k).upper() for k in keep}
+    chosen = [i for i, name in enumerate(names) if name.upper() in wanted][:max_labels]
+    step = int(np.ceil(n / max_labels))
+    gap = max(1, step // 2 + (step % 2))
+    for i in range(0, n, step):
+        if len(chosen) >= max_labels:
+            break
+        if all(abs(i - j) >= gap for j in chosen):
+            chosen.append(i)
+    return sorted(chosen)
 
 
 def read_gene_list(path: str) -> dict:
