@@ -28,7 +28,7 @@ def test_helped_names_the_numbers_and_the_best():
     better = [(0.9, 0.05, 3), (0.85, 0.06, 4), (0.95, 0.02, 1)]
     text = verdict(_table(OBSERVED, better, {"magic": [(0.7, 0.2, 9)] * 3}), data="CellBench's RNA mixtures")
     assert text.startswith("**Verdict.** On CellBench's RNA mixtures, the pseudotime of the observed counts")
-    assert "mean Spearman's rho of 0.800" in text and "13 wells outside their level" in text
+    assert "mean Spearman's rho of 0.800" in text and "13 wells outside their level (summed over the paths)" in text
     assert "the mean rho rose from 0.800 to 0.900 (better)" in text
     assert "discordant pairs fell from 0.100 to 0.043 (better)" in text
     assert "went from 13 to 8" in text
@@ -55,10 +55,10 @@ def test_circular_unreached_and_one_path():
     text = verdict(_table(OBSERVED, OBSERVED, {"knn_smoothing": [(-0.1, 0.6, 1)] * 3},
                           unreached={"knn_smoothing": 40}), data="d", circular=True)
     assert CIRCULAR in text and "not circular" not in text
-    assert "knn_smoothing left 120 wells of the paths unreached" in text
+    assert "knn_smoothing left 120 wells of the paths unreached, and its scores cover only" in text
     one = _table(OBSERVED, OBSERVED).query("path == 'H2228'")
     text = verdict(one, data="a simulated trajectory")
-    assert "along the known path with" in text and "Per path" not in text
+    assert "along the known path with" in text and "Per path" not in text and "summed over" not in text
     # 3 to 6 sentences
     assert 3 <= text.count(". ") + 1 <= 6
 

@@ -142,7 +142,7 @@ def trajectory_scores(a: "anndata.AnnData", known_time: np.ndarray) -> dict:
     Returns
     -------
     dict
-        ``spearman_pseudotime_time`` (over the reached cells; NaN with fewer than 3),
+        ``spearman_pseudotime_time`` (over the reached cells; NaN with fewer than 3 or a constant input),
         ``neighbour_time_gap`` (:func:`neighbour_time_gap`), ``unreached`` (share of cells without
         pseudotime) and ``n_leiden_clusters``.
     """
@@ -151,7 +151,8 @@ def trajectory_scores(a: "anndata.AnnData", known_time: np.ndarray) -> dict:
     known_time = np.asarray(known_time, dtype=np.float64)
     pt = a.obs["pseudotime"].to_numpy(dtype=np.float64)
     ok = np.isfinite(pt)
-    rho = spearmanr(pt[ok], known_time[ok]).statistic if ok.sum() > 2 else float("nan")
+    constant = ok.sum() < 3 or np.ptp(pt[ok]) == 0 or np.ptp(known_time[ok]) == 0
+    rho = float("nan") if constant else spearmanr(pt[ok], known_time[ok]).statistic
     return {"spearman_pseudotime_time": float(rho), "neighbour_time_gap": neighbour_time_gap(a.obsp["distances"],
                                                                                              known_time),
             "unreached": float(np.mean(~ok)), "n_leiden_clusters": int(a.obs["leiden"].nunique())}
@@ -299,14 +300,20 @@ def path_roots(embedding: "anndata.AnnData", positions: dict) -> dict:
 def path_pseudotime(embedding: "anndata.AnnData", root_cell: int) -> np.ndarray:
     """Diffusion pseudotime of every cell from ``root_cell`` on an embedding of :func:`embed` (not changed).
 
-    NaN for cells the graph does not connect to the root.
+    NaN for cells the graph does not connect to the root (scanpy's warning about a graph of several
+    components is not shown: the unreached cells report it).
     """
     import scanpy as sc
 
     check_param("root_cell", root_cell, int, low=0, high=embedding.n_obs - 1)
     a = embedding.copy()
     a.uns["iroot"] = root_cell
-    sc.tl.dpt(a)
+    verbosity = sc.settings.verbosity
+    sc.settings.verbosity = 0  # a graph of several components is reported as unreached wells, not as a warning
+    try:
+        sc.tl.dpt(a)
+    finally:
+        sc.settings.verbosity = verbosity
     pt = a.obs["dpt_pseudotime"].to_numpy(dtype=np.float64)
     return np.where(np.isfinite(pt), pt, np.nan)
 

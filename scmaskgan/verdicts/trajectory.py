@@ -71,7 +71,8 @@ def verdict(path_table: "pd.DataFrame", *, data: str, default: str = "count mode
     sentences = [
         f"On {data}, the pseudotime of the observed counts ordered the wells along {what} with a mean "
         f"Spearman's rho of {number(obs.spearman)}, {number(obs.discordant)} of the pairs of wells in the wrong "
-        f"order and {int(obs.misplaced)} wells outside their level (summed over the paths).",
+        f"order and {int(obs.misplaced)} wells outside their level" + (" (summed over the paths)." if len(paths) > 1
+                                                                      else "."),
         f"With the {default}, the mean rho {change(obs.spearman, own.spearman, higher_is_better=True)}, the share "
         f"of discordant pairs {change(obs.discordant, own.discordant, higher_is_better=False)} and the misplaced "
         f"wells went from {int(obs.misplaced)} to {int(own.misplaced)}: " + _judgement(own.spearman - obs.spearman,
@@ -93,7 +94,8 @@ def verdict(path_table: "pd.DataFrame", *, data: str, default: str = "count mode
     lost = [m for m in summary.index if unreached[m] > 0]
     if lost:
         sentences.append("The pseudotime of " + join([f"{m} left {int(unreached[m])}" for m in lost])
-                         + " wells of the paths unreached; its scores cover only the wells reached.")
+                         + " wells of the paths unreached, and "
+                         + ("its" if len(lost) == 1 else "their") + " scores cover only the wells reached.")
     sentences.append(CIRCULAR if circular else
                      "No method was given the known positions, so the scores are not circular.")
     return block(sentences)
