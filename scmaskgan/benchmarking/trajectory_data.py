@@ -210,7 +210,8 @@ def cellbench_mixture(dataset: str, n_cells: Optional[int], n_genes: int, *, see
 def trajectory_data(dataset: str = "rnamix_celseq2", *, n_cells: int, n_genes: int, de_prob: float = 0.3,
                     de_fac_loc: float = 0.8, dropout_mid: float = 1.5, chu_path=None,
                     marker_genes: Optional[Sequence[str]] = None, seed: int = 0) -> TrajectoryData:
-    """The trajectory notebook's data: :func:`cellbench_mixture`, :func:`simulated_trajectory` or :func:`chu_time_course`.
+    """The trajectory notebook's data: :func:`cellbench_mixture`, :func:`simulated_trajectory` or
+    :func:`chu_time_course`.
 
     Parameters
     ----------

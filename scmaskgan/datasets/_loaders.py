@@ -387,8 +387,10 @@ def _load_cellbench_mixture(prefix: str, *, symbols: bool = True) -> ad.AnnData:
     """Read a CellBench mixture (``RNAmix_*``, ``cellmix*``): counts, well metadata and each line's share.
 
     The wells of the count matrix are kept, in its order (metadata rows without counts are left
-    out); a count-matrix well without metadata is an error. ``obs["<line>_share"]`` is each line's share of the well: the ``<line>_prop`` columns of
-    the RNA mixtures, or the cells of each line over the well's cells for the cell mixtures.
+    out); a count-matrix well without metadata is an error. ``obs["<line>_share"]`` is each line's
+    share of the well: the ``<line>_prop`` columns of the RNA mixtures, or the cells of each line
+    over the well's cells for the cell mixtures. ``traj`` and ``poor_quality`` (``"YES"``/``"NO"``)
+    become booleans.
     """
     files = _Files()
     count_path, meta_path = files(f"{prefix}.count.csv.gz"), files(f"{prefix}.metadata.csv.gz")

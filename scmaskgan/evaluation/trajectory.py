@@ -11,10 +11,12 @@ reach) and expression along pseudotime (:func:`binned_profile`, :func:`strongest
 Scores per path of a known trajectory: the paths of CellBench's mixtures from each pure line to the
 equal mix (:func:`mixture_paths`), a root at each path's start (:func:`path_roots`), the pseudotime
 from it (:func:`path_pseudotime`), and how well it orders the wells by their known position
-(:func:`order_scores`, :func:`score_paths`: oriented Spearman, discordant pairs, misplaced wells).
+(:func:`order_scores`, :func:`score_paths`: oriented Spearman, discordant pairs, misplaced wells;
+:func:`summarise_paths`: over the paths).
 
 The notebook's data, CellBench's RNA or cell mixtures with known proportions, a simulated linear
-trajectory or the Chu et al. 2016 time course with its known time, come from :func:`scmaskgan.benchmarking.trajectory_data.trajectory_data`.
+trajectory or the Chu et al. 2016 time course with its known time, come from
+:func:`scmaskgan.benchmarking.trajectory_data.trajectory_data`.
 
 scanpy loads when a function needs it.
 """
