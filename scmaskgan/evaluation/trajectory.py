@@ -98,14 +98,20 @@ def choose_root(embedding: "anndata.AnnData", known_time: np.ndarray, how: str =
 def pseudotime(embedding: "anndata.AnnData", root_cell: int, *, seed: int = 0) -> "anndata.AnnData":
     """Diffusion pseudotime from ``root_cell``, Leiden clusters, PAGA and a PAGA-initialised UMAP, in place.
 
-    ``obs["pseudotime"]`` gets DPT with NaN for cells the graph does not connect to the root.
+    ``obs["pseudotime"]`` gets DPT with NaN for cells the graph does not connect to the root (scanpy's
+    warning about a graph of several components is not shown).
     """
     import scanpy as sc
 
     check_param("root_cell", root_cell, int, low=0, high=embedding.n_obs - 1)
     a = embedding
     a.uns["iroot"] = root_cell
-    sc.tl.dpt(a)
+    verbosity = sc.settings.verbosity
+    sc.settings.verbosity = 0  # a graph of several components shows as unreached cells, not as a warning
+    try:
+        sc.tl.dpt(a)
+    finally:
+        sc.settings.verbosity = verbosity
     sc.tl.leiden(a, resolution=1.0, flavor="igraph", n_iterations=2, random_state=seed)
     sc.tl.paga(a, groups="leiden")
     sc.pl.paga(a, plot=False, random_state=seed)
