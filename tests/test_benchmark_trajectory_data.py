@@ -51,7 +51,7 @@ def test_chu_time_course_small(tmp_path):
 
 
 def test_trajectory_data_errors(tmp_path):
-    with pytest.raises(InputError, match="simulated' or 'chu2016"):
+    with pytest.raises(InputError, match="'rnamix_celseq2'\\], 'simulated' or 'chu2016"):
         D.trajectory_data("paul15", n_cells=10, n_genes=10)
     with pytest.raises(InputError, match="GSE75748"):
         D.trajectory_data("chu2016", n_cells=10, n_genes=10)
@@ -71,3 +71,47 @@ def test_simulated_trajectory_is_simulate():
     assert d.truth.dtype == np.float64 and (d.time_key, d.time_label) == ("time", "true time")
     assert d.note.startswith("simulated linear trajectory (scmaskgan.simulate, 60 cells x 40 genes, de_prob=0.3, "
                              "de_fac_loc=0.8, dropout_mid=1.5, seed=2): ")
+
+
+def test_cellbench_rna_mixture_paths(require_files):
+    require_files("RNAmix_celseq2.count.csv.gz", "RNAmix_celseq2.metadata.csv.gz")
+    d = D.trajectory_data("rnamix_celseq2", n_cells=120, n_genes=50, seed=1)
+    a = d.adata
+    assert a.shape == (120, 50) and d.truth is None and d.time_key == "distance_from_pure"
+    assert not a.var_names.str.startswith("ERCC-").any()
+    assert sp.isspmatrix_csr(a.X) and a.X.dtype == np.float32
+    assert list(d.positions) == ["H2228", "H1975", "HCC827"]
+    for line, position in d.positions.items():
+        on = np.isfinite(position)
+        share = a.obs[f"{line}_share"].to_numpy()
+        np.testing.assert_allclose(position[on], 1 - share[on])
+        assert set(np.round(share[on], 2)) == {1.0, 0.68, 0.33}
+        assert on.sum() == int(d.note.split(f"{line} ")[1].split(",")[0])
+    np.testing.assert_allclose(a.obs["distance_from_pure"],
+                               1 - a.obs[["H2228_share", "H1975_share", "HCC827_share"]].max(axis=1))
+
+
+def test_cellbench_cell_mixture_paths(require_files):
+    require_files("cellmix1.count.csv.gz", "cellmix1.metadata.csv.gz")
+    d = D.trajectory_data("cellmix1", n_cells=None, n_genes=30)
+    a = d.adata
+    assert a.n_obs == 254 and not a.obs["poor_quality"].any()  # 266 wells less 12 of poor quality
+    for line, position in d.positions.items():
+        on = np.isfinite(position)
+        assert a.obs["traj"].to_numpy()[on].all()
+        assert set(np.round(9 * (1 - position[on]))) == {9, 7, 5, 3}
+    with pytest.raises(InputError, match="dataset must be one of"):
+        D.cellbench_mixture("sc_celseq2", None, 10)
+
+
+def test_score_paths_on_a_simulated_path():
+    d = D.trajectory_data("simulated", n_cells=80, n_genes=60, de_prob=0.5, de_fac_loc=1.0, dropout_mid=0.0, seed=0)
+    assert list(d.positions) == ["all cells"]
+    e = T.embed(d.adata.X.toarray(), d.adata.obs[["time"]])
+    roots = T.path_roots(e, d.positions)
+    assert roots["all cells"] == T.choose_root(e, d.adata.obs["time"].to_numpy(), "earliest")
+    table = T.score_paths({"observed": e}, d.positions, roots)
+    assert table.shape[0] == 1 and table.loc[0, "spearman"] > 0.5 and table.loc[0, "n_wells"] == 80
+    np.testing.assert_allclose(T.path_pseudotime(e, roots["all cells"])[roots["all cells"]], 0.0)
+    with pytest.raises(InputError, match="no root"):
+        T.score_paths({"observed": e}, d.positions, {})

@@ -73,6 +73,7 @@ def test_registry_urls_follow_the_readme_pattern() -> None:
 def test_available_lists_the_loaders() -> None:
     assert set(datasets.available()) >= {
         "sc_celseq2", "sc_dropseq", "sc_celseq2_5cl_p1", "darmanis_brain", "ercc", "gsm5768752",
+        "rnamix_celseq2", "cellmix1", "cellmix2",
     }
     with pytest.raises(datasets.UnknownDatasetError, match="available datasets"):
         datasets.load("no_such_dataset")
@@ -311,16 +312,17 @@ def _unknown_column(header: list[str], rows: list[list[str]]):
         (_set("loader", "load:ercc;read ercc"), 4, "loader entries ['read ercc']"),
         (_set("filename", "../ERCC.tsv"), 4, "is not a plain file name"),
         (_extra_field, 4, "13 fields, but the header has 12 columns"),
-        (_duplicate, 18, "duplicate filename 'ERCC.tsv' (first on line 4)"),
+        (_duplicate, None, "duplicate filename 'ERCC.tsv' (first on line 4)"),  # line: after the last row
         (_drop_column("licence"), 1, "missing: ['licence']"),
         (_unknown_column, 1, "unknown: ['mirror']"),
     ],
 )
 def test_malformed_registry_csv_raises_a_clear_error(
-    tmp_path: Path, edit: Callable, line: int, message: str
+    tmp_path: Path, edit: Callable, line: int | None, message: str
 ) -> None:
     with open(PACKAGED_CSV, newline="", encoding="utf-8") as fh:
         header, *rows = list(csv.reader(fh))
+    line = len(rows) + 2 if line is None else line
     assert rows[2][0] == "ERCC.tsv"  # the row the edits change is on line 4
     path = _write_csv(tmp_path / "registry.csv", *edit(header, rows))
     with pytest.raises(_registry.RegistryFormatError) as info:
@@ -367,6 +369,32 @@ def test_sc_celseq2(require_files) -> None:
     assert (adata.var.loc[adata.var["ercc"], "symbol"] == adata.var_names[adata.var["ercc"]]).all()
     zeros = 1 - adata.X.nnz / np.prod(adata.shape)
     assert 0.70 < zeros < 0.80
+    # library sizes agree with the metadata's own column (orientation check)
+    totals = np.asarray(adata[:, ~adata.var["ercc"].to_numpy()].X.sum(axis=1)).ravel()
+    assert np.corrcoef(totals, adata.obs["total_count_per_cell"])[0, 1] > 0.99
+
+
+@pytest.mark.parametrize("name, prefix, shape", [("rnamix_celseq2", "RNAmix_celseq2", (340, 14_804)),
+                                                  ("cellmix1", "cellmix1", (266, 11_798)),
+                                                  ("cellmix2", "cellmix2", (268, 13_747))])
+def test_cellbench_mixtures(require_files, name, prefix, shape) -> None:
+    require_files(f"{prefix}.count.csv.gz", f"{prefix}.metadata.csv.gz", "ensembl2symbol_human.tsv.gz")
+    adata = datasets.load(name)
+    assert adata.shape == shape
+    _check_counts(adata)
+    shares = adata.obs[["H2228_share", "H1975_share", "HCC827_share"]].to_numpy()
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0, atol=0.011)
+    # every pure line is there
+    assert all((shares[:, j] == 1).sum() >= 9 for j in range(3))
+    if name == "rnamix_celseq2":
+        np.testing.assert_array_equal(shares[:, 0], adata.obs["H2228_prop"].to_numpy())
+        assert sorted(adata.obs["mRNA_amount"].unique()) == [3.75, 7.5, 15.0, 30.0]
+    else:
+        assert adata.obs["traj"].dtype == bool and adata.obs["poor_quality"].dtype == bool
+        cells = adata.obs[["H2228", "H1975", "HCC827"]].to_numpy()
+        np.testing.assert_allclose(shares, cells / cells.sum(axis=1, keepdims=True))
+        assert (cells.sum(axis=1) == 9).mean() > 0.95  # nine cells per well, with a few exceptions
+        assert adata.obs["traj"].sum() >= 150
     # library sizes agree with the metadata's own column (orientation check)
     totals = np.asarray(adata[:, ~adata.var["ercc"].to_numpy()].X.sum(axis=1)).ravel()
     assert np.corrcoef(totals, adata.obs["total_count_per_cell"])[0, 1] > 0.99

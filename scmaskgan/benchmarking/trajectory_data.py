@@ -1,6 +1,7 @@
 """The trajectory notebook's data: counts along a trajectory with a known time.
 
-:func:`trajectory_data` gives a simulated linear trajectory (:func:`simulated_trajectory`, of
+:func:`trajectory_data` gives CellBench's RNA or cell mixtures, whose wells lie on known paths between
+three pure cell lines (:func:`cellbench_mixture`), a simulated linear trajectory (:func:`simulated_trajectory`, of
 :func:`scmaskgan.simulate.simulate`) or the Chu et al. 2016 time course (:func:`chu_time_course`,
 read with :func:`scmaskgan.datasets.read_chu_time_course`), each as a :class:`TrajectoryData`. The
 pseudotime and its scores are :mod:`scmaskgan.evaluation.trajectory`'s.
@@ -8,7 +9,7 @@ pseudotime and its scores are :mod:`scmaskgan.evaluation.trajectory`'s.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
@@ -19,7 +20,12 @@ from ..evaluation.trajectory import CHU_MARKERS
 if TYPE_CHECKING:  # pragma: no cover
     import anndata
 
-__all__ = ["TrajectoryData", "simulated_trajectory", "chu_time_course", "trajectory_data"]
+__all__ = ["MIXTURES", "TrajectoryData", "cellbench_mixture", "simulated_trajectory", "chu_time_course",
+           "trajectory_data"]
+
+#: The CellBench mixtures :func:`trajectory_data` reads, by dataset name (``scmaskgan.datasets.load`` names).
+MIXTURES = {"rnamix_celseq2": "CellBench's RNA mixtures (CEL-seq2)", "cellmix1": "CellBench's cell mixtures, plate 1",
+            "cellmix2": "CellBench's cell mixtures, plate 2"}
 
 
 @dataclass
@@ -36,6 +42,10 @@ class TrajectoryData:
         The true counts before dropout (dense float64) where known (simulation), else ``None``.
     note
         One sentence on the data.
+    positions
+        The known paths: ``{path: position}``, one float per cell, growing from the path's start (0
+        at a pure line for the mixtures, the known time otherwise) and NaN off the path. Empty: one
+        path of all cells along ``obs[time_key]``.
     """
 
     adata: "anndata.AnnData"
@@ -43,6 +53,11 @@ class TrajectoryData:
     time_label: str
     truth: Optional[np.ndarray]
     note: str
+    positions: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.positions:
+            self.positions = {"all cells": self.adata.obs[self.time_key].to_numpy(dtype=np.float64)}
 
 
 def simulated_trajectory(n_cells: int, n_genes: int, *, de_prob: float, de_fac_loc: float, dropout_mid: float,
@@ -132,17 +147,79 @@ def chu_time_course(path, n_cells: Optional[int], n_genes: int, *, marker_genes:
     return TrajectoryData(adata, "time_h", "sampling time (h)", None, note)
 
 
-def trajectory_data(dataset: str = "simulated", *, n_cells: int, n_genes: int, de_prob: float = 0.3,
+def cellbench_mixture(dataset: str, n_cells: Optional[int], n_genes: int, *, seed: int = 0) -> TrajectoryData:
+    """A CellBench mixture (``scmaskgan.datasets.load``): wells on known paths from each pure line to the equal mix.
+
+    ``"rnamix_celseq2"``: RNA of H2228, H1975 and HCC827 mixed in known proportions; each line's path
+    is pure, 0.68 of it (0.16 of each other line), then a third of each. ``"cellmix1"``,
+    ``"cellmix2"``: wells of nine cells; the paths are CellBench's trajectory wells (``traj``),
+    9, 7, 5 and 3 cells of the line with the rest split evenly; wells marked ``poor_quality`` are
+    left out. At most ``n_cells`` wells are kept at random (``numpy.random.default_rng(seed)``, in
+    their original order); the genes kept are the ``n_genes`` most variable of
+    :func:`scmaskgan.evaluation.protocols.benchmark_genes` (detected in at least 3 wells), ERCC
+    spike-ins excluded.
+
+    Returns
+    -------
+    TrajectoryData
+        ``obs["distance_from_pure"]`` (1 - the largest line share) as the time; ``positions`` from
+        :func:`scmaskgan.evaluation.trajectory.mixture_paths` (1 - the share of the path's line, NaN off
+        the path); ``truth`` ``None``.
+
+    Raises
+    ------
+    InputError
+        For another ``dataset``, or an ``n_cells`` or ``n_genes`` that is not a positive integer.
+    """
+    import anndata as ad
+    import scipy.sparse as sp
+
+    from scmaskgan.datasets import load
+    from scmaskgan.datasets._loaders import MIXTURE_LINES
+
+    from ..evaluation.protocols import benchmark_genes
+    from ..evaluation.trajectory import mixture_paths
+
+    if dataset not in MIXTURES:
+        raise InputError(f"dataset must be one of {sorted(MIXTURES)}, not {dataset!r}")
+    check_param("n_cells", n_cells, int, low=1, allow_none=True)
+    check_param("n_genes", n_genes, int, low=1)
+    raw = load(dataset, symbols=False)
+    if "poor_quality" in raw.obs:
+        raw = raw[~raw.obs["poor_quality"].to_numpy(bool)]
+    rng = np.random.default_rng(seed)
+    if n_cells is not None and raw.n_obs > n_cells:
+        raw = raw[np.sort(rng.choice(raw.n_obs, n_cells, replace=False))]
+    raw = raw[:, ~raw.var["ercc"].to_numpy(bool)]
+    counts = raw.X.toarray().astype(np.float64)
+    _, genes = benchmark_genes(counts, n_top=n_genes)
+    obs = raw.obs.copy()
+    shares = obs[[f"{line}_share" for line in MIXTURE_LINES]].rename(columns=lambda c: c.removesuffix("_share"))
+    obs["distance_from_pure"] = 1.0 - shares.to_numpy().max(axis=1)
+    on_path = obs["traj"].to_numpy(bool) if "traj" in obs else None
+    positions = mixture_paths(shares, on_path)
+    adata = ad.AnnData(sp.csr_matrix(counts[:, genes].astype(np.float32)), obs=obs, var=raw.var.iloc[genes].copy())
+    wells = {path: int(np.isfinite(position).sum()) for path, position in positions.items()}
+    note = (f"{MIXTURES[dataset]}, GEO GSE118767 ({adata.n_obs} wells x {adata.n_vars} most variable genes, "
+            f"UMI counts); wells on the path from each pure line to the equal mix: "
+            + ", ".join(f"{path} {n}" for path, n in wells.items()))
+    return TrajectoryData(adata, "distance_from_pure", "1 - largest line share (0: a pure line)", None, note,
+                          positions)
+
+
+def trajectory_data(dataset: str = "rnamix_celseq2", *, n_cells: int, n_genes: int, de_prob: float = 0.3,
                     de_fac_loc: float = 0.8, dropout_mid: float = 1.5, chu_path=None,
                     marker_genes: Optional[Sequence[str]] = None, seed: int = 0) -> TrajectoryData:
-    """The trajectory notebook's data: :func:`simulated_trajectory` or :func:`chu_time_course`.
+    """The trajectory notebook's data: :func:`cellbench_mixture`, :func:`simulated_trajectory` or
+    :func:`chu_time_course`.
 
     Parameters
     ----------
     dataset
+        A CellBench mixture of :data:`MIXTURES` (``"rnamix_celseq2"``, ``"cellmix1"``, ``"cellmix2"``),
         ``"simulated"`` or ``"chu2016"``.
     n_cells, n_genes
-        Simulated cells and genes; Chu 2016: cells kept at most and most variable genes.
+        Simulated cells and genes; CellBench and Chu 2016: cells kept at most and most variable genes.
     de_prob, de_fac_loc, dropout_mid
         Simulation settings (see :func:`scmaskgan.simulate.simulate`).
     chu_path
@@ -150,16 +227,18 @@ def trajectory_data(dataset: str = "simulated", *, n_cells: int, n_genes: int, d
     marker_genes
         Chu 2016: genes kept besides the most variable (``None``: :data:`~scmaskgan.evaluation.trajectory.CHU_MARKERS`).
     seed
-        Seed of the simulation, or of the Chu 2016 cell subset.
+        Seed of the simulation, or of the CellBench or Chu 2016 cell subset.
 
     Raises
     ------
     InputError
         For another ``dataset``, or ``"chu2016"`` without ``chu_path``.
     """
+    if dataset in MIXTURES:
+        return cellbench_mixture(dataset, n_cells, n_genes, seed=seed)
     if dataset == "simulated":
         return simulated_trajectory(n_cells, n_genes, de_prob=de_prob, de_fac_loc=de_fac_loc,
                                     dropout_mid=dropout_mid, seed=seed)
     if dataset == "chu2016":
         return chu_time_course(chu_path, n_cells, n_genes, marker_genes=marker_genes, seed=seed)
-    raise InputError(f"dataset must be 'simulated' or 'chu2016', not {dataset!r}")
+    raise InputError(f"dataset must be one of {sorted(MIXTURES)}, 'simulated' or 'chu2016', not {dataset!r}")

@@ -94,7 +94,8 @@ def load(name: str, **kwargs: Any) -> ad.AnnData:
     ----------
     name
         One of :func:`available`: ``"sc_celseq2"``, ``"sc_dropseq"``, ``"sc_celseq2_5cl_p1"``,
-        ``"darmanis_brain"``, ``"ercc"``, ``"gsm5768752"``.
+        ``"rnamix_celseq2"``, ``"cellmix1"``, ``"cellmix2"``, ``"darmanis_brain"``, ``"ercc"``,
+        ``"gsm5768752"``.
     **kwargs
         Options of that dataset's loader (e.g. ``include_hybrid=True`` for
         ``"darmanis_brain"``, ``drop_doublets=True`` or ``symbols=False`` for CellBench).
@@ -376,6 +377,124 @@ def sc_celseq2_5cl_p1(*, drop_doublets: bool = False, symbols: bool = True) -> a
         297 cells x 15,564 genes.
     """
     return _load_cellbench("sc_celseq2_5cl_p1", drop_doublets=drop_doublets, symbols=symbols)
+
+
+#: The three cell lines of CellBench's mixtures, in the order of their share columns.
+MIXTURE_LINES = ("H2228", "H1975", "HCC827")
+
+
+def _load_cellbench_mixture(prefix: str, *, symbols: bool = True) -> ad.AnnData:
+    """Read a CellBench mixture (``RNAmix_*``, ``cellmix*``): counts, well metadata and each line's share.
+
+    The wells of the count matrix are kept, in its order (metadata rows without counts are left
+    out); a count-matrix well without metadata is an error. ``obs["<line>_share"]`` is each line's
+    share of the well: the ``<line>_prop`` columns of the RNA mixtures, or the cells of each line
+    over the well's cells for the cell mixtures. ``traj`` and ``poor_quality`` (``"YES"``/``"NO"``)
+    become booleans.
+    """
+    files = _Files()
+    count_path, meta_path = files(f"{prefix}.count.csv.gz"), files(f"{prefix}.metadata.csv.gz")
+    counts = pd.read_csv(count_path, engine="c", index_col=None)
+    if not isinstance(counts.index[0], str) or not counts.index[0].startswith(("ENSG", "ERCC")):
+        raise DatasetFormatError(
+            f"{Path(count_path).name}: expected Ensembl gene ids as row names, found {counts.index[:3].tolist()}"
+        )
+    meta = pd.read_csv(meta_path, engine="c", index_col=None)
+    meta.index = meta.index.astype(str)
+    counts.columns = counts.columns.astype(str)
+    missing = counts.columns.difference(meta.index)
+    if len(missing):
+        raise DatasetFormatError(f"{prefix}: wells of the count matrix without metadata: {list(missing[:3])}")
+    obs = meta.loc[counts.columns].copy()
+    if all(f"{line}_prop" in obs.columns for line in MIXTURE_LINES):
+        shares = obs[[f"{line}_prop" for line in MIXTURE_LINES]].to_numpy(dtype=np.float64)
+    elif all(line in obs.columns for line in MIXTURE_LINES):
+        cells = obs[list(MIXTURE_LINES)].to_numpy(dtype=np.float64)
+        shares = cells / np.maximum(cells.sum(axis=1, keepdims=True), 1.0)
+    else:
+        raise DatasetFormatError(f"{prefix}: the metadata has neither '<line>_prop' nor per-line cell counts for "
+                                 f"{list(MIXTURE_LINES)} (columns: {list(obs.columns)[:8]})")
+    for line, share in zip(MIXTURE_LINES, shares.T):
+        obs[f"{line}_share"] = share
+    for col in ("traj", "poor_quality"):
+        if col in obs.columns:
+            obs[col] = obs[col].astype(str).eq("YES")
+    var = _cellbench_var(counts.index.astype(str), files, symbols)
+    return _finish(counts.to_numpy().T, obs, var, files)
+
+
+@_register(
+    "rnamix_celseq2",
+    description="CellBench RNA mixtures (CEL-seq2): 340 wells of RNA from H2228, H1975 and HCC827 mixed "
+    "in known proportions (obs '<line>_share'), with a dilution series (obs 'mRNA_amount'); 14,804 genes "
+    "(Ensembl ids), UMI counts.",
+    source=_CELLBENCH_SOURCE,
+    accession="GSE118767",
+    citation=_CELLBENCH_CITATION,
+)
+def rnamix_celseq2(*, symbols: bool = True) -> ad.AnnData:
+    """CellBench RNA mixtures: a known trajectory between three cell lines.
+
+    Seven mixtures of the three lines' RNA (each pure line, each line at 0.68 with 0.16 of the
+    others, and a third of each), at four amounts of RNA per well (3.75 to 30 pg).
+
+    Parameters
+    ----------
+    symbols
+        Add ``var["symbol"]`` from ``ensembl2symbol_human.tsv.gz``.
+
+    Returns
+    -------
+    anndata.AnnData
+        340 wells x 14,804 genes; ``obs["H2228_share"]``, ``obs["H1975_share"]``,
+        ``obs["HCC827_share"]`` (the known proportions) beside the upstream metadata.
+    """
+    return _load_cellbench_mixture("RNAmix_celseq2", symbols=symbols)
+
+
+def _cellmix_doc(plate: int, wells: int) -> str:
+    return f"""CellBench cell mixtures, plate {plate}: wells of nine cells drawn from three lines in known numbers.
+
+    Parameters
+    ----------
+    symbols
+        Add ``var["symbol"]`` from ``ensembl2symbol_human.tsv.gz``.
+
+    Returns
+    -------
+    anndata.AnnData
+        {wells} wells; ``obs["H1975"]``, ``obs["H2228"]``, ``obs["HCC827"]`` (cells of each line),
+        ``obs["<line>_share"]`` (those over the well's cells), ``obs["traj"]`` (bool: the well lies on
+        CellBench's trajectory paths) and ``obs["poor_quality"]`` (bool).
+    """
+
+
+@_register(
+    "cellmix1",
+    description="CellBench cell mixtures, plate 1: 266 wells of 9 cells from H2228, H1975 and HCC827 in "
+    "known numbers (obs '<line>_share', 'traj'), 11,798 genes (Ensembl ids), UMI counts.",
+    source=_CELLBENCH_SOURCE,
+    accession="GSE118767",
+    citation=_CELLBENCH_CITATION,
+)
+def cellmix1(*, symbols: bool = True) -> ad.AnnData:
+    return _load_cellbench_mixture("cellmix1", symbols=symbols)
+
+
+@_register(
+    "cellmix2",
+    description="CellBench cell mixtures, plate 2: 268 wells of 9 cells from H2228, H1975 and HCC827 in "
+    "known numbers (obs '<line>_share', 'traj'), 13,747 genes (Ensembl ids), UMI counts.",
+    source=_CELLBENCH_SOURCE,
+    accession="GSE118767",
+    citation=_CELLBENCH_CITATION,
+)
+def cellmix2(*, symbols: bool = True) -> ad.AnnData:
+    return _load_cellbench_mixture("cellmix2", symbols=symbols)
+
+
+cellmix1.__doc__ = _cellmix_doc(1, 266)
+cellmix2.__doc__ = _cellmix_doc(2, 268)
 
 
 # ---------------------------------------------------------------------------------------
