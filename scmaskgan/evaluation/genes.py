@@ -313,5 +313,5 @@ def fill_floor(log_orig: np.ndarray, log_imp: np.ndarray, groups: Sequence[str],
     if table.empty:
         return {"group": None, "zeros": 0, "lowest filled": float("nan"), "observed mean": observed_mean}
     best = table["lowest"].idxmax()
-    return {"group": str(best), "zeros": int(table.loc[best, "zeros"]), "lowest filled": float(table.loc[best, "lowest"]),
-            "observed mean": observed_mean}
+    return {"group": str(best), "zeros": int(table.loc[best, "zeros"]),
+            "lowest filled": float(table.loc[best, "lowest"]), "observed mean": observed_mean}
