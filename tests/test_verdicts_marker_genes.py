@@ -69,3 +69,12 @@ def test_fill_floor_by_hand() -> None:
     assert none["group"] is None and np.isnan(none["lowest filled"])
     with pytest.raises(InputError):
         fill_floor(o, i[:3], g)
+
+
+def test_markers_too_sparse_are_named_not_judged() -> None:
+    per_gene = {"ALK": dict(_row(0.002, 0.003, 0.2), **{"cells at 0 (input)": 0.99}),
+                "ATRX": dict(_row(0.42, 0.57, 0.95), **{"cells at 0 (input)": 0.7}),
+                "NTRK2": _row(0.2, 0.2, 1.0)}
+    text = V.verdict(per_gene, control_genes=["NTRK2"], floors={})
+    assert "was kept" in text and "at least 0.950 (ATRX; ALK, detected in under 5% of the cells, is too sparse to judge)" in text
+    assert "helped the paper's question" in text

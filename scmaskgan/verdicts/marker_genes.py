@@ -23,20 +23,21 @@ def _rows(per_gene: Any) -> dict:
 
 def verdict(per_gene: Any, *, control_genes: Sequence[str], floors: Mapping[str, Mapping[str, Any]],
             mode: str = "count", labels_key: Optional[str] = "louvain", group_key: Optional[str] = None,
-            control_tolerance: float = 1.5, pattern_kept: float = 0.8) -> str:
+            control_tolerance: float = 1.5, pattern_kept: float = 0.8, min_detected: float = 0.05) -> str:
     """The page's verdict in words, from its per-gene table.
 
     Imputation helps the paper's question (restore weakly detected markers, do not raise the control
     gene) when the markers' mean rose, their pattern over clusters was kept (Spearman of the cluster
-    means before and after at least ``pattern_kept`` for every marker) and no control gene's mean rose
-    more than ``control_tolerance`` times.
+    means before and after at least ``pattern_kept`` for every marker detected in at least ``min_detected``
+    of the cells; sparser markers are named, not judged) and no control gene's mean rose more than
+    ``control_tolerance`` times.
 
     Parameters
     ----------
     per_gene
         Per gene shown (dict of dicts or DataFrame indexed by gene) the columns of
         :func:`scmaskgan.evaluation.genes.expression_change`: ``"mean original"``, ``"mean imputed"``,
-        ``"ratio imputed/original"``, ``"cluster-mean Spearman"``.
+        ``"ratio imputed/original"``, ``"cluster-mean Spearman"`` and, optionally, ``"cells at 0 (input)"``.
     control_genes
         Genes that should not be raised; those not in ``per_gene`` are ignored.
     floors
@@ -52,6 +53,8 @@ def verdict(per_gene: Any, *, control_genes: Sequence[str], floors: Mapping[str,
         The largest ratio of imputed to original mean that still counts as "not raised".
     pattern_kept
         The smallest cluster-mean Spearman that counts as "pattern kept".
+    min_detected
+        The smallest share of cells with a non-zero input value for a marker's pattern to be judged.
 
     Returns
     -------
@@ -74,14 +77,17 @@ def verdict(per_gene: Any, *, control_genes: Sequence[str], floors: Mapping[str,
     if markers:
         sentences.append(f"{method_phrase(mode)} changed the markers' mean log-expression: "
                          f"{join([moved(g) for g in markers])}.")
+    sparse = [g for g in markers if 1 - float(rows[g].get("cells at 0 (input)", 0.0)) < min_detected]
     spear = {g: float(rows[g]["cluster-mean Spearman"]) for g in markers
-             if not math.isnan(float(rows[g]["cluster-mean Spearman"]))}
+             if g not in sparse and not math.isnan(float(rows[g]["cluster-mean Spearman"]))}
     kept = bool(spear) and min(spear.values()) >= pattern_kept
     if spear:
         worst = min(spear, key=spear.get)
+        left_out = (f"; {join(sparse)}, detected in under {100 * min_detected:g}% of the cells, "
+                    f"{'is' if len(sparse) == 1 else 'are'} too sparse to judge") if sparse else ""
         sentences.append(f"The order of the cluster means was {'kept' if kept else 'not kept'}: the Spearman "
                          f"correlation of each marker's cluster means before and after is at least "
-                         f"{number(spear[worst])} ({worst}).")
+                         f"{number(spear[worst])} ({worst}{left_out}).")
     too_high = [g for g in controls if not math.isnan(ratio[g]) and ratio[g] > control_tolerance]
     if controls:
         if math.isnan(median_marker):
@@ -97,7 +103,7 @@ def verdict(per_gene: Any, *, control_genes: Sequence[str], floors: Mapping[str,
     if usable:
         g = max(usable, key=lambda k: float(usable[k]["lowest filled"]))
         f = usable[g]
-        sentences.append(f"The fills are not small: in group {f['group']} of `{group_key}`, every one of the "
+        sentences.append(f"Some fills are far from 0: in group {f['group']} of `{group_key}`, every one of the "
                          f"{int(f['zeros'])} zeros of {g} was filled to {number(f['lowest filled'])} or more "
                          f"(its observed values average {number(f['observed mean'])}).")
     reasons = []
@@ -109,7 +115,7 @@ def verdict(per_gene: Any, *, control_genes: Sequence[str], floors: Mapping[str,
     if spear and not kept:
         reasons.append("it did not keep the markers' pattern over clusters")
     if reasons:
-        sentences.append(f"So imputation did not help the paper's question here: {join(reasons)}.")
+        sentences.append(f"So imputation did not help the paper's question here: {'; '.join(reasons)}.")
     elif markers:
         sentences.append("So imputation helped the paper's question here: it raised the markers, kept their "
                          "pattern over clusters and left the control gene within "
