@@ -81,9 +81,9 @@ def verdict(overall: Mapping[str, Any], per_cell_type: Any, *, same_top: float, 
         sentences.append("So imputation did not help the paper's reading that it keeps the structure: "
                          + "; ".join(failed) + ".")
     else:
-        sentences.append("So imputation helped the paper's reading only in the sense the paper asks: it kept "
-                         "the structure (Jaccard at least " + number(kept_jaccard) + " over all cells and, at the "
-                         "median, within types); nothing here shows structure the original data lacked.")
+        sentences.append("So imputation helped the paper's reading that it keeps the structure (Jaccard at least "
+                         f"{number(kept_jaccard)} over all cells and, at the median, within types), though by "
+                         "keeping, not adding: nothing here shows structure the original data lacked.")
     driving = driving_labels(labels_key, mode, group_key or "")
     if driving is not None and driving == group_key and not math.isnan(same_top):
         sentences.append(f"{CIRCULAR} That holds for the same-type share and the heatmap correlation, which "
