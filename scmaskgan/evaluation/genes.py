@@ -5,7 +5,8 @@
   (:func:`correlation_summary`, :func:`correlation_agreement`, :func:`cell_cycle_score`);
 * highly variable genes (:func:`hvg_table`, :func:`set_overlap`) and the genes that mark each
   cell type (:func:`type_marker_genes`, :func:`zscore`);
-* a gene's expression before and after imputation (:func:`expression_change`).
+* a gene's expression before and after imputation (:func:`expression_change`), and the group where
+  its zeros were filled highest (:func:`fill_floor`).
 
 numpy is imported with the module; pandas, scipy, scikit-learn and scanpy when a function needs them.
 """
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["TIROSH_S", "TIROSH_G2M", "PAPER_COEXPRESSED", "cell_cycle_groups", "label_subset", "read_gene_list", "correlation_summary",
            "correlation_agreement", "cell_cycle_score", "hvg_table", "set_overlap", "type_marker_genes", "zscore",
-           "expression_change"]
+           "expression_change", "fill_floor"]
 
 #: S-phase genes of Tirosh et al., Science 352, 189-196 (2016), Table S5, as Seurat ships them (``cc.genes``).
 TIROSH_S = """MCM5 PCNA TYMS FEN1 MCM2 MCM4 RRM1 UNG GINS2 MCM6 CDCA7 DTL PRIM1 UHRF1 MLF1IP HELLS RFC2 RPA2 NASP
@@ -316,3 +317,44 @@ def expression_change(log_orig: np.ndarray, log_imp: np.ndarray, groups: Sequenc
         "cluster-mean Spearman": float(spearmanr(means_o, means_i).statistic) if varied else nan,
     }
 
+
+
+def fill_floor(log_orig: np.ndarray, log_imp: np.ndarray, groups: Sequence[str], *, min_zeros: int = 3) -> dict:
+    """The group whose zeros were all filled highest: the largest, over groups, of the lowest filled value.
+
+    A value well above 0 means that imputation left no zero of that group near 0: every cell of the group
+    that did not detect the gene was given at least that much.
+
+    Parameters
+    ----------
+    log_orig, log_imp
+        The gene's log-normalised values in every cell, original and imputed.
+    groups
+        Group (cluster) of every cell.
+    min_zeros
+        Groups with fewer zeros in the input are left out.
+
+    Returns
+    -------
+    dict
+        ``"group"`` (``None`` where no group has ``min_zeros`` zeros), ``"zeros"`` (its zeros in the
+        input), ``"lowest filled"`` (the smallest imputed value among them; NaN without a group) and
+        ``"observed mean"`` (the gene's mean over its non-zero original values, all groups; NaN if none).
+    """
+    import pandas as pd
+
+    o, i = np.asarray(log_orig, dtype=np.float64), np.asarray(log_imp, dtype=np.float64)
+    g = np.asarray(groups)
+    if not (o.ndim == 1 and o.shape == i.shape == g.shape):
+        raise InputError("fill_floor() needs one value per cell in log_orig, log_imp and groups.")
+    check_param("min_zeros", min_zeros, int, low=1)
+    zero = o == 0
+    observed_mean = float(o[~zero].mean()) if (~zero).any() else float("nan")
+    filled = pd.Series(i[zero]).groupby(g[zero])
+    table = pd.DataFrame({"zeros": filled.size(), "lowest": filled.min()})
+    table = table[table["zeros"] >= min_zeros]
+    if table.empty:
+        return {"group": None, "zeros": 0, "lowest filled": float("nan"), "observed mean": observed_mean}
+    best = table["lowest"].idxmax()
+    return {"group": str(best), "zeros": int(table.loc[best, "zeros"]),
+            "lowest filled": float(table.loc[best, "lowest"]), "observed mean": observed_mean}
