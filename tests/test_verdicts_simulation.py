@@ -22,7 +22,8 @@ def test_helped_at_every_level() -> None:
     text = verdict(pd.DataFrame(_rows({0.5: 1.2, 2.5: 1.5})), labels="group")
     assert text.startswith("**Verdict.** ") and "helped at every level" in text
     assert "fell from 2.10 to 1.20 (better) at the lowest level" in text and "30.0% to 50.0%" in text
-    assert "filled 0.800 of the dropouts" in text and "only 0.300 of the true zeros" in text
+    assert "filled 0.800 of the dropouts (recall) and left 0.300 of the true zeros at exactly 0" in text
+    assert "0.700 of the zeros it filled were dropouts (precision)" in text
     assert "the highest RMSE" in text and "lowest: magic, 1.00" in text
     assert "not circular" in text
 

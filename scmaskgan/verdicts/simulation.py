@@ -97,10 +97,10 @@ def verdict(scores: Any, *, labels: str = "group", mode: str = "count", truth_ke
                          "leaving the dropouts at 0 was closer to the truth.")
 
     r = at[(mid, method)]
-    sentences.append(f"At dropout_mid {mid:g} (the level of the scatter plots) {short} filled {number(_get(r, 'recall'))} of the dropouts, "
-                     f"but left only {number(_get(r, 'share_true_zeros_kept'))} of the true zeros at 0 (mean value "
-                     f"there {number(_get(r, 'mean_at_true_zeros'))} on the log scale), so {number(_get(r, 'precision'))} "
-                     "of the zeros it filled were dropouts.")
+    sentences.append(f"At dropout_mid {mid:g} (the level of the scatter plots) {short} filled "
+                     f"{number(_get(r, 'recall'))} of the dropouts (recall) and left {number(_get(r, 'share_true_zeros_kept'))} "
+                     f"of the true zeros at exactly 0 (mean value at true zeros {number(_get(r, 'mean_at_true_zeros'))}, "
+                     f"log scale); {number(_get(r, 'precision'))} of the zeros it filled were dropouts (precision).")
 
     imputers = sorted({str(r["method"]) for r in rows} - {reference})
     if len(imputers) > 1:
