@@ -209,7 +209,9 @@ def test_plot_heldout_and_paper_vs_heldout():
     fig = C.plot_paper_vs_heldout(dist, pearson, a, b)
     left = fig.axes[0]
     np.testing.assert_allclose(left.collections[1].get_offsets(), [[0.1, 0.5]])  # alra: JS, protocol A RMSE
-    assert [t.get_text() for t in left.texts] == methods
+    assert not left.texts  # no labels on the points (they overprinted): one legend names the methods
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == methods
+    assert all(label.get_fontsize() >= 8 for ax in fig.axes for label in ax.get_xticklabels() + ax.get_yticklabels())
     plt.close(fig)
     with pytest.raises(InputError, match="no rows"):
         C.plot_heldout(a, b, ["knn"])

@@ -166,10 +166,15 @@ def plot_reliability_questions(curves: Mapping[str, tuple["pd.DataFrame", "pd.Da
 
     if not curves:
         raise InputError("plot_reliability_questions() needs at least one curve.")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.8))
     for i, (ax, title) in enumerate(zip(axes, (f"depth {depth:.3g}: the molecules B removed (the target)",
                                                 "depth 1: a measurement as deep as the input"))):
         reliability_plot({key: tables[i] for key, tables in curves.items()}, ax=ax, title=title)
-    fig.suptitle("p_detected on protocol B's zeros against 'the truth was non-zero'")
+    fig.suptitle("p_detected on protocol B's zeros against 'the truth was non-zero'", fontsize=10)
+    for ax in axes:  # every panel's ticks and legend at 9 pt
+        ax.tick_params(labelsize=9)
+        if ax.get_legend() is not None:
+            for text in ax.get_legend().get_texts():
+                text.set_fontsize(8)
     fig.tight_layout()
     return fig

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["select_methods", "method_options", "run_methods", "heldout_tables", "method_ranks",
            "describe_benchmark", "method_colour", "plot_label_umaps", "plot_cv_zscores", "plot_heldout",
-           "plot_paper_vs_heldout"]
+           "plot_paper_vs_heldout", "readable", "FONT_SIZE", "METHOD_MARKERS"]
 
 
 def select_methods(methods: Sequence[str] | None = None, default: Sequence[str] | None = None, *,
@@ -360,9 +360,35 @@ def describe_benchmark(tables: Mapping[str, "pd.DataFrame"], *, truth: np.ndarra
 # Figures of the benchmark notebook
 
 
+#: The markers of the methods in the benchmark's scatter plots, in the order of the methods (a legend names them).
+METHOD_MARKERS = "oDs^vP*Xph<>"
+
+
 def method_colour(name: str) -> str:
     """A method's colour in the benchmark's figures: black for ``"none"``, red for scMASKGAN's rows, blue otherwise."""
     return "black" if name == "none" else ("tab:red" if name.startswith("scmaskgan") else "tab:blue")
+
+
+#: Font sizes (points) of the benchmark's figures, which are drawn at most about 10 in wide: every panel's
+#: ticks, axis labels and legends at ``FONT_SIZE``, titles one point larger.
+FONT_SIZE = 9
+
+
+def readable(fig: "Figure", size: int = FONT_SIZE) -> "Figure":
+    """Set every panel's ticks, axis labels and legend text of ``fig`` to ``size`` points (titles one more); return ``fig``."""
+    for ax in fig.axes:
+        ax.tick_params(labelsize=size)
+        ax.xaxis.label.set_fontsize(size)
+        ax.yaxis.label.set_fontsize(size)
+        ax.title.set_fontsize(size + 1)
+        legend = ax.get_legend()
+        if legend is not None:
+            for text in legend.get_texts():
+                text.set_fontsize(size)
+    for legend in fig.legends:
+        for text in legend.get_texts():
+            text.set_fontsize(size)
+    return fig
 
 
 def _check_methods(methods: Sequence[str], *tables: "pd.DataFrame") -> list[str]:
@@ -423,7 +449,7 @@ def plot_label_umaps(panels: Sequence[tuple[str, Any]], labels: Any, *, seed: in
     categories = sorted(set(labels))
     palette = {cat: plt.cm.tab10.colors[i % 10] for i, cat in enumerate(categories)}
     nrows = math.ceil(len(panels) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.9 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 3.1 * nrows), squeeze=False)
     for ax, (title, values) in zip(axes.flat, panels):
         xy = umap_coordinates(values, seed=seed)
         for cat in categories:
@@ -431,7 +457,8 @@ def plot_label_umaps(panels: Sequence[tuple[str, Any]], labels: Any, *, seed: in
         ax.set(title=title, xticks=[], yticks=[], xlabel="UMAP 1", ylabel="UMAP 2")
     for ax in axes.flat[len(panels):]:
         ax.axis("off")
-    axes.flat[0].legend(title=legend_title, fontsize=8, markerscale=1.5)
+    axes.flat[0].legend(title=legend_title, fontsize=FONT_SIZE, title_fontsize=FONT_SIZE, markerscale=1.5)
+    readable(fig)
     fig.tight_layout()
     return fig
 
@@ -470,7 +497,7 @@ def plot_cv_zscores(outputs: Mapping[str, Any], methods: Sequence[str] | None = 
     if not methods or any(m not in outputs for m in methods):
         raise InputError(f"methods must name outputs ({list(outputs)}), got {methods!r}.")
     cv = {name: M.coefficient_of_variation(outputs[name]) for name in methods}
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 4.5))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
     ax1.boxplot([cv[name][np.isfinite(cv[name])] for name in methods], showfliers=False)
     ax1.set_xticks(range(1, len(methods) + 1), methods, rotation=30, ha="right")
     ax1.set(title="CV of each gene (counts per 10^4)", ylabel="coefficient of variation", yscale="log")
@@ -484,7 +511,8 @@ def plot_cv_zscores(outputs: Mapping[str, Any], methods: Sequence[str] | None = 
         ax2.step(edges[:-1], density, where="post", label=name,
                  color="black" if name == "none" else plt.cm.tab10(i % 10), linewidth=2.2 if name == "none" else 1.2)
     ax2.set(title="z-scores of every gene, pooled", xlabel="z-score", ylabel="density", yscale="log")
-    ax2.legend(fontsize=8)
+    ax2.legend(fontsize=FONT_SIZE)
+    readable(fig)
     fig.tight_layout()
     return fig
 
@@ -516,7 +544,7 @@ def plot_heldout(heldout_a: "pd.DataFrame", heldout_b: "pd.DataFrame",
     methods = _check_methods(list(heldout_a.index) if methods is None else methods, heldout_a, heldout_b)
     _check_methods(["none"], heldout_a, heldout_b)
     xpos = np.arange(len(methods))
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.8))
     for ax, (table, col, title) in zip(axes, [(heldout_a, "rmse", "protocol A: RMSE at hidden entries"),
                                               (heldout_b, "rmse_zeros", "protocol B: RMSE at the input's zeros"),
                                               (heldout_b, "mean_at_true_zeros", "protocol B: mean at true zeros")]):
@@ -524,6 +552,7 @@ def plot_heldout(heldout_a: "pd.DataFrame", heldout_b: "pd.DataFrame",
         ax.axhline(table.loc["none", col], color="grey", linestyle="--", linewidth=1)
         ax.set_xticks(xpos, methods, rotation=30, ha="right")
         ax.set(title=title, ylabel="log1p CP10k")
+    readable(fig)
     fig.tight_layout()
     return fig
 
@@ -533,7 +562,8 @@ def plot_paper_vs_heldout(distances: "pd.DataFrame", pearson: "pd.DataFrame", he
     """Each method as a point: its closeness to the original data as the paper scores it, against its held-out error.
 
     Left: mean JS distance to the original (x) against protocol A's RMSE (y); right: Pearson r
-    with the original (x) against protocol B's RMSE at zeros (y). The dashed line is ``"none"``.
+    with the original (x) against protocol B's RMSE at zeros (y). The dashed line is ``"none"``. Each method
+    has its own marker (:data:`METHOD_MARKERS`, in the order of ``methods``), named in the legend below the panels.
 
     Parameters
     ----------
@@ -559,16 +589,19 @@ def plot_paper_vs_heldout(distances: "pd.DataFrame", pearson: "pd.DataFrame", he
     tables = (distances, pearson, heldout_a, heldout_b)
     methods = _check_methods(list(distances.index) if methods is None else methods, *tables)
     _check_methods(["none"], heldout_a, heldout_b)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
     pairs = [(distances["js_mean"], "mean JS distance to the original (paper: lower is better)",
               heldout_a["rmse"], "protocol A RMSE (lower is better)"),
              (pearson["pearson_all"], "Pearson r with the original (paper: higher is better)",
               heldout_b["rmse_zeros"], "protocol B RMSE at zeros (lower is better)")]
     for ax, (x, xlabel, y, ylabel) in zip(axes, pairs):
-        for name in methods:
-            ax.scatter(x[name], y[name], s=40, color=method_colour(name))
-            ax.annotate(name, (x[name], y[name]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        for i, name in enumerate(methods):
+            ax.scatter(x[name], y[name], s=60, color=method_colour(name), marker=METHOD_MARKERS[i % len(METHOD_MARKERS)],
+                       edgecolor="white", linewidth=0.6, alpha=0.9, label=name)
         ax.axhline(y["none"], color="grey", linestyle="--", linewidth=1)
         ax.set(xlabel=xlabel, ylabel=ylabel)
-    fig.tight_layout()
+        ax.grid(alpha=0.3)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=min(len(methods), 5), frameon=False)
+    readable(fig)
+    fig.tight_layout(rect=(0, 0.06 * math.ceil(len(methods) / 5) + 0.02, 1, 1))
     return fig
