@@ -369,8 +369,8 @@ def method_colour(name: str) -> str:
     return "black" if name == "none" else ("tab:red" if name.startswith("scmaskgan") else "tab:blue")
 
 
-#: Font sizes (points) of the benchmark's figures, which are drawn at most about 10 in wide: every panel's
-#: ticks, axis labels and legends at ``FONT_SIZE``, titles one point larger.
+#: Font size in points of the benchmark's figures (at most about 10 in wide). Every panel's ticks, axis
+#: labels and legends use it; titles are one point larger.
 FONT_SIZE = 9
 
 

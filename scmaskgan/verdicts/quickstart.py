@@ -27,10 +27,10 @@ def verdict(holdout: Mapping[str, Mapping[str, float]], clustering: Mapping[str,
     ----------
     holdout
         Scores of the hidden non-zero entries by row (``baseline`` and each run's key): ``"rmse"`` (lower is
-        better) and ``"pearson"``, as :func:`scmaskgan.evaluation.score_hidden` gives them.
+        better) and ``"pearson"``, as :func:`scmaskgan.evaluation.protocols.score_hidden` gives them.
     clustering
         ``{"ari": ...}`` by row (``input_row`` and each run's key), as
-        :func:`scmaskgan.evaluation.cluster_scores` gives them.
+        :func:`scmaskgan.evaluation.protocols.cluster_scores` gives them.
     names
         What each run is, for the prose, by run key, e.g. ``{"scmaskgan": "the count model", "scmaskgan_nb":
         "the neighbour fill"}``; the runs the verdict reads are these keys, in this order.
