@@ -230,3 +230,17 @@ def test_values_beyond_float32_that_agree_are_refused_before_training(tiny_count
     adata.X = x
     with pytest.raises(InputError, match="values above 3.40282e\\+38"):
         SCMaskGAN(adata, **FAST)
+
+
+def test_benchmark_script_reports_the_largest_ratio_and_finds_the_planted_entry(require_files):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    require_files("sc_celseq2.count.csv.gz")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "outliers.py"
+    proc = subprocess.run([sys.executable, str(script), "--datasets", "sc_celseq2", "--cells", "2000", "--genes", "100"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "| sc_celseq2 | 274 x 28,204 | 1.16 |" in proc.stdout
+    assert "1 found (1 planted)" in proc.stdout
