@@ -137,25 +137,24 @@ class SCMaskGAN:
 
             resolve_device(device)
         self.params: dict[str, Any] = common | {"mode": mode} | self.settings.to_dict()
-        with using_threads(n_threads):  # clustering, when the method clusters
+        with using_threads(n_threads):  # reading (clustering, when the method clusters) and building the method
             cells = read_cells(adata, layer=layer, normalized=normalized, labels_key=labels_key, seed=seed,
                                leiden_resolution=getattr(self.settings, "leiden_resolution", 1.0),
                                cluster=self.settings.CLUSTERS, takes_normalized=self.settings.TAKES_NORMALIZED)
-        self._input = cells.matrix  # observed values are copied from it unchanged
-        self.data, self.scaler = cells.data, cells.data.scaler
-        self.genes_used_, self.empty_cells_ = cells.genes_used, cells.empty_cells
-        self.categories_, self.labels_info_ = cells.categories, cells.labels_info
-        self.var_names_, self.obs_names_ = cells.var_names, cells.obs_names
-        self.output_dtype_ = cells.output_dtype
-        #: Entries far above every other value of their cell and gene, capped for the method (:mod:`.outliers`).
-        self.outliers_ = cells.outliers
-        self.n_cells, self.n_genes = self._input.shape
-        self.layout = ImageLayout(self.genes_used_.size)
-        batch_size = getattr(self.settings, "batch_size", None)
-        if batch_size is not None and batch_size > self.n_cells:
-            raise InputError(f"batch_size ({batch_size}) is larger than the number of cells ({self.n_cells}); "
-                             "lower batch_size or leave it unset.")
-        with using_threads(n_threads):
+            self._input = cells.matrix  # observed values are copied from it unchanged
+            self.data, self.scaler = cells.data, cells.data.scaler
+            self.genes_used_, self.empty_cells_ = cells.genes_used, cells.empty_cells
+            self.categories_, self.labels_info_ = cells.categories, cells.labels_info
+            self.var_names_, self.obs_names_ = cells.var_names, cells.obs_names
+            self.output_dtype_ = cells.output_dtype
+            #: Entries far above every other value of their cell and gene, capped for the method (:mod:`.outliers`).
+            self.outliers_ = cells.outliers
+            self.n_cells, self.n_genes = self._input.shape
+            self.layout = ImageLayout(self.genes_used_.size)
+            batch_size = getattr(self.settings, "batch_size", None)
+            if batch_size is not None and batch_size > self.n_cells:
+                raise InputError(f"batch_size ({batch_size}) is larger than the number of cells ({self.n_cells}); "
+                                 "lower batch_size or leave it unset.")
             self.method: Method = _implementation(mode)(cells, self.settings, seed=seed, chunk_size=chunk_size,
                                                         device=device, progress=progress,
                                                         labels_given=labels_key is not None)

@@ -319,6 +319,10 @@ def test_the_main_layer_is_the_average_its_sentence_names(tiny_counts):
     np.testing.assert_allclose(counts_mean[zeros].mean(), draws.mean(0)[zeros].mean(), rtol=0.05)
     assert np.all(counts_mean[zeros] >= log_mean[zeros] - 1e-6) and counts_mean[zeros].mean() > 1.2 * log_mean[zeros].mean()
     assert np.array_equal(counts_mean[~zeros], X[~zeros])
+    # the same fit (the setting changes the answers, not training): P(detected) in closed form matches the kernel's
+    _, _, by_kernel = next(log_model.iter_answers())
+    _, _, closed_form = next(counts_model.iter_answers())
+    np.testing.assert_allclose(closed_form["p_detected"], by_kernel["p_detected"], rtol=1e-5, atol=1e-6)
     adata = tiny_counts.copy()
     scmaskgan.pp.impute(adata, labels_key="cell_type", seed=2, expectation="counts", **settings)
     assert adata.uns["scmaskgan"]["layers"]["scmaskgan"].startswith(LAYER_MEANINGS["counts"]["mean"])

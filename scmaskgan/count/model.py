@@ -379,16 +379,21 @@ class CountModel:
         # a cell without counts has mu = 0 everywhere; any positive library gives it the answers of nothing
         lib = np.where(lib > 0, lib, 1.0)
         target_sum = self.data.scaler.target_sum
-        mean, if_detected, p_detected = count_answers(mu, theta, lib, pi=pi, target_sum=target_sum,
-                                                      n_threads=current_threads() or 1)  # alike for any
-        if expectation == "counts":
-            scale = target_sum / lib[:, None]
-            mean = (mu if pi is None else mu * (1.0 - pi)) * scale
-            # E[c | c > 0] = E[c] / P(c > 0); as P(c > 0) -> 0 the count if detected tends to 1
-            tiny = p_detected < 1e-12
-            if_detected = np.where(tiny, scale, mean / np.where(tiny, 1.0, p_detected))
-            mean, if_detected = mean.astype(np.float32), if_detected.astype(np.float32)
-        return {"mean": mean, "if_detected": if_detected, "p_detected": p_detected}
+        if expectation == "log":
+            mean, if_detected, p_detected = count_answers(mu, theta, lib, pi=pi, target_sum=target_sum,
+                                                          n_threads=current_threads() or 1)  # alike for any
+            return {"mean": mean, "if_detected": if_detected, "p_detected": p_detected}
+        # the counts' own averages have closed forms: E[c] = (1 - pi) mu and P(c > 0) = (1 - pi) (1 - (1 + mu /
+        # theta) ** -theta), so the kernel (which averages log1p of the counts) is not needed
+        kept = 1.0 if pi is None else 1.0 - pi
+        p_detected = kept * -np.expm1(-theta * np.log1p(mu / theta))
+        scale = target_sum / lib[:, None]
+        mean = kept * mu * scale
+        # E[c | c > 0] = E[c] / P(c > 0); as P(c > 0) -> 0 the count if detected tends to 1
+        tiny = p_detected < 1e-12
+        if_detected = np.where(tiny, scale, mean / np.where(tiny, 1.0, p_detected))
+        return {"mean": mean.astype(np.float32), "if_detected": if_detected.astype(np.float32),
+                "p_detected": p_detected.astype(np.float32)}
 
     def sample(self, rows: np.ndarray, rng: np.random.Generator, *, depth: float = 1.0,
                detected: bool = False) -> np.ndarray:

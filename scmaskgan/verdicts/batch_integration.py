@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
-from .text import CIRCULAR, block, change, join, number
+from .text import CIRCULAR, block, change, join, method_name, number, rows, value
 
-__all__ = ["verdict", "MODE_NAMES", "MIXING_GAIN", "ARI_LOSS"]
-
-#: How each ``mode`` of ``scmaskgan.pp.impute`` is named in the verdict.
-MODE_NAMES = {"count": "the count model", "neighbours": "the neighbour fill", "paper": "the paper's GAN"}
+__all__ = ["verdict", "MIXING_GAIN", "ARI_LOSS"]
 
 #: The least rise of the batch entropy that counts as better mixing.
 MIXING_GAIN = 0.02
@@ -20,28 +16,13 @@ MIXING_GAIN = 0.02
 ARI_LOSS = 0.05
 
 
-def _table(scores: Any) -> dict[str, dict[str, float]]:
-    """``{method: {score: value}}`` from a DataFrame (one row per method) or a mapping of mappings."""
-    if hasattr(scores, "to_dict") and hasattr(scores, "index"):
-        scores = scores.to_dict(orient="index")
-    if not isinstance(scores, Mapping):
-        raise TypeError(f"scores must be a DataFrame or a mapping of methods to scores, got {type(scores).__name__}.")
-    return {str(name): {str(k): float(v) if v is not None else math.nan for k, v in dict(row).items()}
-            for name, row in scores.items()}
-
-
-def _value(table: dict[str, dict[str, float]], name: str, key: str) -> float:
-    value = table.get(name, {}).get(key, math.nan)
-    return math.nan if value is None else float(value)
-
-
 def _ordinal(k: int) -> str:
     return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}.get(k, f"{k}th")
 
 
 def _rank(table: dict[str, dict[str, float]], names: list[str], name: str, key: str) -> tuple[str, str]:
     """The count model's place among ``names`` by ``key`` (higher is better) and, unless it is first, the best."""
-    values = {n: _value(table, n, key) for n in names if not math.isnan(_value(table, n, key))}
+    values = {n: value(table, n, key) for n in names if not math.isnan(value(table, n, key))}
     mine = values[name]
     place = 1 + sum(v > mine for v in values.values())
     best = max(values, key=lambda n: values[n])
@@ -89,16 +70,16 @@ def verdict(scores: Any, *, labels: str = "none", mode: str = "count", truth_key
     KeyError
         When the row ``method`` or ``reference``, or their batch entropy, is missing.
     """
-    table = _table(scores)
+    table = rows(scores)
     for name in (method, reference):
-        if name not in table or math.isnan(_value(table, name, "batch_entropy")):
+        if name not in table or math.isnan(value(table, name, "batch_entropy")):
             raise KeyError(f"the scores have no batch entropy for {name!r}.")
-    who = MODE_NAMES.get(mode, f"mode {mode!r}")
+    who = method_name(mode)
     default = " (the default method)" if mode == "count" else ""
     by = {"none": "without labels", "Leiden clusters": "within its own Leiden clusters"}.get(labels, f"with the labels {labels!r}")
-    e0, e1 = _value(table, reference, "batch_entropy"), _value(table, method, "batch_entropy")
-    k0, k1 = _value(table, reference, "kbet_acceptance"), _value(table, method, "kbet_acceptance")
-    a0, a1 = _value(table, reference, "leiden_ari"), _value(table, method, "leiden_ari")
+    e0, e1 = value(table, reference, "batch_entropy"), value(table, method, "batch_entropy")
+    k0, k1 = value(table, reference, "kbet_acceptance"), value(table, method, "kbet_acceptance")
+    a0, a1 = value(table, reference, "leiden_ari"), value(table, method, "leiden_ari")
     has_ari = not (math.isnan(a0) or math.isnan(a1))
     said = [f"batch entropy {change(e0, e1, higher_is_better=True)}"]
     if not (math.isnan(k0) or math.isnan(k1)):
@@ -123,8 +104,8 @@ def verdict(scores: Any, *, labels: str = "none", mode: str = "count", truth_key
         outcome = "it did not help: " + join(why) + "."
     sentences.append("For the paper's question, whether imputed batches mix while the cell lines stay apart, " + outcome)
 
-    if correction and correction in table and not math.isnan(_value(table, correction, "batch_entropy")):
-        ce, ca = _value(table, correction, "batch_entropy"), _value(table, correction, "leiden_ari")
+    if correction and correction in table and not math.isnan(value(table, correction, "batch_entropy")):
+        ce, ca = value(table, correction, "batch_entropy"), value(table, correction, "leiden_ari")
         sentences.append(f"{correction.split(' (')[0]}, an explicit batch correction of the observed data that "
                          f"imputation is not meant to be, reached a batch entropy of {number(ce)}"
                          + (f" with an ARI of {number(ca)}" if has_ari and not math.isnan(ca) else "")
@@ -136,7 +117,7 @@ def verdict(scores: Any, *, labels: str = "none", mode: str = "count", truth_key
         where_e, best_e = _rank(table, imputers, method, "batch_entropy")
         text = (f"Among the {len(imputers)} imputation methods on this page, {who} comes "
                 f"{where_e} by batch entropy{best_e}")
-        if has_ari and all(not math.isnan(_value(table, n, "leiden_ari")) for n in imputers):
+        if has_ari and all(not math.isnan(value(table, n, "leiden_ari")) for n in imputers):
             where_a, best_a = _rank(table, imputers, method, "leiden_ari")
             text += f" and {where_a} by ARI{best_a}"
         sentences.append(text + ".")

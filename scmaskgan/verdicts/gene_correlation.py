@@ -12,25 +12,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from scmaskgan._validation import InputError
-from scmaskgan.verdicts.text import CIRCULAR, block, change, number
+from scmaskgan.verdicts.text import CIRCULAR, block, change, method_name, number
 
-__all__ = ["verdict", "ARI_TOLERANCE", "GAP_TOLERANCE", "METHOD_NAMES"]
+__all__ = ["verdict", "ARI_TOLERANCE", "GAP_TOLERANCE"]
 
 #: An ARI change smaller than this is read as "no change" (the dendrogram cut moves a gene or two).
 ARI_TOLERANCE = 0.05
 #: A change of the gap between within-phase and between-phase mean r smaller than this is "no change".
 GAP_TOLERANCE = 0.01
 
-#: How the verdict names each imputation mode.
-METHOD_NAMES = {"count": "the count model (the default)",
-                "neighbours": "the neighbour fill (not the default, which is the count model)",
-                "paper": "the paper's GAN (not the default, which is the count model)"}
-
 _ARI = "ARI of 2 clusters vs sets"
-
-
-def _method(mode: str) -> str:
-    return METHOD_NAMES.get(mode, f"mode {mode!r}")
 
 
 def verdict(metrics: Mapping[str, Any]) -> str:
@@ -80,7 +71,7 @@ def verdict(metrics: Mapping[str, Any]) -> str:
     n_genes = metrics.get("n_cell_cycle_genes")
     genes = f"{n_genes} cell-cycle genes" if n_genes else "cell-cycle genes"
     sentences.append(
-        f"Imputed by {_method(mode)}, the only method this page runs (so it compares imputed with original "
+        f"Imputed by {method_name(mode, default=True)}, the only method this page runs (so it compares imputed with original "
         f"data, not methods with each other), the correlations between the {genes} over all cells {how_far}: "
         f"the gene-pair correlations of the two matrices agree with r = {number(r_corr)}.")
 

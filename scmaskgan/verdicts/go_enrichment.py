@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from scmaskgan._validation import InputError
-from scmaskgan.verdicts.gene_correlation import METHOD_NAMES
-from scmaskgan.verdicts.text import CIRCULAR, block, join
+from scmaskgan.verdicts.text import CIRCULAR, block, join, method_name
 
 __all__ = ["verdict", "counted"]
 
@@ -72,7 +71,7 @@ def verdict(metrics: Mapping[str, Any]) -> str:
     per_group = metrics["per_cell_type"]
 
     sentences = []
-    method = METHOD_NAMES.get(mode, f"mode {mode!r}")
+    method = method_name(mode, default=True)
     text = (f"Imputed by {method}, the only method this page runs (so it compares imputed with original data, "
             f"not methods with each other), the {cell_type} group")
     if {"original", "imputed"} <= set(markers):

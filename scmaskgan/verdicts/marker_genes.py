@@ -10,15 +10,9 @@ import numpy as np
 
 from scmaskgan.verdicts._common import driving_labels, method_phrase
 from scmaskgan.verdicts.text import CIRCULAR, block, join, number
+from scmaskgan.verdicts.text import rows as text_rows
 
 __all__ = ["verdict"]
-
-
-def _rows(per_gene: Any) -> dict:
-    """``{gene: {metric: value}}`` from a dict of dicts or a DataFrame indexed by gene."""
-    if hasattr(per_gene, "to_dict"):
-        return per_gene.to_dict(orient="index")
-    return {g: dict(v) for g, v in per_gene.items()}
 
 
 def verdict(per_gene: Any, *, control_genes: Sequence[str], floors: Mapping[str, Mapping[str, Any]],
@@ -61,7 +55,7 @@ def verdict(per_gene: Any, *, control_genes: Sequence[str], floors: Mapping[str,
     str
         Markdown: one ``**Verdict.**`` paragraph.
     """
-    rows = _rows(per_gene)
+    rows = text_rows(per_gene)
     group_key = group_key if group_key is not None else labels_key
     controls = [g for g in control_genes if g in rows]
     markers = [g for g in rows if g not in controls]

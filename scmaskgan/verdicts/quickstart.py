@@ -6,14 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from scmaskgan.verdicts.text import CIRCULAR, block, change, join, number
+from scmaskgan.verdicts.text import CIRCULAR, block, change, join, number, value
 
 __all__ = ["verdict"]
-
-
-def _value(table: Mapping[str, Mapping[str, float]], row: str, column: str) -> float:
-    value = table.get(row, {}).get(column)
-    return float("nan") if value is None else float(value)
 
 
 def verdict(holdout: Mapping[str, Mapping[str, float]], clustering: Mapping[str, Mapping[str, float]], *,
@@ -54,11 +49,11 @@ def verdict(holdout: Mapping[str, Mapping[str, float]], clustering: Mapping[str,
     runs = list(names)
     if default not in runs:
         raise ValueError(f"names must name the default run {default!r}; it names {runs}")
-    base_rmse = _value(holdout, baseline, "rmse")
-    rmse = {run: _value(holdout, run, "rmse") for run in runs}
-    pearson = {run: _value(holdout, run, "pearson") for run in runs}
-    ari_in = _value(clustering, input_row, "ari")
-    ari = {run: _value(clustering, run, "ari") for run in runs}
+    base_rmse = value(holdout, baseline, "rmse")
+    rmse = {run: value(holdout, run, "rmse") for run in runs}
+    pearson = {run: value(holdout, run, "pearson") for run in runs}
+    ari_in = value(clustering, input_row, "ari")
+    ari = {run: value(clustering, run, "ari") for run in runs}
     name = names[default]
     sentences = []
 

@@ -6,8 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .batch_integration import MODE_NAMES
-from .text import block, change, join, number
+from .text import block, change, join, method_name, number
 
 __all__ = ["verdict"]
 
@@ -71,7 +70,7 @@ def verdict(scores: Any, *, labels: str = "group", mode: str = "count", truth_ke
         for name in (method, reference):
             if (mid, name) not in at:
                 raise KeyError(f"no scores of {name!r} at dropout_mid {mid:g}.")
-    who = MODE_NAMES.get(mode, f"mode {mode!r}")
+    who = method_name(mode)
     short, who = who, who + (" (the default method)" if mode == "count" else "")
     lo, hi, mid = levels[0], levels[-1], levels[len(levels) // 2]
     zeros = [_get(at[(m, reference)], "zero_rate_observed") for m in (lo, hi)]

@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-__all__ = ["number", "change", "join", "block", "CIRCULAR"]
+__all__ = ["number", "change", "join", "block", "CIRCULAR", "METHOD_NAMES", "method_name", "rows", "value"]
 
 #: What a verdict says where the labels that drove the imputation also score it.
 CIRCULAR = ("The labels that drove the imputation also score it here, so this score is circular: it shows "
             "that the labels were used, not that imputation found them.")
+
+
+#: How each ``mode`` of ``scmaskgan.pp.impute`` is named in a verdict.
+METHOD_NAMES = {"count": "the count model", "neighbours": "the neighbour fill", "paper": "the paper's GAN"}
+
+
+def method_name(mode: str, *, default: bool = False) -> str:
+    """``mode`` as a verdict names it; with ``default``, followed by whether it is the default.
+
+    >>> method_name("count", default=True), method_name("paper")
+    ('the count model (the default)', "the paper's GAN")
+    """
+    name = METHOD_NAMES.get(mode, f"mode {mode!r}")
+    if not default:
+        return name
+    return name + (" (the default)" if mode == "count" else " (not the default, which is the count model)")
+
+
+def rows(table: Any) -> dict[str, dict[str, Any]]:
+    """``{row: {column: value}}`` from a DataFrame (one row per method or gene) or a mapping of mappings."""
+    if hasattr(table, "to_dict") and hasattr(table, "index"):
+        table = table.to_dict(orient="index")
+    if not isinstance(table, Mapping):
+        raise TypeError(f"expected a DataFrame or a mapping of rows to values, got {type(table).__name__}.")
+    return {str(name): dict(row) for name, row in table.items()}
+
+
+def value(table: Mapping[str, Mapping[str, Any]], row: str, column: str) -> float:
+    """``table[row][column]`` as a float; NaN where the row, the column or the value is missing."""
+    found = table.get(row, {}).get(column)
+    return math.nan if found is None else float(found)
 
 
 def number(x: float) -> str:
