@@ -51,7 +51,7 @@ def test_unchanged_ari_does_not_help():
 
 def test_one_method_and_circular_auroc():
     text = V.verdict(metrics(row(0.531), row(0.036)))
-    assert "count model (the default), the only method this page runs" in text
+    assert "count model (the default; this page compares no other method)" in text
     assert "AUROC 0.910 on the original and 0.961 on the imputed" in text
     assert CIRCULAR in text
     assert "not the default" in V.verdict(metrics(row(0.531), row(0.036), mode="neighbours"))

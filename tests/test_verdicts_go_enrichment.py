@@ -48,7 +48,7 @@ def test_no_change_does_not_help():
 def test_markers_one_method_and_circular():
     text = V.verdict(metrics({"a": group(1, 1, 1)}))
     assert "3 marker genes against 4 on the original data (2 in both)" in text
-    assert "count model (the default), the only method this page runs" in text
+    assert "count model (the default; this page compares no other method)" in text
     assert CIRCULAR in text
     assert "not the default" in V.verdict(metrics({"a": group(1, 1, 1)}, mode="paper"))
 

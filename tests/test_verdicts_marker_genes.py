@@ -36,7 +36,7 @@ def test_control_kept_helped_and_a_dataframe_works() -> None:
     per_gene = pd.DataFrame({"ATRX": _row(0.42, 0.57, 1.0), "NTRK2": _row(0.20, 0.22, 0.9)}).T
     text = V.verdict(per_gene, control_genes=["NTRK2"], floors={}, mode="neighbours")
     assert "helped the paper's question" in text and "did not help" not in text
-    assert text.startswith("**Verdict.** Neighbour fill (not the default count model")
+    assert text.startswith("**Verdict.** The neighbour fill (not the default count model")
     assert "less than the markers" in text
 
 

@@ -28,7 +28,7 @@ def test_helped_names_the_numbers_and_the_lead_over_the_neighbour_fill():
     assert "It was ahead of the neighbour fill on these entries (the neighbour fill: RMSE 0.404, r 0.518)." in text
     assert "rose from 0.900 to 0.950 (better), so the count model helped the clusters" in text
     assert "rose from 0.900 to 1.00 (better), so the neighbour fill helped the clusters" in text
-    assert "The neighbour fill used these labels to impute. " + CIRCULAR in text
+    assert "The neighbour fill used these labels to impute and the ARI scores against them, " + CIRCULAR in text
     assert "smoke" not in text and "n/a" not in text
 
 
@@ -45,7 +45,7 @@ def test_did_not_help_both_ways_and_no_circular_sentence_without_labels():
 def test_circular_for_the_count_model_with_labels_and_the_smoke_note():
     text = verdict(_holdout(0.3, 0.4), _clusters(0.9, 0.9, 0.9), names=NAMES,
                    labels_used={"scmaskgan": True, "scmaskgan_nb": True}, preset="smoke")
-    assert "The count model and the neighbour fill used these labels to impute." in text
+    assert "The count model and the neighbour fill used these labels to impute and" in text
     assert "smoke preset" in text
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Optional
 
+from scmaskgan.verdicts.text import method_name
+
 __all__ = ["method_phrase", "driving_labels"]
 
-_METHODS = {"count": "the count model", "neighbours": "neighbour fill", "paper": "the paper's GAN"}
-
-
-def method_phrase(mode: str) -> str:
+def method_phrase(mode: str, *, start: bool = True) -> str:
     """``"The count model (the default; this page compares no other method)"`` or, for another mode,
-    ``"Neighbour fill (not the default count model; ...)"``."""
-    name = _METHODS.get(mode, f"mode {mode!r}")
+    ``"The neighbour fill (not the default count model; ...)"``; ``start=False``: not capitalised."""
+    name = method_name(mode)
     note = "the default" if mode == "count" else "not the default count model"
-    return f"{name[0].upper()}{name[1:]} ({note}; this page compares no other method)"
+    first = name[0].upper() if start else name[0]
+    return f"{first}{name[1:]} ({note}; this page compares no other method)"
 
 
 def driving_labels(labels_key: Optional[str], mode: str, group_key: str) -> Optional[str]:

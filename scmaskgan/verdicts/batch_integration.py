@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .text import CIRCULAR, block, change, join, method_name, number, rows, value
+from .text import block, change, circular, join, method_name, number, rows, value
 
 __all__ = ["verdict", "MIXING_GAIN", "ARI_LOSS"]
 
@@ -122,8 +122,8 @@ def verdict(scores: Any, *, labels: str = "none", mode: str = "count", truth_key
             text += f" and {where_a} by ARI{best_a}"
         sentences.append(text + ".")
 
-    circular = [what for key, what in ((truth_key, "the cell lines' scores"), (batch_key, "the mixing scores"))
-                if key is not None and labels == key]
-    if circular:
-        sentences.append(f"It was given the column {labels!r} that {join(circular)} are computed from. " + CIRCULAR)
+    scored = [what for key, what in ((truth_key, "the cell lines' scores"), (batch_key, "the mixing scores"))
+              if key is not None and labels == key]
+    if scored:
+        sentences.append(circular(f"it was given the column {labels!r} that {join(scored)} are computed from"))
     return block(sentences)

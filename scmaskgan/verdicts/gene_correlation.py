@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from scmaskgan._validation import InputError
-from scmaskgan.verdicts.text import CIRCULAR, block, change, method_name, number
+from scmaskgan.verdicts._common import method_phrase
+from scmaskgan.verdicts.text import CIRCULAR, block, change, number
 
 __all__ = ["verdict", "ARI_TOLERANCE", "GAP_TOLERANCE"]
 
@@ -71,18 +72,15 @@ def verdict(metrics: Mapping[str, Any]) -> str:
     n_genes = metrics.get("n_cell_cycle_genes")
     genes = f"{n_genes} cell-cycle genes" if n_genes else "cell-cycle genes"
     sentences.append(
-        f"Imputed by {method_name(mode, default=True)}, the only method this page runs (so it compares imputed with original "
-        f"data, not methods with each other), the correlations between the {genes} over all cells {how_far}: "
-        f"the gene-pair correlations of the two matrices agree with r = {number(r_corr)}.")
+        f"Imputed by {method_phrase(mode, start=False)}, the correlations "
+        f"between the {genes} over all cells {how_far}: the gene-pair correlations of the two matrices agree "
+        f"with r = {number(r_corr)}.")
 
     ari_b, ari_a = float(before.get(_ARI, float("nan"))), float(after.get(_ARI, float("nan")))
     if ari_b == ari_b and ari_a == ari_a:
         text = (f"The paper's question is whether the genes still cluster into their two phases: {where}, the "
                 f"ARI of a 2-cluster cut of the gene dendrogram against the S and G2/M lists "
                 f"{change(ari_b, ari_a, higher_is_better=True)}")
-        if in_focus and _ARI in summary["original"] and _ARI in summary["imputed"]:
-            text += (f", and over all cells it "
-                     f"{change(summary['original'][_ARI], summary['imputed'][_ARI], higher_is_better=True)}")
         sentences.append(text + ".")
     means = [(f"among the {k[len('within '):-len(': mean r')]} genes", k, True)
              for k in sorted(before) if k.startswith("within ") and k.endswith(": mean r") and k in after]
@@ -120,7 +118,7 @@ def verdict(metrics: Mapping[str, Any]) -> str:
         text = (f"A cell-cycle score tells the {focus} cells from the others with AUROC "
                 f"{number(auroc['original'])} on the original and {number(auroc['imputed'])} on the imputed data")
         if labels_key is not None:
-            text += f", but the imputation was conditioned on the {labels_key} labels, {focus} among them. " + CIRCULAR
+            text += f", but the imputation was conditioned on the {labels_key} labels, {focus} among them, " + CIRCULAR
         else:
             text += "."
         sentences.append(text)

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from scmaskgan._validation import InputError
-from scmaskgan.verdicts.text import CIRCULAR, block, join, method_name
+from scmaskgan.verdicts._common import method_phrase
+from scmaskgan.verdicts.text import block, circular, join
 
 __all__ = ["verdict", "counted"]
 
@@ -71,9 +72,7 @@ def verdict(metrics: Mapping[str, Any]) -> str:
     per_group = metrics["per_cell_type"]
 
     sentences = []
-    method = method_name(mode, default=True)
-    text = (f"Imputed by {method}, the only method this page runs (so it compares imputed with original data, "
-            f"not methods with each other), the {cell_type} group")
+    text = f"Imputed by {method_phrase(mode, start=False)}, the {cell_type} group"
     if {"original", "imputed"} <= set(markers):
         both = len(set(markers["original"]) & set(markers["imputed"]))
         text += (f" has {len(markers['imputed']):,} marker genes against {len(markers['original']):,} on the "
@@ -114,6 +113,5 @@ def verdict(metrics: Mapping[str, Any]) -> str:
 
     if labels_key is not None or mode != "count":
         groups = f"the {labels_key} groups" if labels_key is not None else "the clusters"
-        sentences.append(f"The marker tests compare {groups} that the imputation was conditioned on, so more "
-                         "markers or terms on the imputed side are not evidence by themselves. " + CIRCULAR)
+        sentences.append(circular(f"the marker tests compare {groups} that the imputation was conditioned on"))
     return block(sentences)

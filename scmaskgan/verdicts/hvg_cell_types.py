@@ -9,7 +9,7 @@ from typing import Any, Optional
 import numpy as np
 
 from scmaskgan.verdicts._common import driving_labels, method_phrase
-from scmaskgan.verdicts.text import CIRCULAR, block, number
+from scmaskgan.verdicts.text import block, circular, number
 
 __all__ = ["verdict"]
 
@@ -86,6 +86,6 @@ def verdict(overall: Mapping[str, Any], per_cell_type: Any, *, same_top: float, 
                          "keeping, not adding: nothing here shows structure the original data lacked.")
     driving = driving_labels(labels_key, mode, group_key or "")
     if driving is not None and driving == group_key and not math.isnan(same_top):
-        sentences.append(f"{CIRCULAR} That holds for the same-type share and the heatmap correlation, which "
-                         f"score the `{group_key}` groups that conditioned the imputation.")
+        sentences.append(circular(f"the same-type share and the heatmap correlation score the `{group_key}` "
+                                  "groups that conditioned the imputation"))
     return block(sentences)

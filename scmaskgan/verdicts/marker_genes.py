@@ -9,7 +9,7 @@ from typing import Any, Optional
 import numpy as np
 
 from scmaskgan.verdicts._common import driving_labels, method_phrase
-from scmaskgan.verdicts.text import CIRCULAR, block, join, number
+from scmaskgan.verdicts.text import block, circular, join, number
 from scmaskgan.verdicts.text import rows as text_rows
 
 __all__ = ["verdict"]
@@ -116,6 +116,6 @@ def verdict(per_gene: Any, *, control_genes: Sequence[str], floors: Mapping[str,
                          f"{number(control_tolerance)}-fold of its original mean.")
     driving = driving_labels(labels_key, mode, group_key or "")
     if spear and driving is not None and driving == group_key:
-        sentences.append(f"{CIRCULAR} Here the clusters of `{group_key}` conditioned the imputation and are "
-                         "the clusters over which the pattern is scored.")
+        sentences.append(circular(f"the clusters of `{group_key}` conditioned the imputation and are the clusters "
+                                  "over which the pattern is scored"))
     return block(sentences)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from scmaskgan.verdicts.text import CIRCULAR, block, change, join, number, value
+from scmaskgan.verdicts.text import block, change, circular, join, number, value
 
 __all__ = ["verdict"]
 
@@ -86,9 +86,9 @@ def verdict(holdout: Mapping[str, Mapping[str, float]], clustering: Mapping[str,
     if ari_parts:
         sentences.append("The ARI of KMeans clusters against the labels was " + number(ari_in) + " on the input; "
                          + "; ".join(ari_parts) + ".")
-    circular = [names[run] for run in runs if labels_used.get(run, False)]
-    if circular:
-        sentences.append(f"{join(circular)[0].upper()}{join(circular)[1:]} used these labels to impute. {CIRCULAR}")
+    labelled = [names[run] for run in runs if labels_used.get(run, False)]
+    if labelled:
+        sentences.append(circular(f"{join(labelled)} used these labels to impute and the ARI scores against them"))
     if preset == "smoke":
         sentences.append("This is the smoke preset, CI's tiny run: its numbers check that the page runs and are "
                          "not a result.")

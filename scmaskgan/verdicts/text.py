@@ -6,11 +6,21 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["number", "change", "join", "block", "CIRCULAR", "METHOD_NAMES", "method_name", "rows", "value"]
+__all__ = ["number", "change", "join", "block", "CIRCULAR", "circular", "METHOD_NAMES", "method_name", "rows",
+           "value"]
 
-#: What a verdict says where the labels that drove the imputation also score it.
-CIRCULAR = ("The labels that drove the imputation also score it here, so this score is circular: it shows "
-            "that the labels were used, not that imputation found them.")
+#: How a verdict ends the sentence that names labels which drove the imputation and also score it.
+CIRCULAR = "so the score is circular: it shows that the labels were used, not that imputation found them."
+
+
+def circular(cause: str) -> str:
+    """One sentence: ``cause`` (which labels conditioned the imputation and what they score), then
+    :data:`CIRCULAR`.
+
+    >>> circular("the louvain clusters conditioned the imputation and define the groups scored")[:44]
+    'The louvain clusters conditioned the imputat'
+    """
+    return f"{cause[0].upper()}{cause[1:]}, {CIRCULAR}"
 
 
 #: How each ``mode`` of ``scmaskgan.pp.impute`` is named in a verdict.

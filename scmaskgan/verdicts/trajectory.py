@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scmaskgan._validation import InputError
-from scmaskgan.verdicts.text import CIRCULAR, block, change, join, number
+from scmaskgan.verdicts.text import block, change, join, number
+from scmaskgan.verdicts.text import circular as circular_sentence
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -96,8 +97,8 @@ def verdict(path_table: "pd.DataFrame", *, data: str, default: str = "count mode
         sentences.append("The pseudotime of " + join([f"{m} left {int(unreached[m])}" for m in lost])
                          + " wells of the paths unreached, and "
                          + ("its" if len(lost) == 1 else "their") + " scores cover only the wells reached.")
-    sentences.append(CIRCULAR if circular else
-                     "No method was given the known positions, so the scores are not circular.")
+    sentences.append(circular_sentence("the imputation was given the labels that the positions are scored against")
+                     if circular else "No method was given the known positions, so the scores are not circular.")
     return block(sentences)
 
 
