@@ -11,6 +11,7 @@ its peak memory is its own. Used by the book's cost notebook.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +24,8 @@ from .._validation import InputError, check_param
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+logger = logging.getLogger("scmaskgan")
 
 __all__ = ["COST_COLUMNS", "write_dense_npy", "measure_cost", "fit_loglog", "cost_slopes", "largest_common_size",
            "describe_cost"]
@@ -112,7 +115,7 @@ def measure_cost(sizes: Sequence[int], methods: Sequence[str], options: Mapping[
             np.save(labels_file, sim.obs["group"].to_numpy().astype(str))  # str: the child loads it without pickle
             zeros = 1 - sim.X.nnz / (sim.n_obs * sim.n_vars) if hasattr(sim.X, "nnz") else float(np.mean(sim.X == 0))
             del sim
-            print(f"--- {n} cells: simulated in {time.perf_counter() - t0:.0f} s, {zeros:.0%} zeros")
+            logger.info("%d cells: simulated in %.0f s, %.0f%% zeros", n, time.perf_counter() - t0, 100 * zeros)
             for name in methods:
                 if n > max_cells.get(name, n):
                     continue
@@ -131,12 +134,12 @@ def measure_cost(sizes: Sequence[int], methods: Sequence[str], options: Mapping[
                     row |= {"status": "failed", "error": " ".join(str(exc).split())[-500:]}  # the end holds the error
                 rows.append(row)
                 if row["status"] == "ok":
-                    print(f"{name}: {row['method_s']:.1f} s method, {row['wall_s']:.1f} s wall, "
-                          f"{row['peak_rss_mb']:.0f} MB peak")
+                    logger.info("%d cells, %s: %.1f s method, %.1f s wall, %.0f MB peak", n, name, row["method_s"],
+                                row["wall_s"], row["peak_rss_mb"])
                     if row["wall_s"] > max_seconds:
                         too_slow[name] = n
                 else:
-                    print(f"{name}: FAILED: ...{row['error'][-300:]}")
+                    logger.warning("%d cells, %s failed: ...%s", n, name, row["error"][-300:])
             input_file.unlink()
     cost = pd.DataFrame(rows).reindex(columns=list(COST_COLUMNS))
     cost["threads"] = "default" if threads is None else threads
